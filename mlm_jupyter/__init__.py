@@ -1,0 +1,81 @@
+"""mlm-jupyter: notebook-native ML model management.
+
+``import mlm_jupyter as mlm`` is cheap: every public name is imported on
+first use from the module that implements it (see ``_EXPORTS``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from mlm_jupyter._version import __version__
+from mlm_jupyter.core.errors import MlmError
+
+# public name -> "module:attribute"; each layer adds its own lines
+_EXPORTS: dict[str, str] = {
+    # tracking (foundation)
+    "MlmClient": "mlm_jupyter.tracking.client:MlmClient",
+    "start_run": "mlm_jupyter.tracking.fluent:start_run",
+    "end_run": "mlm_jupyter.tracking.fluent:end_run",
+    "active_run": "mlm_jupyter.tracking.fluent:active_run",
+    "set_experiment": "mlm_jupyter.tracking.fluent:set_experiment",
+    "log_param": "mlm_jupyter.tracking.fluent:log_param",
+    "log_params": "mlm_jupyter.tracking.fluent:log_params",
+    "log_metric": "mlm_jupyter.tracking.fluent:log_metric",
+    "log_metrics": "mlm_jupyter.tracking.fluent:log_metrics",
+    "set_tag": "mlm_jupyter.tracking.fluent:set_tag",
+    "set_tags": "mlm_jupyter.tracking.fluent:set_tags",
+    "log_artifact": "mlm_jupyter.tracking.fluent:log_artifact",
+    "log_text": "mlm_jupyter.tracking.fluent:log_text",
+    "get_run": "mlm_jupyter.tracking.fluent:get_run",
+    "search_runs": "mlm_jupyter.tracking.fluent:search_runs",
+    "get_metric_history": "mlm_jupyter.tracking.fluent:get_metric_history",
+    "get_client": "mlm_jupyter.tracking.fluent:get_client",
+    "set_client": "mlm_jupyter.tracking.fluent:set_client",
+    "Run": "mlm_jupyter.core.entities:Run",
+    "Experiment": "mlm_jupyter.core.entities:Experiment",
+    "errors": "mlm_jupyter.core.errors",
+    # data versioning
+    # model registry
+    # kernel capture
+    # widgets
+}
+
+__all__ = ["MlmError", "__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    target = _EXPORTS.get(name)
+    if target is None:
+        raise AttributeError(f"module 'mlm_jupyter' has no attribute {name!r}")
+    module_name, _, attribute = target.partition(":")
+    module = importlib.import_module(module_name)
+    value = getattr(module, attribute) if attribute else module
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    return [{"module": "mlm_jupyter.server"}]
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": "mlm-jupyter"}]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext mlm_jupyter``: record every cell, add ``%%track`` and ``%mlm``."""
+    from mlm_jupyter.kernel.extension import load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    from mlm_jupyter.kernel.extension import unload
+
+    unload(ipython)

@@ -1,0 +1,1 @@
+"""The cli layer of mlm-jupyter (see DESIGN.md §2)."""

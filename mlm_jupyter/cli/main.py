@@ -1,0 +1,35 @@
+"""The ``mlm`` command line: one click group; each area adds its sub-commands here."""
+
+from __future__ import annotations
+
+import click
+
+from mlm_jupyter.cli.demo import demo
+from mlm_jupyter.cli.runs import experiments, runs, sql
+
+__all__ = ["cli", "main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--store", envvar="MLM_STORE", type=click.Path(file_okay=False),
+              help="Store directory (default: MLM_STORE, else the nearest .mlm/ upward, else ./.mlm/).")
+@click.version_option(package_name="mlm-jupyter")
+@click.pass_context
+def cli(ctx: click.Context, store: str | None) -> None:
+    """mlm-jupyter: runs, data, models and checks from the command line."""
+    ctx.ensure_object(dict)
+    ctx.obj["store"] = store
+
+
+cli.add_command(experiments)
+cli.add_command(runs)
+cli.add_command(sql)
+cli.add_command(demo)
+
+
+def main() -> None:
+    cli(obj={})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""Printing for the CLI: readable tables for people, JSON for machines, errors as exit codes."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from typing import Any
+
+import click
+
+from mlm_jupyter.core.errors import MlmError
+
+__all__ = ["client_from", "echo_frame", "echo_json", "fail"]
+
+
+def client_from(ctx: click.Context) -> Any:
+    from mlm_jupyter.tracking.client import MlmClient
+
+    return MlmClient((ctx.obj or {}).get("store"))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if value != value:  # NaN-like pandas missing values
+        return None
+    return value
+
+
+def echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, default=str, indent=2, ensure_ascii=False))
+
+
+def echo_frame(frame: Any, as_json: bool, *, max_width: int = 40) -> None:
+    """Print a DataFrame as an aligned table, or as a JSON list of records."""
+    if as_json:
+        records = [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+        echo_json(records)
+        return
+    if frame.empty:
+        click.echo("(no rows)")
+        return
+    shown = frame.copy()
+    for column in shown.columns:
+        if str(shown[column].dtype).startswith("datetime64"):
+            shown[column] = shown[column].dt.strftime("%Y-%m-%d %H:%M:%S")
+    text = shown.to_string(index=False, max_colwidth=max_width, na_rep="")
+    click.echo(text)
+
+
+def fail(error: MlmError) -> None:
+    click.secho(f"error [{error.code}]: {error.message}", fg="red", err=True)
+    raise SystemExit(1)

@@ -1,0 +1,118 @@
+"""``mlm experiments``, ``mlm runs`` and ``mlm sql``."""
+
+from __future__ import annotations
+
+import click
+
+from mlm_jupyter.cli.output import client_from, echo_frame, echo_json, fail
+from mlm_jupyter.core.errors import MlmError
+
+__all__ = ["experiments", "runs", "sql"]
+
+
+@click.group()
+def experiments() -> None:
+    """List experiments."""
+
+
+@experiments.command("ls")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def experiments_ls(ctx: click.Context, as_json: bool) -> None:
+    """Every experiment with its run count."""
+    import pandas as pd
+
+    try:
+        found = client_from(ctx).experiments()
+    except MlmError as error:
+        fail(error)
+    frame = pd.DataFrame([{"name": e.name, "runs": e.runs, "created": e.created_at, "last_run": e.last_run,
+                           "id": e.id} for e in found], columns=["name", "runs", "created", "last_run", "id"])
+    echo_frame(frame, as_json)
+
+
+@click.group()
+def runs() -> None:
+    """List and inspect runs."""
+
+
+@runs.command("ls")
+@click.option("--filter", "-f", "filter_", default=None, help="Run search language, e.g. \"metrics.acc > 0.9\".")
+@click.option("--experiment", "-e", default=None, help="Only runs of this experiment.")
+@click.option("--order-by", "-o", multiple=True, help="e.g. \"metrics.acc desc\" (repeatable).")
+@click.option("--limit", "-n", default=50, show_default=True, help="At most this many runs.")
+@click.option("--all-columns", is_flag=True, help="Show every param, metric and tag column.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def runs_ls(ctx: click.Context, filter_: str | None, experiment: str | None, order_by: tuple[str, ...],
+            limit: int, all_columns: bool, as_json: bool) -> None:
+    """Runs matching a filter, newest first."""
+    try:
+        frame = client_from(ctx).search_runs(filter_, experiment, list(order_by), max_results=limit)
+    except MlmError as error:
+        fail(error)
+    if not as_json and not all_columns:
+        fixed = ["run_id", "experiment", "name", "status", "start_time"]
+        metrics = [c for c in frame.columns if c.startswith("metrics.")][:4]
+        params = [c for c in frame.columns if c.startswith("params.")][:3]
+        frame = frame[fixed + params + metrics]
+    echo_frame(frame, as_json)
+
+
+@runs.command("show")
+@click.argument("run_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def runs_show(ctx: click.Context, run_id: str, as_json: bool) -> None:
+    """Everything stored about one run."""
+    try:
+        run = client_from(ctx).get_run(run_id)
+    except MlmError as error:
+        fail(error)
+    record = {
+        "id": run.id, "name": run.name, "experiment": run.experiment, "status": run.status,
+        "status_reason": run.status_reason, "start_time": run.start_time, "end_time": run.end_time,
+        "user": run.user, "source": run.source, "parent_run_id": run.parent_run_id,
+        "params": dict(run.params), "metrics": {k: (v if v == v and abs(v) != float("inf") else str(v))
+                                                for k, v in run.metrics.items()},
+        "tags": dict(run.tags), "artifacts": [{"path": a.path, "sha256": a.sha256, "size": a.size}
+                                              for a in run.artifacts],
+        "inputs": [{"name": i.name, "role": i.role, "digest": getattr(i.fingerprint, "digest", None)}
+                   for i in run.inputs],
+        "provenance": dict(run.provenance), "staleness": list(run.staleness),
+    }
+    if as_json:
+        echo_json(record)
+        return
+    for key in ("id", "name", "experiment", "status", "status_reason", "start_time", "end_time", "user",
+                "source", "parent_run_id"):
+        if record[key] is not None:
+            click.echo(f"{key:>14}: {record[key]}")
+    for section in ("params", "metrics", "tags"):
+        if record[section]:
+            click.echo(f"\n{section}:")
+            for key, value in record[section].items():
+                click.echo(f"  {key} = {value}")
+    for section in ("artifacts", "inputs"):
+        if record[section]:
+            click.echo(f"\n{section}:")
+            for item in record[section]:
+                click.echo("  " + "  ".join(f"{k}={v}" for k, v in item.items()))
+    if record["staleness"]:
+        click.echo("\nnot reproducible top to bottom:")
+        for reason in record["staleness"]:
+            click.echo(f"  - {reason}")
+
+
+@click.command()
+@click.argument("statement")
+@click.option("--limit", "-n", default=1000, show_default=True, help="At most this many rows.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def sql(ctx: click.Context, statement: str, limit: int, as_json: bool) -> None:
+    """Run one read-only SQL statement on the store."""
+    try:
+        frame = client_from(ctx).sql(statement, max_rows=limit)
+    except MlmError as error:
+        fail(error)
+    echo_frame(frame, as_json)

@@ -1,0 +1,1 @@
+"""The core layer of mlm-jupyter (see DESIGN.md §2)."""

@@ -1,0 +1,381 @@
+"""Canonical column encoding of tables: pandas, polars and pyarrow, through one Arrow-typed path.
+
+Logical types are Arrow's (``int64``, ``string``, ``timestamp[ns, tz=UTC]``,
+``dictionary<values=string, ordered=false>``, ...), so the same data held by
+pandas, polars or pyarrow gives the same column digests. Numeric numpy-backed
+pandas columns skip Arrow entirely and are hashed straight from their buffers.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import xxhash
+
+from mlm_jupyter.core.errors import UnsupportedTypeError
+from mlm_jupyter.core.fingerprint_arrays import (
+    ENCODING,
+    ColumnHasher,
+    add_numpy_values,
+    encode_name,
+    numpy_logical_type,
+    u64,
+)
+
+__all__ = [
+    "TableEncoding",
+    "add_arrow_chunk",
+    "arrow_column_hasher",
+    "arrow_logical_type",
+    "column_key",
+    "encode_arrow_table",
+    "encode_pandas_frame",
+    "encode_pandas_index",
+    "encode_pandas_series",
+    "object_values_hasher",
+    "pandas_column_hasher",
+    "pandas_column_to_arrow",
+]
+
+_PARALLEL_BYTES = 32 << 20
+_executor: ThreadPoolExecutor | None = None
+
+
+@dataclass(frozen=True)
+class TableEncoding:
+    """Digest plus per-column facts of one table, series or index."""
+
+    digest: bytes
+    rows: int
+    names: tuple[Any, ...]
+    types: tuple[str, ...]
+    column_digests: tuple[bytes, ...]
+
+
+def column_key(names: Sequence[Any]) -> list[str]:
+    """String keys for ``names`` (duplicates get ``#2``, ``#3``...) used by schema/columns/profile maps."""
+    keys: list[str] = []
+    seen: dict[str, int] = {}
+    for name in names:
+        key = name if isinstance(name, str) else ("" if name is None else str(name))
+        count = seen.get(key, 0) + 1
+        seen[key] = count
+        keys.append(key if count == 1 else f"{key}#{count}")
+    return keys
+
+
+def _map_columns(fn: Callable[[Any], ColumnHasher], items: list[Any], nbytes: int) -> list[ColumnHasher]:
+    # xxh3 and numpy reductions release the GIL: large tables hash columns on two threads.
+    global _executor
+    if len(items) < 2 or nbytes < _PARALLEL_BYTES:
+        return [fn(item) for item in items]
+    if _executor is None:
+        _executor = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="mlm-fp")
+    return list(_executor.map(fn, items))
+
+
+# ----------------------------------------------------------------------------- Arrow types and chunks
+
+def arrow_logical_type(t: pa.DataType) -> str:
+    """The canonical logical type name of an Arrow type (storage width variants collapse)."""
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return "string"
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_binary_view(t):
+        return "binary"
+    if pa.types.is_boolean(t):
+        return "bool"
+    if pa.types.is_integer(t):
+        return str(t)
+    if pa.types.is_floating(t):
+        return f"float{t.bit_width}"
+    if pa.types.is_timestamp(t):
+        return f"timestamp[{t.unit}]" if t.tz is None else f"timestamp[{t.unit}, tz={t.tz}]"
+    if pa.types.is_duration(t):
+        return f"duration[{t.unit}]"
+    if pa.types.is_date32(t):
+        return "date32[day]"
+    if pa.types.is_date64(t):
+        return "date64[ms]"
+    if pa.types.is_time(t):
+        return f"time{t.bit_width}[{t.unit}]"
+    if pa.types.is_decimal(t):
+        return f"decimal{t.bit_width}({t.precision}, {t.scale})"
+    if pa.types.is_fixed_size_binary(t):
+        return f"fixed_binary[{t.byte_width}]"
+    if pa.types.is_dictionary(t):
+        return f"dictionary<values={arrow_logical_type(t.value_type)}, ordered={str(t.ordered).lower()}>"
+    if pa.types.is_map(t):
+        return f"map<{arrow_logical_type(t.key_type)}, {arrow_logical_type(t.item_type)}>"
+    if pa.types.is_fixed_size_list(t):
+        return f"fixed_size_list<{arrow_logical_type(t.value_type)}>[{t.list_size}]"
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_list_view(t) \
+            or pa.types.is_large_list_view(t):
+        return f"list<{arrow_logical_type(t.value_type)}>"
+    if pa.types.is_struct(t):
+        fields = ", ".join(f"{t.field(i).name}: {arrow_logical_type(t.field(i).type)}" for i in range(t.num_fields))
+        return f"struct<{fields}>"
+    if pa.types.is_null(t):
+        return "null"
+    if isinstance(t, pa.ExtensionType):
+        params = t.__arrow_ext_serialize__().decode("utf-8", "replace")
+        return f"extension<{t.extension_name}, {params}, {arrow_logical_type(t.storage_type)}>"
+    raise UnsupportedTypeError(f"Arrow type {t} has no canonical encoding; cast the column to a "
+                               "primitive, string, list or struct type first", arrow_type=str(t))
+
+
+_FLOATS = {16: np.float16, 32: np.float32, 64: np.float64}
+
+
+def _null_positions(arr: pa.Array) -> np.ndarray:
+    valid = arr.is_valid().to_numpy(zero_copy_only=False)
+    return np.flatnonzero(~valid)
+
+
+def add_arrow_chunk(hasher: ColumnHasher, arr: pa.Array) -> None:
+    """Feed one Arrow array chunk (any offset) into ``hasher``."""
+    t = arr.type
+    n = len(arr)
+    if pa.types.is_dictionary(t):
+        arr = arr.dictionary_decode()
+        t = arr.type
+    if isinstance(t, pa.ExtensionType):
+        arr = arr.storage
+        t = arr.type
+    if pa.types.is_string_view(t):
+        arr, t = arr.cast(pa.large_string()), pa.large_string()
+    elif pa.types.is_binary_view(t):
+        arr, t = arr.cast(pa.large_binary()), pa.large_binary()
+    elif pa.types.is_list_view(t) or pa.types.is_large_list_view(t):
+        arr = arr.cast(pa.large_list(t.value_type))
+        t = arr.type
+    positions = _null_positions(arr) if arr.null_count else np.empty(0, np.int64)
+    hasher.add_nulls(positions)
+    if pa.types.is_null(t):
+        pass
+    elif pa.types.is_boolean(t):
+        values = (arr.fill_null(False) if len(positions) else arr).to_numpy(zero_copy_only=False)
+        hasher.add_bytes(memoryview(np.ascontiguousarray(values).view(np.uint8)).cast("B") if n else b"")
+    elif pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) \
+            or pa.types.is_large_binary(t):
+        _add_variable_width(hasher, arr, len(positions) > 0)
+    elif pa.types.is_fixed_size_list(t):
+        add_arrow_chunk(hasher.child(0, arrow_logical_type(t.value_type)), arr.flatten())
+    elif pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_map(t):
+        lengths = pc.list_value_length(arr).fill_null(0).to_numpy(zero_copy_only=False)
+        hasher.add_lengths(lengths)
+        child = arr.flatten()
+        add_arrow_chunk(hasher.child(0, arrow_logical_type(child.type)), child)
+    elif pa.types.is_struct(t):
+        for index, field in enumerate(arr.flatten()):
+            add_arrow_chunk(hasher.child(index, arrow_logical_type(field.type)), field)
+    else:
+        _add_fixed_width(hasher, arr, positions)
+        return
+    hasher.advance(n)
+
+
+def _add_variable_width(hasher: ColumnHasher, arr: pa.Array, has_nulls: bool) -> None:
+    # A null slot may still own bytes in Arrow: fill nulls first so they contribute nothing.
+    if has_nulls:
+        arr = arr.fill_null(b"" if pa.types.is_binary(arr.type) or pa.types.is_large_binary(arr.type) else "")
+    n = len(arr)
+    large = pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type)
+    buffers = arr.buffers()
+    if n == 0 or buffers[1] is None:
+        return
+    offsets = np.frombuffer(buffers[1], dtype=np.int64 if large else np.int32, count=n + 1, offset=arr.offset
+                            * (8 if large else 4))
+    hasher.add_lengths(np.diff(offsets))
+    if buffers[2] is not None and offsets[-1] > offsets[0]:
+        hasher.add_bytes(memoryview(buffers[2])[int(offsets[0]):int(offsets[-1])])
+
+
+def _add_fixed_width(hasher: ColumnHasher, arr: pa.Array, positions: np.ndarray) -> None:
+    t = arr.type
+    n = len(arr)
+    width = t.byte_width
+    buffer = arr.buffers()[1]
+    raw = np.frombuffer(buffer, dtype=np.uint8, count=n * width, offset=arr.offset * width).reshape(n, width) \
+        if n else np.empty((0, width), np.uint8)
+    if len(positions):
+        raw = raw.copy()
+        raw[positions] = 0
+    if pa.types.is_floating(t):
+        add_numpy_values(hasher, raw.reshape(-1).view(_FLOATS[t.bit_width]))
+        return
+    if n:
+        hasher.add_bytes(memoryview(raw).cast("B"))
+    hasher.advance(n)
+
+
+def arrow_column_hasher(column: pa.Array | pa.ChunkedArray) -> ColumnHasher:
+    """Hasher over every chunk of an Arrow array or chunked array."""
+    hasher = ColumnHasher(arrow_logical_type(column.type))
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    for chunk in chunks:
+        add_arrow_chunk(hasher, chunk)
+    return hasher
+
+
+# ----------------------------------------------------------------------------- object values and pandas
+
+_SCALARS = (str, bytes, bool, int, float, Decimal, datetime, date, time, timedelta, np.generic)
+
+
+def _mixed_to_arrow(values: np.ndarray) -> pa.Array:
+    # Mixed Python scalars: each value becomes "<type>:<text>", so 1 and "1" stay different.
+    out: list[str | None] = []
+    for value in values:
+        if value is None or (isinstance(value, float) and value != value):
+            out.append(None)
+        elif isinstance(value, _SCALARS):
+            text = value.isoformat() if isinstance(value, (datetime, date, time)) else \
+                value.hex() if isinstance(value, bytes) else value if isinstance(value, str) else repr(value)
+            out.append(f"{type(value).__name__}:{text}")
+        else:
+            raise UnsupportedTypeError(
+                f"cannot fingerprint a value of type {type(value).__name__} inside an object column; "
+                "convert the column to a single scalar type (e.g. .astype(str)) first",
+                value_type=type(value).__name__)
+    return pa.array(out, type=pa.large_string())
+
+
+def _object_to_arrow(values: np.ndarray) -> tuple[pa.Array | pa.ChunkedArray, str | None]:
+    try:
+        return pa.array(values, from_pandas=True), None
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError, TypeError,
+            ValueError):
+        return _mixed_to_arrow(values), "mixed"
+
+
+def object_values_hasher(values: np.ndarray) -> ColumnHasher:
+    """Hasher for a 1-D object (or numpy StringDType) array: Arrow type inference, mixed fallback."""
+    if values.dtype.kind == "T":
+        values = values.astype(object)
+    arr, special = _object_to_arrow(values)
+    if special is not None:
+        hasher = ColumnHasher(special)
+        add_arrow_chunk(hasher, arr)
+        return hasher
+    return arrow_column_hasher(arr)
+
+
+def pandas_column_to_arrow(values: Any) -> pa.Array | pa.ChunkedArray:
+    """An Arrow view of a pandas array (used for extension dtypes and profiles)."""
+    import pandas as pd
+
+    dtype = values.dtype
+    if isinstance(dtype, pd.SparseDtype):
+        values = values.to_dense()
+        dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind == "O":
+        return _object_to_arrow(np.asarray(values))[0]
+    try:
+        return pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError):
+        return _object_to_arrow(np.asarray(values, dtype=object))[0]
+
+
+def pandas_column_hasher(values: Any) -> ColumnHasher:
+    """Hasher for the values of a pandas Series or Index (``.array`` or numpy array)."""
+    import pandas as pd
+
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype):
+        if dtype.kind == "O":
+            return object_values_hasher(np.asarray(values))
+        array = np.asarray(values)
+        hasher = ColumnHasher(numpy_logical_type(array.dtype))
+        add_numpy_values(hasher, array)
+        return hasher
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        unit = dtype.unit
+        ints = np.asarray(values.asi8 if hasattr(values, "asi8") else pd.array(values).asi8)
+        hasher = ColumnHasher(f"timestamp[{unit}, tz={dtype.tz}]")
+        add_numpy_values(hasher, ints.view(f"M8[{unit}]"))
+        return hasher
+    if isinstance(dtype, pd.CategoricalDtype):
+        arr = pa.array(values)
+        hasher = ColumnHasher(arrow_logical_type(arr.type))
+        add_arrow_chunk(hasher, arr)
+        return hasher
+    if isinstance(dtype, pd.SparseDtype):
+        return pandas_column_hasher(values.to_dense())
+    return arrow_column_hasher(pandas_column_to_arrow(values))
+
+
+def _is_default_index(index: Any) -> bool:
+    import pandas as pd
+
+    return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1 and index.name is None
+
+
+def _index_part(index: Any) -> bytes:
+    """Encoding of a pandas index: one zero byte for the default 0..n-1 range, else every level."""
+    if _is_default_index(index):
+        return b"\x00"
+    levels = [index.get_level_values(i) for i in range(index.nlevels)]
+    parts = [b"\x01", u64(len(levels))]
+    for level in levels:
+        hasher = pandas_column_hasher(level.array)
+        parts += [encode_name(level.name), hasher.logical_type.encode(), b"\x00", hasher.digest()]
+    return b"".join(parts)
+
+
+def _table_digest(family: bytes, rows: int, names: Iterable[Any], hashers: list[ColumnHasher],
+                  index_part: bytes = b"\x00") -> bytes:
+    parts = [ENCODING, family, b"\x00", u64(rows), u64(len(hashers))]
+    for name, hasher in zip(names, hashers):
+        parts += [encode_name(name), u64(len(hasher.logical_type)), hasher.logical_type.encode(), hasher.digest()]
+    parts.append(index_part)
+    return xxhash.xxh3_128_digest(b"".join(parts))
+
+
+def _encoding(family: bytes, rows: int, names: Sequence[Any], hashers: list[ColumnHasher],
+              index_part: bytes = b"\x00") -> TableEncoding:
+    return TableEncoding(digest=_table_digest(family, rows, names, hashers, index_part), rows=rows,
+                         names=tuple(names), types=tuple(h.logical_type for h in hashers),
+                         column_digests=tuple(h.digest() for h in hashers))
+
+
+def encode_pandas_frame(df: Any) -> TableEncoding:
+    """Encode a pandas DataFrame: its columns in order, then its index (if not the default range)."""
+    names = list(df.columns)
+    columns = [df.iloc[:, i].array for i in range(len(names))]
+    hashers = _map_columns(pandas_column_hasher, columns, int(df.memory_usage(index=False, deep=False).sum()))
+    return _encoding(b"table", len(df), names, hashers, _index_part(df.index))
+
+
+def encode_pandas_series(series: Any) -> TableEncoding:
+    """Encode a pandas Series: a named column plus its index."""
+    hasher = pandas_column_hasher(series.array)
+    return _encoding(b"column", len(series), [series.name], [hasher], _index_part(series.index))
+
+
+def encode_pandas_index(index: Any) -> TableEncoding:
+    """Encode a pandas Index (each level of a MultiIndex is a column)."""
+    names = [index.names[i] for i in range(index.nlevels)]
+    hashers = [pandas_column_hasher(index.get_level_values(i).array) for i in range(index.nlevels)]
+    if index.nlevels == 1:
+        return _encoding(b"column", len(index), names, hashers)
+    return _encoding(b"table", len(index), names, hashers)
+
+
+def encode_arrow_table(table: pa.Table | pa.RecordBatch) -> TableEncoding:
+    """Encode a pyarrow Table or RecordBatch (chunking and slicing do not matter)."""
+    columns = list(table.columns)
+    hashers = _map_columns(arrow_column_hasher, columns, int(table.nbytes))
+    return _encoding(b"table", table.num_rows, list(table.schema.names), hashers)
+
+
+def encode_arrow_column(column: pa.Array | pa.ChunkedArray, name: Any = None) -> TableEncoding:
+    """Encode one Arrow array or chunked array as a named column."""
+    return _encoding(b"column", len(column), [name], [arrow_column_hasher(column)])

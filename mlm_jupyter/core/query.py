@@ -1,0 +1,393 @@
+"""The run search language, compiled to parameterised DuckDB SQL.
+
+Grammar (keywords are case-insensitive)::
+
+    filter     := or_expr
+    or_expr    := and_expr ("or" and_expr)*
+    and_expr   := not_expr ("and" not_expr)*
+    not_expr   := "not" not_expr | "(" or_expr ")" | comparison
+    comparison := field op value
+                | field ["not"] "in" "(" value ("," value)* ")"
+                | field ["not"] ("like" | "ilike") string
+                | field "is" ["not"] "null"
+    field      := ("metrics" | "params" | "tags" | "attributes" | "datasets") "." name
+    op         := "=" | "==" | "!=" | "<>" | "<" | "<=" | ">" | ">="
+
+A name is letters, digits, ``_ - . /`` or any text in backticks or double
+quotes. Strings use single quotes (``''`` escapes a quote). Params compare as
+numbers when the literal is a number (``params.lr < 0.1`` matches ``"0.01"``).
+Every literal becomes a ``?`` parameter: user text never reaches SQL text.
+
+The compiled SQL refers to ``runs r`` joined with ``experiments e`` and
+correlated sub-queries on ``latest_metrics``, ``params``, ``tags`` and
+``run_inputs``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from mlm_jupyter.core.errors import QuerySyntaxError
+
+__all__ = ["ATTRIBUTES", "compile_filter", "compile_order_by", "parse_field"]
+
+ATTRIBUTES: dict[str, str] = {
+    "run_id": "r.id", "id": "r.id", "name": "r.name", "run_name": "r.name", "status": "r.status",
+    "experiment": "e.name", "experiment_id": "r.experiment_id", "user": "r.user_name",
+    "start_time": "r.start_time", "end_time": "r.end_time", "source": "r.source",
+    "parent_run_id": "r.parent_run_id",
+    "duration": "(coalesce(r.end_time, epoch(current_timestamp)) - r.start_time)",
+}
+_TIME_ATTRIBUTES = {"start_time", "end_time"}
+_DATASET_COLUMNS = {"name": "dataset", "dataset": "dataset", "role": "role", "digest": "digest"}
+_PREFIXES = {"metrics": "metrics", "metric": "metrics", "params": "params", "param": "params",
+             "parameters": "params", "tags": "tags", "tag": "tags", "attributes": "attributes",
+             "attribute": "attributes", "attr": "attributes", "run": "attributes",
+             "datasets": "datasets", "dataset": "datasets"}
+_COMPARISONS = {"=": "=", "==": "=", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_KEYWORDS = {"and", "or", "not", "in", "like", "ilike", "is", "null", "asc", "desc"}
+
+_TOKEN = re.compile(r"""
+    (?P<space>\s+)
+  | (?P<number>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w.]))
+  | (?P<string>'(?:[^']|'')*')
+  | (?P<quoted>`[^`]*`|"[^"]*")
+  | (?P<op><=|>=|!=|<>|==|=|<|>)
+  | (?P<punct>[(),.])
+  | (?P<word>[^\s(),.'"`=<>!]+)
+""", re.VERBOSE)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    text: str
+    column: int  # 1-based
+
+    @property
+    def keyword(self) -> str | None:
+        lowered = self.text.lower()
+        return lowered if self.kind == "word" and lowered in _KEYWORDS else None
+
+
+def _tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    position = 0
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None:
+            raise QuerySyntaxError(f"unexpected character {text[position]!r}", text=text, column=position + 1)
+        kind = match.lastgroup or ""
+        if kind != "space":
+            tokens.append(Token(kind, match.group(), position + 1))
+        position = match.end()
+    return tokens
+
+
+@dataclass(frozen=True)
+class Field:
+    """A parsed ``prefix.name`` reference."""
+
+    prefix: str
+    name: str
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = _tokenize(text)
+        self.index = 0
+        self.params: list[Any] = []
+
+    # helpers ------------------------------------------------------------
+    def peek(self) -> Token | None:
+        return self.tokens[self.index] if self.index < len(self.tokens) else None
+
+    def error(self, message: str, token: Token | None = None) -> QuerySyntaxError:
+        token = token or self.peek()
+        column = token.column if token else len(self.text) + 1
+        return QuerySyntaxError(message, text=self.text, column=column)
+
+    def take(self) -> Token:
+        token = self.peek()
+        if token is None:
+            raise self.error("the filter ends too early")
+        self.index += 1
+        return token
+
+    def accept_keyword(self, *words: str) -> str | None:
+        token = self.peek()
+        if token is not None and token.keyword in words:
+            self.index += 1
+            return token.keyword
+        return None
+
+    def expect_punct(self, char: str) -> Token:
+        token = self.peek()
+        if token is None or token.text != char:
+            raise self.error(f"expected {char!r}")
+        return self.take()
+
+    # grammar --------------------------------------------------------------
+    def parse(self) -> str:
+        if not self.tokens:
+            return "TRUE"
+        sql = self.or_expr()
+        if self.peek() is not None:
+            raise self.error(f"unexpected {self.peek().text!r}; expected 'and', 'or' or the end")  # type: ignore[union-attr]
+        return sql
+
+    def or_expr(self) -> str:
+        parts = [self.and_expr()]
+        while self.accept_keyword("or"):
+            parts.append(self.and_expr())
+        return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+
+    def and_expr(self) -> str:
+        parts = [self.not_expr()]
+        while self.accept_keyword("and"):
+            parts.append(self.not_expr())
+        return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
+
+    def not_expr(self) -> str:
+        if self.accept_keyword("not"):
+            return f"(NOT {self.not_expr()})"
+        token = self.peek()
+        if token is not None and token.text == "(":
+            self.take()
+            inner = self.or_expr()
+            self.expect_punct(")")
+            return inner
+        return self.comparison()
+
+    def field(self) -> Field:
+        token = self.take()
+        if token.kind != "word" or token.keyword is not None:
+            raise self.error(f"expected a field such as metrics.acc or params.lr, got {token.text!r}", token)
+        prefix = _PREFIXES.get(token.text.lower())
+        if prefix is None:
+            raise self.error(
+                f"unknown field kind {token.text!r}; use metrics., params., tags., attributes. or datasets.", token)
+        self.expect_punct(".")
+        name_token = self.take()
+        if name_token.kind == "quoted":
+            name = name_token.text[1:-1]
+        elif name_token.kind in ("word", "number"):
+            name = name_token.text
+            # names may contain dots: metrics.val.auc
+            while self.peek() is not None and self.peek().text == "." and self.index + 1 < len(self.tokens):  # type: ignore[union-attr]
+                nxt = self.tokens[self.index + 1]
+                if nxt.kind not in ("word", "number") or nxt.column != self.peek().column + 1:  # type: ignore[union-attr]
+                    break
+                self.index += 2
+                name += "." + nxt.text
+        else:
+            raise self.error(f"expected a name after {token.text}.", name_token)
+        if prefix == "attributes" and name.lower() not in ATTRIBUTES:
+            raise self.error(f"unknown attribute {name!r}; known: {', '.join(sorted(ATTRIBUTES))}", name_token)
+        if prefix == "datasets" and name.lower() not in _DATASET_COLUMNS:
+            raise self.error(f"unknown dataset field {name!r}; use datasets.name, datasets.role or datasets.digest",
+                             name_token)
+        return Field(prefix, name)
+
+    def value(self) -> tuple[Any, Token]:
+        token = self.take()
+        if token.kind == "number":
+            number = float(token.text)
+            return (int(number) if number.is_integer() and re.fullmatch(r"[-+]?\d+", token.text) else number), token
+        if token.kind == "string":
+            return token.text[1:-1].replace("''", "'"), token
+        if token.kind == "word" and token.text.lower() in ("true", "false"):
+            return token.text.lower(), token
+        if token.kind == "quoted" and token.text.startswith('"'):
+            return token.text[1:-1], token
+        raise self.error(f"expected a value (a number or a 'quoted string'), got {token.text!r}", token)
+
+    def comparison(self) -> str:
+        start = self.peek()
+        field = self.field()
+        token = self.peek()
+        if token is None:
+            raise self.error("expected a comparison after the field")
+        if token.keyword == "is":
+            self.take()
+            negate = bool(self.accept_keyword("not"))
+            if not self.accept_keyword("null"):
+                raise self.error("expected NULL after IS")
+            return self.compile_null(field, negate)
+        negate = False
+        if token.keyword == "not":
+            self.take()
+            negate = True
+            token = self.peek()
+            if token is None or token.keyword not in ("in", "like", "ilike"):
+                raise self.error("expected IN, LIKE or ILIKE after NOT")
+        if token.keyword == "in":
+            self.take()
+            self.expect_punct("(")
+            values = [self.value()]
+            while self.peek() is not None and self.peek().text == ",":  # type: ignore[union-attr]
+                self.take()
+                values.append(self.value())
+            self.expect_punct(")")
+            return self.compile_in(field, values, negate, start)
+        if token.keyword in ("like", "ilike"):
+            operator = token.keyword.upper()
+            self.take()
+            pattern, value_token = self.value()
+            if not isinstance(pattern, str):
+                raise self.error(f"{operator} needs a 'quoted pattern'", value_token)
+            sql = self.compile_text(field, f"{operator} ?", [pattern], value_token)
+            return f"(NOT {sql})" if negate else sql
+        if token.kind != "op":
+            raise self.error(f"expected a comparison operator (=, !=, <, <=, >, >=, LIKE, IN, IS), got {token.text!r}")
+        self.take()
+        operator = _COMPARISONS[token.text]
+        value, value_token = self.value()
+        return self.compile_compare(field, operator, value, value_token)
+
+    # compilation ------------------------------------------------------------
+    def compile_compare(self, field: Field, operator: str, value: Any, token: Token) -> str:
+        if field.prefix == "metrics":
+            if not isinstance(value, (int, float)):
+                raise self.error(f"metrics.{field.name} is numeric: compare it with a number", token)
+            return _exists("latest_metrics", field.name, f"x.value {operator} ?", [value], self.params)
+        if field.prefix == "params":
+            if isinstance(value, (int, float)):
+                return _exists("params", field.name, f"x.value_num {operator} ?", [float(value)], self.params)
+            return _exists("params", field.name, f"x.value {operator} ?", [value], self.params)
+        if field.prefix == "attributes":
+            column = ATTRIBUTES[field.name.lower()]
+            value = self.attribute_value(field, value, token)
+            self.params.append(value)
+            return f"{column} {operator} ?"
+        return self.compile_text(field, f"{operator} ?", [_as_text(value)], token)
+
+    def compile_text(self, field: Field, condition: str, values: list[Any], token: Token) -> str:
+        if field.prefix == "metrics":
+            raise self.error("metrics are numbers; LIKE works on params, tags, attributes and datasets", token)
+        if field.prefix == "attributes":
+            self.params.extend(values)
+            return f"CAST({ATTRIBUTES[field.name.lower()]} AS VARCHAR) {condition}"
+        if field.prefix == "datasets":
+            self.params.extend(values)
+            column = _DATASET_COLUMNS[field.name.lower()]
+            return f"EXISTS (SELECT 1 FROM run_inputs x WHERE x.run_id = r.id AND x.{column} {condition})"
+        table = "params" if field.prefix == "params" else "tags"
+        return _exists(table, field.name, f"x.value {condition}", values, self.params)
+
+    def compile_in(self, field: Field, values: list[tuple[Any, Token]], negate: bool, start: Token | None) -> str:
+        marks = ", ".join("?" for _ in values)
+        if field.prefix == "metrics":
+            for value, token in values:
+                if not isinstance(value, (int, float)):
+                    raise self.error(f"metrics.{field.name} is numeric: IN needs numbers", token)
+            sql = _exists("latest_metrics", field.name, f"x.value IN ({marks})", [v for v, _ in values], self.params)
+        elif field.prefix == "params" and all(isinstance(v, (int, float)) for v, _ in values):
+            sql = _exists("params", field.name, f"x.value_num IN ({marks})", [float(v) for v, _ in values],
+                          self.params)
+        elif field.prefix == "attributes":
+            self.params.extend(self.attribute_value(field, v, t) for v, t in values)
+            sql = f"{ATTRIBUTES[field.name.lower()]} IN ({marks})"
+        else:
+            sql = self.compile_text(field, f"IN ({marks})", [_as_text(v) for v, _ in values],
+                                    values[0][1])
+        return f"(NOT {sql})" if negate else sql
+
+    def compile_null(self, field: Field, negate: bool) -> str:
+        if field.prefix == "attributes":
+            return f"{ATTRIBUTES[field.name.lower()]} IS {'NOT ' if negate else ''}NULL"
+        if field.prefix == "datasets":
+            exists = "EXISTS (SELECT 1 FROM run_inputs x WHERE x.run_id = r.id)"
+        else:
+            table = {"metrics": "latest_metrics", "params": "params", "tags": "tags"}[field.prefix]
+            self.params.append(field.name)
+            exists = f"EXISTS (SELECT 1 FROM {table} x WHERE x.run_id = r.id AND x.key = ?)"
+        return exists if negate else f"(NOT {exists})"
+
+    def attribute_value(self, field: Field, value: Any, token: Token) -> Any:
+        name = field.name.lower()
+        if name in _TIME_ATTRIBUTES and isinstance(value, str):
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                raise self.error(f"attributes.{name} takes epoch seconds or an ISO date such as '2026-01-31'",
+                                 token) from None
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=timezone.utc)
+            return moment.timestamp()
+        if name in _TIME_ATTRIBUTES or name == "duration":
+            if not isinstance(value, (int, float)):
+                raise self.error(f"attributes.{name} is a number of seconds", token)
+            return float(value)
+        return _as_text(value)
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _exists(table: str, key: str, condition: str, values: list[Any], params: list[Any]) -> str:
+    params.append(key)
+    params.extend(values)
+    return f"EXISTS (SELECT 1 FROM {table} x WHERE x.run_id = r.id AND x.key = ? AND {condition})"
+
+
+def compile_filter(text: str) -> tuple[str, list[Any]]:
+    """Compile a filter string to ``(sql_condition, params)``.
+
+    Raises:
+        QuerySyntaxError: with the 1-based ``column`` of the offending token.
+    """
+    parser = _Parser(text)
+    return parser.parse(), parser.params
+
+
+def parse_field(text: str) -> Field:
+    """Parse a single ``prefix.name`` reference (used by ``order_by`` and column pickers)."""
+    parser = _Parser(text)
+    field = parser.field()
+    if parser.peek() is not None:
+        raise parser.error(f"unexpected {parser.peek().text!r} after the field")  # type: ignore[union-attr]
+    return field
+
+
+def compile_order_by(order_by: list[str]) -> tuple[str, list[Any]]:
+    """Compile ``["metrics.acc desc", "attributes.start_time"]`` to ``(sql, params)``.
+
+    Runs without the ordering value sort last; ties fall back to newest first.
+    """
+    parts: list[str] = []
+    params: list[Any] = []
+    for clause in order_by:
+        text = clause.strip()
+        direction = "ASC"
+        match = re.search(r"\s+(asc|desc)\s*$", text, re.IGNORECASE)
+        if match:
+            direction = match.group(1).upper()
+            text = text[: match.start()]
+        field = parse_field(text)
+        if field.prefix == "attributes":
+            parts.append(f"{ATTRIBUTES[field.name.lower()]} {direction} NULLS LAST")
+        elif field.prefix == "metrics":
+            params.append(field.name)
+            parts.append(f"(SELECT x.value FROM latest_metrics x WHERE x.run_id = r.id AND x.key = ?) "
+                         f"{direction} NULLS LAST")
+        elif field.prefix in ("params", "tags"):
+            table = field.prefix
+            if table == "params":
+                params.append(field.name)
+                parts.append(f"(SELECT x.value_num FROM params x WHERE x.run_id = r.id AND x.key = ?) "
+                             f"{direction} NULLS LAST")
+            params.append(field.name)
+            parts.append(f"(SELECT x.value FROM {table} x WHERE x.run_id = r.id AND x.key = ?) "
+                         f"{direction} NULLS LAST")
+        else:
+            raise QuerySyntaxError("cannot order by datasets.*", text=clause, column=1)
+    parts.extend(["r.start_time DESC", "r.id"])
+    return ", ".join(parts), params

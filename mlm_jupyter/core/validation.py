@@ -1,0 +1,70 @@
+"""Validation of keys, param values and metric values, with messages that say what to do."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from mlm_jupyter.core.errors import InvalidKeyError, InvalidMetricError, ParamTooLargeError
+
+__all__ = ["MAX_KEY_LENGTH", "MAX_PARAM_BYTES", "check_key", "metric_value", "param_text"]
+
+MAX_KEY_LENGTH = 250
+MAX_PARAM_BYTES = 64 * 1024
+_KEY = re.compile(r"^[\w\-. /:]+$")  # unicode letters and digits allowed
+_valid_keys: set[str] = set()
+
+
+def check_key(key: Any, what: str = "key") -> str:
+    """Return ``key`` if it is a valid metric/param/tag name, else raise ``InvalidKeyError``."""
+    if key in _valid_keys:
+        return key  # type: ignore[no-any-return]
+    if not isinstance(key, str):
+        raise InvalidKeyError(f"{what} names must be strings, got {type(key).__name__}: {key!r}")
+    if not key or len(key) > MAX_KEY_LENGTH or not _KEY.match(key) or key != key.strip() or "//" in key:
+        raise InvalidKeyError(
+            f"invalid {what} name {key[:100]!r}: use 1-{MAX_KEY_LENGTH} letters, digits, and _ - . / : "
+            "or spaces (no quotes, newlines or leading/trailing spaces)", key=key[:100])
+    if len(_valid_keys) < 100_000:
+        _valid_keys.add(key)
+    return key
+
+
+def metric_value(value: Any, key: str = "") -> float:
+    """Coerce a metric value to float; NaN and infinities are kept (they round-trip)."""
+    if isinstance(value, float):
+        return value
+    if isinstance(value, (str, bytes, bytearray)) or value is None:
+        raise InvalidMetricError(
+            f"metric {key!r} got {value!r}; metrics are numbers. Log text with set_tag or log_param.", key=key)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InvalidMetricError(
+            f"metric {key!r} got a {type(value).__name__}, which is not a number. Pass a float "
+            "(for a tensor or array use .item()).", key=key) from None
+
+
+def param_text(value: Any, key: str = "") -> str:
+    """The stored text of a param value: JSON for lists/dicts/None/bools, ``str`` otherwise."""
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, bool) or value is None:
+        text = json.dumps(value)
+    elif isinstance(value, float) and not math.isfinite(value):
+        text = str(value)
+    elif isinstance(value, (list, tuple, dict)):
+        try:
+            text = json.dumps(value, ensure_ascii=False, default=str)
+        except (TypeError, ValueError):
+            text = str(value)
+    else:
+        text = str(value)
+    size = len(text.encode("utf-8"))
+    if size > MAX_PARAM_BYTES:
+        raise ParamTooLargeError(
+            f"param {key!r} is {size:,} bytes; params hold at most {MAX_PARAM_BYTES:,} bytes. "
+            "Log large values as an artifact (mlm.log_artifact) or a dataset (mlm.log_input).", key=key, size=size)
+    return text

@@ -1,0 +1,1 @@
+"""The kernel layer of mlm-jupyter (see DESIGN.md §2)."""

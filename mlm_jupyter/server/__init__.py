@@ -1,0 +1,1 @@
+"""The server layer of mlm-jupyter (see DESIGN.md §2)."""

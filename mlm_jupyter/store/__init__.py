@@ -1,0 +1,1 @@
+"""The store layer of mlm-jupyter (see DESIGN.md §2)."""

@@ -1,0 +1,266 @@
+"""The runs domain: experiments, runs, params, tags, step metrics and artifacts."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from typing import Any
+
+import pyarrow as pa
+
+from mlm_jupyter.core.errors import InvalidInputError, NotFoundError, ParamConflictError
+from mlm_jupyter.core.query import compile_filter, compile_order_by
+from mlm_jupyter.store.session import Session
+
+__all__ = ["APPLIERS", "JOURNALABLE", "READERS"]
+
+RUN_STATUSES = ("running", "finished", "failed", "killed")
+METRIC_SCHEMA = pa.schema([
+    ("run_id", pa.string()), ("key", pa.string()), ("step", pa.int64()),
+    ("value", pa.float64()), ("time", pa.float64()),
+])
+
+
+# ---------------------------------------------------------------- writes
+
+def _ensure_experiment(s: Session, name: str) -> str:
+    row = s.one("SELECT id FROM experiments WHERE name = ?", [name])
+    if row:
+        return str(row[0])
+    experiment_id = uuid.uuid4().hex
+    s.con.execute("INSERT INTO experiments VALUES (?, ?, ?)", [experiment_id, name, s.now()])
+    return experiment_id
+
+
+def create_experiment(s: Session, args: dict[str, Any]) -> str:
+    return _ensure_experiment(s, str(args["name"]))
+
+
+def create_run(s: Session, args: dict[str, Any]) -> None:
+    if s.one("SELECT 1 FROM runs WHERE id = ?", [args["run_id"]]):
+        return  # a retried create is a no-op
+    experiment_id = _ensure_experiment(s, str(args.get("experiment") or "Default"))
+    s.con.execute(
+        "INSERT INTO runs (id, experiment_id, name, status, start_time, user_name, parent_run_id,"
+        " source, host, pid, pid_start, owner) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)",
+        [args["run_id"], experiment_id, args["name"], args["start_time"], args.get("user"),
+         args.get("parent_run_id"), args.get("source"), args.get("host"), args.get("pid"),
+         args.get("pid_start"), args.get("owner", "process")])
+
+
+def _require_run(s: Session, run_id: str) -> None:
+    if not s.one("SELECT 1 FROM runs WHERE id = ?", [run_id]):
+        raise NotFoundError(f"no run with id {run_id!r} in this store", run_id=run_id)
+
+
+def end_run(s: Session, args: dict[str, Any]) -> None:
+    status = args["status"]
+    if status not in RUN_STATUSES[1:]:
+        raise InvalidInputError(f"a run ends as finished, failed or killed, not {status!r}")
+    _require_run(s, args["run_id"])
+    s.con.execute(
+        "UPDATE runs SET status = ?, end_time = ?, status_reason = ? WHERE id = ?",
+        [status, args.get("end_time", s.now()), args.get("reason"), args["run_id"]])
+
+
+def kill_runs(s: Session, args: dict[str, Any]) -> list[str]:
+    """Mark running runs ``killed``: by ids, or every running run of an ``owner``."""
+    if args.get("run_ids"):
+        ids = list(args["run_ids"])
+    else:
+        ids = [r[0] for r in s.con.execute(
+            "SELECT id FROM runs WHERE status = 'running' AND owner = ?", [args["owner"]]).fetchall()]
+    if ids:
+        s.con.execute(
+            "UPDATE runs SET status = 'killed', end_time = ?, status_reason = ? "
+            "WHERE status = 'running' AND list_contains(?, id)",
+            [s.now(), args.get("reason", "the process that ran it died"), ids])
+    return ids
+
+
+def _as_number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def log_params(s: Session, args: dict[str, Any]) -> None:
+    run_id = args["run_id"]
+    _require_run(s, run_id)
+    params: dict[str, str] = args["params"]
+    existing = dict(s.con.execute(
+        "SELECT key, value FROM params WHERE run_id = ? AND list_contains(?, key)",
+        [run_id, list(params)]).fetchall())
+    for key, value in params.items():
+        if key in existing and existing[key] != value:
+            raise ParamConflictError(
+                f"param {key!r} of run {run_id} is already {existing[key][:80]!r}; params are immutable. "
+                "Log the new value under another key or start a new run.", key=key)
+    fresh = {k: v for k, v in params.items() if k not in existing}
+    if fresh:
+        s.insert_table("params", pa.table({
+            "run_id": [run_id] * len(fresh), "key": list(fresh), "value": list(fresh.values()),
+            "value_num": pa.array([_as_number(v) for v in fresh.values()], pa.float64())}))
+
+
+def set_tags(s: Session, args: dict[str, Any]) -> None:
+    run_id = args["run_id"]
+    _require_run(s, run_id)
+    tags: dict[str, str] = args["tags"]
+    if tags:
+        s.insert_table("tags", pa.table({
+            "run_id": [run_id] * len(tags), "key": list(tags), "value": list(tags.values())}),
+            conflict="ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value")
+
+
+def delete_tag(s: Session, args: dict[str, Any]) -> None:
+    s.con.execute("DELETE FROM tags WHERE run_id = ? AND key = ?", [args["run_id"], args["key"]])
+
+
+def log_metrics(s: Session, args: dict[str, Any]) -> None:
+    """Append metric points (an Arrow table) and refresh the latest value per (run, key)."""
+    points: pa.Table = args["points"].cast(METRIC_SCHEMA)
+    if points.num_rows == 0:
+        return
+    s.insert_table("metrics", points)
+    name = "_mlm_points"
+    s.con.register(name, points)
+    try:
+        s.con.execute(f"""
+            INSERT INTO latest_metrics
+            SELECT run_id, key, step, value, time
+            FROM (SELECT *, row_number() OVER (PARTITION BY run_id, key ORDER BY step DESC, time DESC) AS rank
+                  FROM {name})
+            WHERE rank = 1
+            ON CONFLICT (run_id, key) DO UPDATE SET
+                step = excluded.step, value = excluded.value, time = excluded.time
+            WHERE excluded.step > latest_metrics.step
+               OR (excluded.step = latest_metrics.step AND excluded.time >= latest_metrics.time)""")
+    finally:
+        s.con.unregister(name)
+
+
+def log_artifact(s: Session, args: dict[str, Any]) -> None:
+    _require_run(s, args["run_id"])
+    s.con.execute(
+        "INSERT INTO artifacts VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, path) DO UPDATE SET "
+        "sha256 = excluded.sha256, size = excluded.size, created_at = excluded.created_at",
+        [args["run_id"], args["path"], args["sha256"], args["size"], s.now()])
+
+
+APPLIERS = {
+    "create_experiment": create_experiment,
+    "create_run": create_run,
+    "end_run": end_run,
+    "kill_runs": kill_runs,
+    "log_params": log_params,
+    "set_tags": set_tags,
+    "delete_tag": delete_tag,
+    "log_metrics": log_metrics,
+    "log_artifact": log_artifact,
+}
+JOURNALABLE = frozenset({"create_run", "end_run", "kill_runs", "log_params", "set_tags",
+                         "delete_tag", "log_metrics", "log_artifact", "create_experiment"})
+
+
+# ---------------------------------------------------------------- reads
+
+_RUN_COLUMNS = (
+    "r.id AS run_id, e.name AS experiment, r.name, r.status, r.status_reason, r.start_time, "
+    "r.end_time, r.user_name, r.parent_run_id, r.source, r.owner")
+
+
+def experiments(s: Session) -> list[dict[str, Any]]:
+    return s.rows(
+        "SELECT e.id, e.name, e.created_at, count(r.id) AS runs, max(r.start_time) AS last_run "
+        "FROM experiments e LEFT JOIN runs r ON r.experiment_id = e.id "
+        "GROUP BY e.id, e.name, e.created_at ORDER BY e.created_at")
+
+
+def run(s: Session, run_id: str) -> dict[str, Any]:
+    rows = s.rows(f"SELECT {_RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+                  "WHERE r.id = ?", [run_id])
+    if not rows:
+        raise NotFoundError(f"no run with id {run_id!r} in this store", run_id=run_id)
+    record = rows[0]
+    record["params"] = dict(s.con.execute(
+        "SELECT key, value FROM params WHERE run_id = ? ORDER BY key", [run_id]).fetchall())
+    record["metrics"] = dict(s.con.execute(
+        "SELECT key, value FROM latest_metrics WHERE run_id = ? ORDER BY key", [run_id]).fetchall())
+    record["tags"] = dict(s.con.execute(
+        "SELECT key, value FROM tags WHERE run_id = ? ORDER BY key", [run_id]).fetchall())
+    record["artifacts"] = s.rows(
+        "SELECT path, sha256, size, created_at FROM artifacts WHERE run_id = ? ORDER BY path", [run_id])
+    from mlm_jupyter.store.domains import run_details  # other domains add inputs, cell, provenance, ...
+
+    for details in run_details():
+        record.update(details(s, run_id))
+    return record
+
+
+def search_runs(s: Session, filter: str | None = None, experiments: list[str] | None = None,
+                order_by: list[str] | None = None, max_results: int = 1000, offset: int = 0,
+                run_ids: list[str] | None = None) -> dict[str, Any]:
+    """Matching runs (ordered, paged) plus their params, latest metrics and tags in long form."""
+    where, params = compile_filter(filter or "")
+    conditions = [where]
+    if experiments:
+        conditions.append("list_contains(?, e.name)")
+        params.append(list(experiments))
+    if run_ids is not None:
+        conditions.append("list_contains(?, r.id)")
+        params.append(list(run_ids))
+    where_sql = " AND ".join(f"({c})" for c in conditions)
+    order_sql, order_params = compile_order_by(order_by or [])
+    base = f"FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE {where_sql}"
+    total = int(s.one(f"SELECT count(*) {base}", params)[0])  # type: ignore[index]
+    page = s.table(
+        f"SELECT {_RUN_COLUMNS} {base} ORDER BY {order_sql} LIMIT ? OFFSET ?",
+        [*params, *order_params, int(max_results), int(offset)])
+    ids = page.column("run_id").to_pylist()
+    name = "_mlm_page"
+    s.con.register(name, pa.table({"run_id": pa.array(ids, pa.string())}))
+    try:
+        long_params = s.table(f"SELECT p.run_id, p.key, p.value FROM params p JOIN {name} USING (run_id)")
+        long_metrics = s.table(f"SELECT m.run_id, m.key, m.value FROM latest_metrics m JOIN {name} USING (run_id)")
+        long_tags = s.table(f"SELECT t.run_id, t.key, t.value FROM tags t JOIN {name} USING (run_id)")
+    finally:
+        s.con.unregister(name)
+    return {"runs": page, "params": long_params, "metrics": long_metrics, "tags": long_tags, "total": total}
+
+
+def metric_history(s: Session, run_id: str, key: str) -> pa.Table:
+    return s.table("SELECT step, value, time FROM metrics WHERE run_id = ? AND key = ? ORDER BY step, time",
+                   [run_id, key])
+
+
+def metric_keys(s: Session, run_id: str) -> list[str]:
+    return [r[0] for r in s.con.execute(
+        "SELECT DISTINCT key FROM latest_metrics WHERE run_id = ? ORDER BY key", [run_id]).fetchall()]
+
+
+def running_runs(s: Session, host: str | None = None) -> list[dict[str, Any]]:
+    sql = "SELECT id, host, pid, pid_start, owner FROM runs WHERE status = 'running'"
+    return s.rows(sql + " AND host = ?", [host]) if host else s.rows(sql)
+
+
+def counts(s: Session) -> dict[str, int]:
+    row = s.one(
+        "SELECT (SELECT count(*) FROM experiments), (SELECT count(*) FROM runs), "
+        "(SELECT count(*) FROM metrics), (SELECT count(*) FROM artifacts)")
+    if row is None:  # pragma: no cover - a scalar query always returns a row
+        return {}
+    return {"experiments": row[0], "runs": row[1], "metric_points": row[2], "artifacts": row[3]}
+
+
+READERS = {
+    "experiments": experiments,
+    "run": run,
+    "search_runs": search_runs,
+    "metric_history": metric_history,
+    "metric_keys": metric_keys,
+    "running_runs": running_runs,
+    "counts": counts,
+}

@@ -1,0 +1,331 @@
+"""DuckDbStore: the embedded store on ``<store dir>/mlm.duckdb``.
+
+DuckDB lets one process hold a database file at a time and never waits for a
+lock. So this store holds its connection only while it is busy (plus a short
+idle grace, ``hold_seconds``) and at most ``max_hold_seconds`` in a row; a
+second process that finds the file locked retries with backoff for up to
+``lock_timeout`` seconds. Writes that still cannot get the file go to the
+journal (``journal/``) and are replayed, exactly once, by whichever process
+opens the file next. A store owned by a server is opened with
+``hold_seconds=None``: it keeps the file for its whole life.
+
+On every connect the store migrates the schema, marks runs whose owning
+process died as ``killed``, and replays the journal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, BinaryIO, Callable, Iterator, Sequence
+
+import duckdb
+import pyarrow as pa
+
+from mlm_jupyter.core.errors import (
+    CorruptStoreError,
+    InvalidInputError,
+    MlmError,
+    NotFoundError,
+    PermissionDeniedError,
+    StoreBusyError,
+    StoreError,
+)
+from mlm_jupyter.store import codec, domains
+from mlm_jupyter.store.contract import Op, Store, WriteBatch
+from mlm_jupyter.store.journal import Journal
+from mlm_jupyter.store.liveness import is_alive, this_process
+from mlm_jupyter.store.migrate import migrate
+from mlm_jupyter.store.session import Session, first_row
+
+__all__ = ["DuckDbStore"]
+
+_SHA256_HEX = frozenset("0123456789abcdef")
+_READ_ONLY_STATEMENTS = ("SELECT", "EXPLAIN")
+
+
+def _is_lock_error(error: Exception) -> bool:
+    text = str(error)
+    return "lock" in text.lower() and ("Conflicting" in text or "Could not set lock" in text)
+
+
+def _check_sha256(sha256: str) -> str:
+    if len(sha256) != 64 or not set(sha256) <= _SHA256_HEX:
+        raise InvalidInputError(f"{sha256!r} is not a sha256 content address (64 lowercase hex digits)")
+    return sha256
+
+
+class DuckDbStore(Store):
+    """The embedded DuckDB backend of the Store contract.
+
+    Args:
+        directory: the store directory (created on first use).
+        hold_seconds: idle time after which the file is released for other
+            processes; ``None`` keeps it for the life of the store (server mode).
+        max_hold_seconds: longest continuous hold before the file is released
+            at the end of an operation, so a busy writer cannot starve others.
+        lock_timeout: how long to retry a locked file before giving up
+            (writes then go to the journal; reads raise ``StoreBusyError``).
+        clock: time source, injectable for tests.
+    """
+
+    def __init__(self, directory: str | os.PathLike[str], *, hold_seconds: float | None = 0.5,
+                 max_hold_seconds: float = 2.0, lock_timeout: float = 20.0,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.directory = Path(directory)
+        self.path = self.directory / "mlm.duckdb"
+        self.artifacts_dir = self.directory / "artifacts"
+        self.journal = Journal(self.directory / "journal")
+        self.hold_seconds = hold_seconds
+        self.max_hold_seconds = max_hold_seconds
+        self.lock_timeout = lock_timeout
+        self.clock = clock
+        self._lock = threading.RLock()
+        self._con: Any = None
+        self._opened_at = 0.0
+        self._last_used = 0.0
+        self._closed = False
+        self._releaser: threading.Thread | None = None
+        self._appliers = domains.appliers()
+        self._readers = domains.readers()
+        self._journalable = domains.journalable()
+        self._me = this_process()
+
+    # ------------------------------------------------------------ connection
+
+    def _connect(self) -> Any:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.02
+        while True:
+            try:
+                con = duckdb.connect(str(self.path))
+                break
+            except duckdb.IOException as error:
+                if not _is_lock_error(error):
+                    if "not a valid DuckDB database file" in str(error) or "corrupt" in str(error).lower():
+                        raise CorruptStoreError(
+                            f"{self.path} is not a readable DuckDB store ({error}). Nothing was changed: "
+                            "move the file aside (e.g. to mlm.duckdb.broken) to start a fresh store, "
+                            "or restore it from a backup.", path=str(self.path)) from error
+                    raise StoreError(f"cannot open {self.path}: {error}", path=str(self.path)) from error
+                if time.monotonic() >= deadline:
+                    raise StoreBusyError(
+                        f"{self.path} stays locked by another process ({error}). Stop that process or "
+                        "start a Jupyter server with mlm-jupyter on this store so everyone shares it.",
+                        path=str(self.path)) from error
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 1.6, 0.5)
+            except duckdb.Error as error:
+                raise CorruptStoreError(
+                    f"{self.path} could not be opened ({error}). Nothing was changed: move the file "
+                    "aside to start a fresh store, or restore it from a backup.", path=str(self.path)) from error
+        try:
+            migrate(con)
+            con.execute("SET enable_external_access = false")
+            self._recover(con)
+        except Exception:
+            con.close()
+            raise
+        return con
+
+    def _recover(self, con: Any) -> None:
+        """Mark runs of dead local processes ``killed`` and replay the journal."""
+        session = Session(con, self.directory, self.clock)
+        dead = [r["id"] for r in self._readers["running_runs"](session, host=self._me.host)
+                if r["owner"] == "process" and r["pid"] is not None
+                and not is_alive(int(r["pid"]), r["pid_start"])]
+        if dead:
+            self._apply(con, WriteBatch.of(Op("kill_runs", {"run_ids": dead, "reason": "the process that ran it died"})))
+        self.journal.replay(lambda batch: self._apply(con, batch))
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        if self._closed:
+            raise StoreError("this store was closed; open a new one")
+        with self._lock:
+            if self._con is None:
+                self._con = self._connect()
+                self._opened_at = time.monotonic()
+            try:
+                yield Session(self._con, self.directory, self.clock)
+            finally:
+                self._last_used = time.monotonic()
+                if self.hold_seconds is not None:
+                    if self._last_used - self._opened_at > self.max_hold_seconds:
+                        self._release()
+                    else:
+                        self._start_releaser()
+
+    def _release(self) -> None:
+        with self._lock:
+            if self._con is not None:
+                try:
+                    self._con.close()
+                finally:
+                    self._con = None
+
+    def _start_releaser(self) -> None:
+        if self._releaser is not None and self._releaser.is_alive():
+            return
+
+        def release_when_idle() -> None:
+            while not self._closed:
+                time.sleep(max(self.hold_seconds or 0.5, 0.05) / 2)
+                with self._lock:
+                    if self._con is None:
+                        return
+                    if time.monotonic() - self._last_used >= (self.hold_seconds or 0):
+                        self._release()
+                        return
+
+        self._releaser = threading.Thread(target=release_when_idle, name="mlm-store-release", daemon=True)
+        self._releaser.start()
+
+    # ------------------------------------------------------------ writes
+
+    def _apply(self, con: Any, batch: WriteBatch) -> list[Any]:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            done = first_row(con, "SELECT results FROM applied_batches WHERE id = ?", [batch.id])
+            if done is not None:
+                con.execute("ROLLBACK")
+                return list(codec.loads(done[0])) if done[0] else [None] * len(batch.ops)
+            session = Session(con, self.directory, self.clock)
+            results = []
+            for op in batch.ops:
+                applier = self._appliers.get(op.kind)
+                if applier is None:
+                    raise InvalidInputError(f"unknown store operation {op.kind!r}")
+                results.append(applier(session, dict(op.args)))
+            con.execute("INSERT INTO applied_batches VALUES (?, ?, ?)",
+                        [batch.id, self.clock(), codec.dumps(results)])
+            con.execute("COMMIT")
+            return results
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    def write(self, batch: WriteBatch) -> list[Any]:
+        try:
+            with self._session() as session:
+                return self._apply(session.con, batch)
+        except StoreBusyError:
+            if all(op.kind in self._journalable for op in batch.ops):
+                self.journal.append(batch)
+                return [None] * len(batch.ops)
+            raise
+        except MlmError:
+            raise
+        except duckdb.Error as error:
+            raise StoreError(f"the store could not apply a write: {error}") from error
+
+    # ------------------------------------------------------------ reads
+
+    def read(self, query: str, **args: Any) -> Any:
+        reader = self._readers.get(query)
+        if reader is None:
+            raise InvalidInputError(f"unknown store read {query!r}; known: {sorted(self._readers)}")
+        with self._session() as session:
+            try:
+                return reader(session, **args)
+            except MlmError:
+                raise
+            except duckdb.Error as error:
+                raise StoreError(f"the store could not answer {query!r}: {error}") from error
+
+    def sql(self, statement: str, params: Sequence[Any] = (), *, max_rows: int = 10_000,
+            timeout_s: float = 30.0) -> pa.Table:
+        try:
+            statements = duckdb.extract_statements(statement)
+        except duckdb.Error as error:
+            raise InvalidInputError(f"SQL does not parse: {error}") from error
+        if len(statements) != 1:
+            raise InvalidInputError("give exactly one SQL statement")
+        if statements[0].type.name not in _READ_ONLY_STATEMENTS:
+            raise PermissionDeniedError(
+                f"raw SQL is read-only: {statements[0].type.name} statements are refused. "
+                "Use the tracking API to change the store.")
+        with self._session() as session:
+            con = session.con
+            timer = threading.Timer(timeout_s, con.interrupt)
+            timer.start()
+            con.execute("BEGIN TRANSACTION")
+            try:
+                relation = con.sql(statement, params=list(params) or None)
+                table = relation.limit(max_rows).to_arrow_table() if relation is not None else pa.table({})
+            except duckdb.InterruptException as error:
+                raise StoreError(f"the query ran longer than {timeout_s:g} s and was stopped") from error
+            except duckdb.Error as error:
+                raise InvalidInputError(f"SQL error: {error}") from error
+            finally:
+                timer.cancel()
+                con.execute("ROLLBACK")
+            return table
+
+    # ------------------------------------------------------------ blobs
+
+    def _blob_path(self, sha256: str) -> Path:
+        _check_sha256(sha256)
+        return self.artifacts_dir / sha256[:2] / sha256
+
+    def put_blob(self, data: bytes) -> str:
+        sha256 = hashlib.sha256(data).hexdigest()
+        target = self._blob_path(sha256)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
+                handle.write(data)
+            os.replace(handle.name, target)
+        return sha256
+
+    def put_file(self, path: Path) -> str:
+        path = Path(path)
+        digest = hashlib.sha256()
+        self.artifacts_dir.mkdir(parents=True, exist_ok=True)
+        with open(path, "rb") as source, tempfile.NamedTemporaryFile(dir=self.artifacts_dir, delete=False) as temp:
+            for chunk in iter(lambda: source.read(1 << 20), b""):
+                digest.update(chunk)
+                temp.write(chunk)
+        sha256 = digest.hexdigest()
+        target = self._blob_path(sha256)
+        if target.exists():
+            os.unlink(temp.name)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(temp.name, target)
+        return sha256
+
+    def open_blob(self, sha256: str) -> BinaryIO:
+        path = self._blob_path(sha256)
+        if not path.is_file():
+            raise NotFoundError(f"no blob {sha256} in {self.artifacts_dir}", sha256=sha256)
+        return open(path, "rb")
+
+    def has_blob(self, sha256: str) -> bool:
+        return self._blob_path(sha256).is_file()
+
+    def blob_path(self, sha256: str) -> Path:
+        """Local path of a blob (embedded store only), for streaming large files."""
+        path = self._blob_path(sha256)
+        if not path.is_file():
+            raise NotFoundError(f"no blob {sha256} in {self.artifacts_dir}", sha256=sha256)
+        return path
+
+    # ------------------------------------------------------------ lifecycle
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": "duckdb", "mode": "embedded" if self.hold_seconds is not None else "owner",
+                "directory": str(self.directory), "database": str(self.path),
+                "pending_journal": self.journal.count()}
+
+    def close(self) -> None:
+        with self._lock:
+            self._release()
+            self._closed = True

@@ -1,0 +1,1 @@
+"""The tracking layer of mlm-jupyter (see DESIGN.md §2)."""

@@ -1,0 +1,65 @@
+"""MlmClient: the explicit client for code that passes ids (the fluent API wraps it).
+
+The client is composed of one mixin per domain (runs, datasets, registry,
+cells ...), all talking to one ``Store``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import weakref
+from typing import Any
+
+from mlm_jupyter.store.contract import Store
+from mlm_jupyter.tracking.metric_buffer import MetricBuffer
+from mlm_jupyter.tracking.runs import RunsClient
+
+__all__ = ["MlmClient"]
+
+_open_clients: weakref.WeakSet[MlmClient] = weakref.WeakSet()
+
+
+class MlmClient(RunsClient):
+    """Talks to one store. ``MlmClient()`` opens the store resolved as DESIGN.md §3 says.
+
+    Args:
+        store: a ``Store``, a store directory path, or ``None`` to resolve it.
+    """
+
+    def __init__(self, store: Store | str | os.PathLike[str] | None = None) -> None:
+        if store is None or isinstance(store, (str, os.PathLike)):
+            from mlm_jupyter.store.open import open_store
+
+            store = open_store(store)
+        self.store: Store = store
+        self.buffer = MetricBuffer(store)
+        self._last_steps: dict[tuple[str, str], int] = {}
+        _open_clients.add(self)
+
+    def flush(self) -> None:
+        """Make every queued metric durable."""
+        self.buffer.flush()
+
+    def sql(self, statement: str, *params: Any, max_rows: int = 10_000) -> Any:
+        """Run read-only SQL on the store; returns a pandas DataFrame."""
+        self.flush()
+        return self.store.sql(statement, params, max_rows=max_rows).to_pandas()
+
+    def close(self) -> None:
+        try:
+            self.buffer.close()
+        finally:
+            self.store.close()
+
+    def __repr__(self) -> str:
+        return f"MlmClient({self.store.describe()})"
+
+
+@atexit.register
+def _flush_all_at_exit() -> None:
+    for client in list(_open_clients):
+        try:
+            client.buffer.close()
+        except Exception:  # the journal keeps what the store refused; exit must not fail
+            pass

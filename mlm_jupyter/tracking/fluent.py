@@ -1,0 +1,165 @@
+"""The fluent API: module-level functions that act on the active run.
+
+``with mlm.start_run(...) as run:`` pushes a run on a stack; ``log_*`` calls
+go to the run on top. The stack is per process (notebooks are single
+threaded); nested runs need ``nested=True``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+from mlm_jupyter.core.entities import Run
+from mlm_jupyter.core.errors import NoActiveRunError, RunAlreadyActiveError
+from mlm_jupyter.tracking.client import MlmClient
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "ActiveRun", "active_run", "end_run", "get_client", "get_metric_history", "get_run", "log_artifact",
+    "log_metric", "log_metrics", "log_param", "log_params", "log_text", "search_runs", "set_client",
+    "set_experiment", "set_tag", "set_tags", "start_run",
+]
+
+_client: MlmClient | None = None
+_client_lock = threading.Lock()
+_active: list[Run] = []
+_experiment: str | None = None
+
+
+def get_client() -> MlmClient:
+    """The process's default client (created on first use, store resolved per DESIGN.md §3)."""
+    global _client
+    if _client is None:
+        with _client_lock:
+            if _client is None:
+                _client = MlmClient()
+    return _client
+
+
+def set_client(client: MlmClient | None) -> None:
+    """Use ``client`` for the fluent API (``None``: resolve again on next use)."""
+    global _client
+    _client = client
+
+
+def set_experiment(name: str) -> None:
+    """Runs started without ``experiment=`` go to ``name``."""
+    global _experiment
+    _experiment = name
+
+
+@dataclass(frozen=True)
+class ActiveRun(Run):
+    """The run returned by ``start_run``; also a context manager that ends it."""
+
+    def __enter__(self) -> ActiveRun:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if active_run() is not None and active_run().id == self.id:  # type: ignore[union-attr]
+            end_run("failed" if exc_type is not None else "finished",
+                    reason=f"{exc_type.__name__}: {exc}" if exc_type is not None else None)
+
+
+def start_run(experiment: str | None = None, name: str | None = None, *, nested: bool = False,
+              tags: Mapping[str, Any] | None = None, source: str | None = None) -> ActiveRun:
+    """Start a run and make it active.
+
+    Use it as a context manager: the run ends ``finished``, or ``failed`` when
+    the block raises. Starting a run while another is active needs
+    ``nested=True`` (the new run records its parent).
+    """
+    if _active and not nested:
+        raise RunAlreadyActiveError(
+            f"run {_active[-1].name} ({_active[-1].id}) is still active. End it with mlm.end_run(), "
+            "or pass nested=True to start a child run.", run_id=_active[-1].id)
+    client = get_client()
+    run = client.create_run(experiment or _experiment, name, tags=tags,
+                            parent_run_id=_active[-1].id if _active else None, source=source)
+    active = ActiveRun(**{f: getattr(run, f) for f in run.__dataclass_fields__})
+    _active.append(active)
+    return active
+
+
+def active_run() -> Run | None:
+    """The run that ``log_*`` calls go to, or ``None``."""
+    return _active[-1] if _active else None
+
+
+def _run_id() -> str:
+    if not _active:
+        raise NoActiveRunError(
+            "no active run: wrap your code in `with mlm.start_run():` (or use %%track in a notebook).")
+    return _active[-1].id
+
+
+def end_run(status: str = "finished", reason: str | None = None) -> None:
+    """End the active run (no-op when none is active)."""
+    if not _active:
+        return
+    run = _active.pop()
+    get_client().end_run(run.id, status, reason)
+
+
+def log_param(key: str, value: Any) -> None:
+    get_client().log_param(_run_id(), key, value)
+
+
+def log_params(params: Mapping[str, Any]) -> None:
+    get_client().log_params(_run_id(), params)
+
+
+def log_metric(key: str, value: Any, step: int | None = None, timestamp: float | None = None) -> None:
+    """Queue a metric point for the active run (never blocks on disk)."""
+    get_client().log_metric(_run_id(), key, value, step, timestamp)
+
+
+def log_metrics(metrics: Mapping[str, Any], step: int | None = None) -> None:
+    get_client().log_metrics(_run_id(), metrics, step)
+
+
+def set_tag(key: str, value: Any) -> None:
+    get_client().set_tag(_run_id(), key, value)
+
+
+def set_tags(tags: Mapping[str, Any]) -> None:
+    get_client().set_tags(_run_id(), tags)
+
+
+def log_artifact(local_path: str | os.PathLike[str], artifact_path: str | None = None) -> list[str]:
+    """Store a file or folder with the active run (content-addressed by sha256)."""
+    return get_client().log_artifact(_run_id(), Path(local_path), artifact_path)
+
+
+def log_text(text: str, artifact_file: str) -> str:
+    return get_client().log_text(_run_id(), text, artifact_file)
+
+
+def get_run(run_id: str) -> Run:
+    return get_client().get_run(run_id)
+
+
+def search_runs(filter: str | None = None, experiment: str | Sequence[str] | None = None,
+                order_by: Sequence[str] | None = None, max_results: int = 1000) -> pd.DataFrame:
+    """Search runs with the run search language; returns one DataFrame row per run."""
+    return get_client().search_runs(filter, experiment, order_by, max_results)
+
+
+def get_metric_history(run_id: str, key: str) -> pd.DataFrame:
+    return get_client().get_metric_history(run_id, key)
+
+
+@atexit.register
+def _end_runs_at_exit() -> None:
+    while _active:
+        try:
+            end_run("finished")
+        except Exception:
+            _active.clear()

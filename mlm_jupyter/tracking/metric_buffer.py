@@ -1,0 +1,134 @@
+"""The metric buffer: ``log_metric`` appends in memory; a background thread flushes.
+
+A training loop must never wait on disk. Points are appended to plain lists
+under a lock (about a microsecond); a daemon thread writes them as one Arrow
+batch every ``interval`` seconds or as soon as ``batch_size`` points wait.
+``flush()`` (called by ``end_run`` and at interpreter exit) makes everything
+durable. Only when ``max_pending`` points pile up (the store is far slower
+than the producer) does ``append`` wait for a flush, so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import pyarrow as pa
+
+from mlm_jupyter.store.contract import Op, Store, WriteBatch
+
+__all__ = ["MetricBuffer"]
+
+log = logging.getLogger("mlm_jupyter")
+
+
+class MetricBuffer:
+    def __init__(self, store: Store, *, interval: float = 1.0, batch_size: int = 100_000,
+                 max_pending: int = 2_000_000) -> None:
+        self.store = store
+        self.interval = interval
+        self.batch_size = batch_size
+        self.max_pending = max_pending
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._reset()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self.failures = 0
+
+    def _reset(self) -> None:
+        self._run_ids: list[str] = []
+        self._keys: list[str] = []
+        self._steps: list[int] = []
+        self._values: list[float] = []
+        self._times: list[float] = []
+
+    def append(self, run_id: str, key: str, step: int, value: float, timestamp: float) -> None:
+        with self._lock:
+            self._run_ids.append(run_id)
+            self._keys.append(key)
+            self._steps.append(step)
+            self._values.append(value)
+            self._times.append(timestamp)
+            pending = len(self._values)
+        if pending >= self.batch_size:
+            if pending >= self.max_pending:
+                self.flush()
+            else:
+                self._wake.set()
+        if self._thread is None:
+            self._start()
+
+    def extend(self, run_id: str, keys: list[str], steps: list[int], values: list[float],
+               timestamp: float) -> None:
+        with self._lock:
+            self._run_ids.extend([run_id] * len(keys))
+            self._keys.extend(keys)
+            self._steps.extend(steps)
+            self._values.extend(values)
+            self._times.extend([timestamp] * len(keys))
+            pending = len(self._values)
+        if pending >= self.batch_size:
+            self._wake.set()
+        if self._thread is None:
+            self._start()
+
+    @property
+    def pending(self) -> int:
+        return len(self._values)
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is not None:
+                return
+            self._thread = threading.Thread(target=self._loop, name="mlm-metric-flush", daemon=True)
+            self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._closed:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            try:
+                self.flush()
+            except Exception:  # never kill the flusher; the points stay queued for the next try
+                log.exception("mlm-jupyter could not flush metrics; will retry")
+                time.sleep(self.interval)
+
+    def flush(self) -> None:
+        """Write every pending point durably (or to the store's journal)."""
+        with self._flush_lock:
+            with self._lock:
+                if not self._values:
+                    return
+                table = pa.table({
+                    "run_id": pa.array(self._run_ids, pa.string()),
+                    "key": pa.array(self._keys, pa.string()),
+                    "step": pa.array(self._steps, pa.int64()),
+                    "value": pa.array(self._values, pa.float64()),
+                    "time": pa.array(self._times, pa.float64()),
+                })
+                self._reset()
+            try:
+                self.store.write(WriteBatch.of(Op("log_metrics", {"points": table})))
+            except Exception:
+                self.failures += 1
+                with self._lock:  # put the points back in front so nothing is lost
+                    self._run_ids[:0] = table.column("run_id").to_pylist()
+                    self._keys[:0] = table.column("key").to_pylist()
+                    self._steps[:0] = table.column("step").to_pylist()
+                    self._values[:0] = table.column("value").to_pylist()
+                    self._times[:0] = table.column("time").to_pylist()
+                raise
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self._closed = True
+            self._wake.set()
+
+    def stats(self) -> dict[str, Any]:
+        return {"pending": self.pending, "failures": self.failures}

@@ -1,0 +1,281 @@
+"""Runs in the client: create and end runs, log params/metrics/tags/artifacts, search."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+
+from mlm_jupyter.core.entities import Experiment, Run
+from mlm_jupyter.core.errors import InvalidInputError, NotFoundError
+from mlm_jupyter.core.validation import check_key, metric_value, param_text
+from mlm_jupyter.store.contract import Op, Store, WriteBatch
+from mlm_jupyter.store.liveness import this_process
+from mlm_jupyter.tracking.run_names import new_run_name
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mlm_jupyter.tracking.metric_buffer import MetricBuffer
+
+__all__ = ["RunsClient", "current_user", "default_source"]
+
+
+def current_user() -> str:
+    """The JupyterHub user when there is one, else the OS user."""
+    for variable in ("JUPYTERHUB_USER", "MLM_USER"):
+        if os.environ.get(variable):
+            return os.environ[variable]
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def default_source() -> str:
+    """What produced the run: the notebook, the script, or an interactive session."""
+    if os.environ.get("JPY_SESSION_NAME"):
+        return os.environ["JPY_SESSION_NAME"]
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if path and not path.endswith(("ipykernel_launcher.py", "__main__.py")):
+        return str(Path(path).resolve())
+    return "ipython" if "IPython" in sys.modules else (sys.argv[0] or "python")
+
+
+class RunsClient:
+    """The runs part of ``MlmClient`` (see ``tracking.client``)."""
+
+    store: Store
+    buffer: MetricBuffer
+    _last_steps: dict[tuple[str, str], int]
+
+    def flush(self) -> None:  # pragma: no cover - provided by MlmClient
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ experiments
+
+    def create_experiment(self, name: str) -> str:
+        """Create (or find) the experiment ``name``; returns its id."""
+        check_key(name, "experiment")
+        return str(self.store.write(WriteBatch.of(Op("create_experiment", {"name": name})))[0])
+
+    def experiments(self) -> list[Experiment]:
+        return [Experiment.from_record(r) for r in self.store.read("experiments")]
+
+    # ------------------------------------------------------------ run lifecycle
+
+    def create_run(self, experiment: str | None = None, name: str | None = None, *,
+                   tags: Mapping[str, Any] | None = None, parent_run_id: str | None = None,
+                   source: str | None = None, owner: str | None = None, run_id: str | None = None) -> Run:
+        """Start a new run in ``experiment`` and return it (status ``running``)."""
+        experiment = experiment or os.environ.get("MLM_EXPERIMENT") or "Default"
+        check_key(experiment, "experiment")
+        run_id = run_id or uuid.uuid4().hex
+        name = name or new_run_name()
+        me = this_process()
+        start = time.time()
+        ops = [Op("create_run", {
+            "run_id": run_id, "experiment": experiment, "name": str(name), "start_time": start,
+            "user": current_user(), "parent_run_id": parent_run_id, "source": source or default_source(),
+            "host": me.host, "pid": me.pid, "pid_start": me.started,
+            "owner": owner or os.environ.get("MLM_RUN_OWNER") or "process"})]
+        if tags:
+            ops.append(Op("set_tags", {"run_id": run_id, "tags": self._tag_texts(tags)}))
+        self.store.write(WriteBatch(tuple(ops)))
+        return Run(id=run_id, name=str(name), experiment=experiment, status="running",
+                   start_time=_utc(start), tags=self._tag_texts(tags or {}), parent_run_id=parent_run_id,
+                   user=current_user())
+
+    def end_run(self, run_id: str, status: str = "finished", reason: str | None = None) -> None:
+        """Flush the run's metrics and mark it ``finished``, ``failed`` or ``killed``."""
+        self.flush()
+        self.store.write(WriteBatch.of(Op("end_run", {"run_id": run_id, "status": status,
+                                                      "end_time": time.time(), "reason": reason})))
+
+    # ------------------------------------------------------------ params, tags
+
+    def log_param(self, run_id: str, key: str, value: Any) -> None:
+        self.log_params(run_id, {key: value})
+
+    def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
+        texts = {check_key(k, "param"): param_text(v, k) for k, v in params.items()}
+        if texts:
+            self.store.write(WriteBatch.of(Op("log_params", {"run_id": run_id, "params": texts})))
+
+    @staticmethod
+    def _tag_texts(tags: Mapping[str, Any]) -> dict[str, str]:
+        return {check_key(k, "tag"): param_text(v, k) for k, v in tags.items()}
+
+    def set_tag(self, run_id: str, key: str, value: Any) -> None:
+        self.set_tags(run_id, {key: value})
+
+    def set_tags(self, run_id: str, tags: Mapping[str, Any]) -> None:
+        self.store.write(WriteBatch.of(Op("set_tags", {"run_id": run_id, "tags": self._tag_texts(tags)})))
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        self.store.write(WriteBatch.of(Op("delete_tag", {"run_id": run_id, "key": key})))
+
+    # ------------------------------------------------------------ metrics
+
+    def _next_step(self, run_id: str, key: str, step: int | None) -> int:
+        last = self._last_steps.get((run_id, key), -1)
+        if step is None:
+            step = last + 1
+        elif not isinstance(step, int):
+            try:
+                step = int(step)
+            except (TypeError, ValueError):
+                raise InvalidInputError(f"step of metric {key!r} must be an integer, got {step!r}") from None
+        if step > last:
+            self._last_steps[(run_id, key)] = step
+        return step
+
+    def log_metric(self, run_id: str, key: str, value: Any, step: int | None = None,
+                   timestamp: float | None = None) -> None:
+        """Queue one metric point; returns at once (see ``MetricBuffer``).
+
+        ``step`` defaults to one past the last step logged for this key in
+        this process (0 for the first point). NaN and infinities are stored.
+        """
+        check_key(key, "metric")
+        number = metric_value(value, key)
+        self.buffer.append(run_id, key, self._next_step(run_id, key, step), number,
+                           time.time() if timestamp is None else float(timestamp))
+
+    def log_metrics(self, run_id: str, metrics: Mapping[str, Any], step: int | None = None,
+                    timestamp: float | None = None) -> None:
+        keys = [check_key(k, "metric") for k in metrics]
+        values = [metric_value(v, k) for k, v in metrics.items()]
+        steps = [self._next_step(run_id, k, step) for k in keys]
+        self.buffer.extend(run_id, keys, steps, values, time.time() if timestamp is None else float(timestamp))
+
+    def log_metric_batch(self, run_id: str, key: str, values: Sequence[float],
+                         steps: Sequence[int] | None = None) -> None:
+        """Write many points of one metric at once, synchronously (bulk import)."""
+        import numpy as np
+        import pyarrow as pa
+
+        check_key(key, "metric")
+        array = np.asarray(values, dtype=np.float64)
+        step_array = np.arange(len(array), dtype=np.int64) if steps is None else np.asarray(steps, np.int64)
+        if len(step_array) != len(array):
+            raise InvalidInputError(f"metric {key!r}: {len(array)} values but {len(step_array)} steps")
+        table = pa.table({"run_id": pa.array([run_id] * len(array), pa.string()),
+                          "key": pa.array([key] * len(array), pa.string()),
+                          "step": step_array, "value": array, "time": np.full(len(array), time.time())})
+        self.store.write(WriteBatch.of(Op("log_metrics", {"points": table})))
+
+    # ------------------------------------------------------------ artifacts
+
+    def log_artifact(self, run_id: str, local_path: str | os.PathLike[str],
+                     artifact_path: str | None = None) -> list[str]:
+        """Store a file (or every file of a folder) with the run; returns the sha256s."""
+        path = Path(local_path)
+        if not path.exists():
+            raise NotFoundError(f"cannot log artifact {str(path)!r}: no such file or folder")
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+        ops, digests = [], []
+        for file in files:
+            relative = file.name if file == path else file.relative_to(path).as_posix()
+            name = f"{artifact_path.strip('/')}/{relative}" if artifact_path else relative
+            sha256 = self.store.put_file(file)
+            digests.append(sha256)
+            ops.append(Op("log_artifact", {"run_id": run_id, "path": name, "sha256": sha256,
+                                           "size": file.stat().st_size}))
+        if ops:
+            self.store.write(WriteBatch(tuple(ops)))
+        return digests
+
+    def log_text(self, run_id: str, text: str, artifact_file: str) -> str:
+        """Store ``text`` as the artifact ``artifact_file``; returns its sha256."""
+        data = text.encode("utf-8")
+        sha256 = self.store.put_blob(data)
+        self.store.write(WriteBatch.of(Op("log_artifact", {"run_id": run_id, "path": artifact_file,
+                                                           "sha256": sha256, "size": len(data)})))
+        return sha256
+
+    def download_artifact(self, run_id: str, path: str, destination: str | os.PathLike[str]) -> Path:
+        """Copy an artifact out of the store after checking its sha256."""
+        run = self.get_run(run_id)
+        for artifact in run.artifacts:
+            if artifact.path == path:
+                target = Path(destination)
+                if target.is_dir():
+                    target = target / Path(path).name
+                target.write_bytes(self.store.read_blob(artifact.sha256))
+                return target
+        raise NotFoundError(f"run {run_id} has no artifact {path!r}")
+
+    # ------------------------------------------------------------ reads
+
+    def get_run(self, run_id: str) -> Run:
+        """The run with its params, latest metrics, tags, inputs, artifacts and provenance."""
+        self.flush()
+        return Run.from_record(self.store.read("run", run_id=run_id))
+
+    def get_metric_history(self, run_id: str, key: str) -> pd.DataFrame:
+        """Every point of ``key`` in ``run_id`` as a DataFrame (step, value, time)."""
+        import pandas as pd
+
+        self.flush()
+        frame = self.store.read("metric_history", run_id=run_id, key=key).to_pandas()
+        frame["time"] = pd.to_datetime(frame["time"], unit="s", utc=True)
+        return frame
+
+    def search_runs(self, filter: str | None = None, experiment: str | Iterable[str] | None = None,
+                    order_by: Sequence[str] | None = None, max_results: int = 1000,
+                    offset: int = 0) -> pd.DataFrame:
+        """Runs matching ``filter`` as a DataFrame, one row per run (like MLflow).
+
+        Columns: ``run_id, experiment, name, status, start_time, end_time``,
+        then ``params.*``, ``metrics.*`` (latest values) and ``tags.*``.
+        """
+        self.flush()
+        experiments = [experiment] if isinstance(experiment, str) else (list(experiment) if experiment else None)
+        result = self.store.read("search_runs", filter=filter, experiments=experiments,
+                                 order_by=list(order_by or []), max_results=int(max_results), offset=int(offset))
+        return _runs_frame(result)
+
+    def count_runs(self, filter: str | None = None, experiment: str | None = None) -> int:
+        result = self.store.read("search_runs", filter=filter, experiments=[experiment] if experiment else None,
+                                 max_results=0)
+        return int(result["total"])
+
+
+def _utc(epoch: float) -> Any:
+    from mlm_jupyter.core.entities import to_datetime
+
+    return to_datetime(epoch)
+
+
+def _runs_frame(result: Mapping[str, Any]) -> pd.DataFrame:
+    import pandas as pd
+
+    runs = result["runs"].to_pandas()
+    frame = pd.DataFrame({
+        "run_id": runs["run_id"], "experiment": runs["experiment"], "name": runs["name"],
+        "status": runs["status"],
+        "start_time": pd.to_datetime(runs["start_time"], unit="s", utc=True),
+        "end_time": pd.to_datetime(runs["end_time"], unit="s", utc=True),
+    })
+    frame["user"] = runs["user_name"]
+    pieces = [frame]
+    for prefix in ("params", "metrics", "tags"):
+        long = result[prefix].to_pandas()
+        if long.empty:
+            continue
+        wide = long.pivot(index="run_id", columns="key", values="value")
+        wide.columns = [f"{prefix}.{c}" for c in wide.columns]
+        pieces.append(wide.reindex(runs["run_id"]).reset_index(drop=True))
+    out = pd.concat(pieces, axis=1)
+    out.attrs["total"] = int(result["total"])
+    for column in out.columns:
+        if column.startswith("metrics."):
+            out[column] = out[column].astype("float64")
+    return out
+

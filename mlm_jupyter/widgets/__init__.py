@@ -1,0 +1,1 @@
+"""The widgets layer of mlm-jupyter (see DESIGN.md §2)."""
