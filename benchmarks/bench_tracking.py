@@ -1,0 +1,198 @@
+"""Tracking benchmarks against MLflow's local sqlite store, same machine, same run.
+
+1. 10,000 ``log_metric`` calls in a loop, then until durable.
+2. Batched ingest of 1M metric points (points/s).
+3. ``search_runs`` over 10,000 runs x 20 params x 5 metrics with a filter mixing params and metrics.
+
+Usage: ``python benchmarks/bench_tracking.py [--runs 10000] [--repeats 5]``. Prints medians and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import statistics
+import tempfile
+import time
+import uuid
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+warnings.filterwarnings("ignore")
+logging.getLogger("mlflow").setLevel(logging.ERROR)
+os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
+
+
+def median_of(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+# ------------------------------------------------------------------ 1. log_metric loop
+
+def mlm_log_metric_loop(calls: int) -> float:
+    from mlm_jupyter.tracking.client import MlmClient
+
+    with tempfile.TemporaryDirectory() as folder:
+        client = MlmClient(Path(folder) / "store")
+        run = client.create_run("bench")
+        start = time.perf_counter()
+        for step in range(calls):
+            client.log_metric(run.id, "loss", 1.0 / (step + 1), step=step)
+        client.flush()
+        elapsed = time.perf_counter() - start
+        assert len(client.get_metric_history(run.id, "loss")) == calls
+        client.close()
+    return elapsed
+
+
+def mlflow_log_metric_loop(calls: int) -> float:
+    import mlflow
+
+    with tempfile.TemporaryDirectory() as folder:
+        mlflow.set_tracking_uri(f"sqlite:///{folder}/mlflow.db")
+        client = mlflow.MlflowClient()
+        experiment = client.create_experiment("bench")
+        run = client.create_run(experiment)
+        start = time.perf_counter()
+        for step in range(calls):
+            client.log_metric(run.info.run_id, "loss", 1.0 / (step + 1), step=step)
+        elapsed = time.perf_counter() - start  # MLflow's sqlite store is durable on return
+        assert len(client.get_metric_history(run.info.run_id, "loss")) == calls
+    return elapsed
+
+
+# ------------------------------------------------------------------ 2. batched ingest
+
+def mlm_batch_ingest(points: int) -> float:
+    from mlm_jupyter.tracking.client import MlmClient
+
+    values = np.random.default_rng(0).random(points)
+    with tempfile.TemporaryDirectory() as folder:
+        client = MlmClient(Path(folder) / "store")
+        run = client.create_run("bench")
+        client.get_run(run.id)  # open the file first: measure ingest, not connect
+        start = time.perf_counter()
+        client.log_metric_batch(run.id, "loss", values)
+        elapsed = time.perf_counter() - start
+        client.close()
+    return elapsed
+
+
+def mlflow_batch_ingest(points: int) -> float:
+    import mlflow
+    from mlflow.entities import Metric
+
+    with tempfile.TemporaryDirectory() as folder:
+        mlflow.set_tracking_uri(f"sqlite:///{folder}/mlflow.db")
+        client = mlflow.MlflowClient()
+        run = client.create_run(client.create_experiment("bench"))
+        now = int(time.time() * 1000)
+        metrics = [Metric("loss", float(i), now, i) for i in range(points)]
+        start = time.perf_counter()
+        for offset in range(0, points, 1000):  # MLflow caps log_batch at 1000 metrics
+            client.log_batch(run.info.run_id, metrics=metrics[offset:offset + 1000])
+        return time.perf_counter() - start
+
+
+# ------------------------------------------------------------------ 3. search over 10k runs
+
+FILTER = "params.p3 = 'v3' and metrics.m0 > 0.5"
+MLFLOW_FILTER = "params.p3 = 'v3' and metrics.m0 > 0.5"
+
+
+def seed_mlm(folder: Path, runs: int) -> object:
+    import pyarrow as pa
+
+    from mlm_jupyter.store.contract import Op, WriteBatch
+    from mlm_jupyter.tracking.client import MlmClient
+
+    client = MlmClient(folder / "store")
+    rng = np.random.default_rng(1)
+    for chunk in range(0, runs, 500):
+        ops = []
+        keys, run_ids, values = [], [], []
+        for i in range(chunk, min(chunk + 500, runs)):
+            run_id = uuid.uuid4().hex
+            ops.append(Op("create_run", {"run_id": run_id, "experiment": "bench", "name": f"run-{i}",
+                                         "start_time": time.time()}))
+            ops.append(Op("log_params", {"run_id": run_id, "params": {f"p{k}": f"v{(i + k) % 7}" for k in range(20)}}))
+            for k in range(5):
+                run_ids.append(run_id)
+                keys.append(f"m{k}")
+                values.append(float(rng.random()))
+        n = len(values)
+        ops.append(Op("log_metrics", {"points": pa.table({"run_id": run_ids, "key": keys, "step": [0] * n,
+                                                          "value": values, "time": [time.time()] * n})}))
+        client.store.write(WriteBatch(tuple(ops)))
+    return client
+
+
+def seed_mlflow(folder: Path, runs: int) -> object:
+    import mlflow
+    from mlflow.entities import Metric, Param
+
+    mlflow.set_tracking_uri(f"sqlite:///{folder}/mlflow.db")
+    client = mlflow.MlflowClient()
+    experiment = client.create_experiment("bench")
+    rng = np.random.default_rng(1)
+    now = int(time.time() * 1000)
+    for i in range(runs):
+        run = client.create_run(experiment)
+        client.log_batch(run.info.run_id,
+                         params=[Param(f"p{k}", f"v{(i + k) % 7}") for k in range(20)],
+                         metrics=[Metric(f"m{k}", float(rng.random()), now, 0) for k in range(5)])
+    return client, experiment
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--calls", type=int, default=10_000)
+    parser.add_argument("--points", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--mlflow-repeats", type=int, default=3)
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores; repeats: mlm {args.repeats}, mlflow {args.mlflow_repeats}")
+
+    mlm_loop = median_of(lambda: mlm_log_metric_loop(args.calls), args.repeats)
+    mlflow_loop = median_of(lambda: mlflow_log_metric_loop(args.calls), args.mlflow_repeats)
+    print(f"[1] {args.calls:,} log_metric calls until durable: mlm {mlm_loop * 1000:.1f} ms "
+          f"({args.calls / mlm_loop:,.0f}/s), mlflow {mlflow_loop * 1000:.0f} ms "
+          f"({args.calls / mlflow_loop:,.0f}/s) -> {mlflow_loop / mlm_loop:,.0f}x")
+
+    mlm_ingest = median_of(lambda: mlm_batch_ingest(args.points), args.repeats)
+    mlflow_ingest = median_of(lambda: mlflow_batch_ingest(min(args.points, 100_000)), 1)
+    mlflow_rate = min(args.points, 100_000) / mlflow_ingest
+    print(f"[2] batched ingest of {args.points:,} points: mlm {mlm_ingest * 1000:.0f} ms "
+          f"({args.points / mlm_ingest:,.0f} points/s); mlflow log_batch {mlflow_rate:,.0f} points/s "
+          f"(measured on 100k points) -> {args.points / mlm_ingest / mlflow_rate:,.0f}x")
+
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.perf_counter()
+        mlm_client = seed_mlm(Path(folder), args.runs)
+        mlm_seed = time.perf_counter() - start
+        start = time.perf_counter()
+        mlflow_client, experiment = seed_mlflow(Path(folder), args.runs)
+        mlflow_seed = time.perf_counter() - start
+        found = mlm_client.search_runs(FILTER, max_results=args.runs)
+        found_mlflow = mlflow_client.search_runs([experiment], MLFLOW_FILTER, max_results=50_000)
+        assert len(found) == len(found_mlflow), (len(found), len(found_mlflow))
+        mlm_search = median_of(lambda: mlm_client.search_runs(FILTER, max_results=args.runs), args.repeats)
+        mlflow_search = median_of(
+            lambda: mlflow_client.search_runs([experiment], MLFLOW_FILTER, max_results=50_000), args.mlflow_repeats)
+        print(f"[3] search_runs over {args.runs:,} runs x 20 params x 5 metrics ({len(found):,} matches, "
+              f"all columns): mlm {mlm_search * 1000:.1f} ms, mlflow {mlflow_search * 1000:.0f} ms "
+              f"-> {mlflow_search / mlm_search:,.0f}x  (seeding: mlm {mlm_seed:.1f} s, mlflow {mlflow_seed:.0f} s)")
+        mlm_client.close()
+
+
+if __name__ == "__main__":
+    main()
