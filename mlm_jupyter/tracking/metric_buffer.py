@@ -38,6 +38,9 @@ class MetricBuffer:
         self._thread: threading.Thread | None = None
         self._closed = False
         self.failures = 0
+        # pyarrow imports pandas lazily on first use; importing during interpreter
+        # shutdown fails, so warm it up now and the exit-time flush never imports.
+        pa.array(["warm-up"], pa.string())
 
     def _reset(self) -> None:
         self._run_ids: list[str] = []
