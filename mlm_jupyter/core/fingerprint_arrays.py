@@ -239,7 +239,7 @@ def add_numpy_values(hasher: ColumnHasher, arr: np.ndarray) -> None:
 
 
 def ndarray_digest(arr: np.ndarray, logical_type: str | None = None) -> tuple[str, bytes]:
-    """Top-level digest of an n-d array: logical type, shape, then values in C order."""
+    """Logical type and 16-byte digest of an n-d array: type, shape, then values in C order."""
     if arr.dtype.kind in "OT":
         from mlm_jupyter.core.fingerprint_tables import object_values_hasher
 
@@ -249,7 +249,7 @@ def ndarray_digest(arr: np.ndarray, logical_type: str | None = None) -> tuple[st
         add_numpy_values(hasher, arr)
     header = ENCODING + b"ndarray\x00" + _text(hasher.logical_type) + u64(arr.ndim)
     header += b"".join(u64(dim) for dim in arr.shape)
-    return hasher.logical_type, header + hasher.digest()
+    return hasher.logical_type, xxhash.xxh3_128_digest(header + hasher.digest())
 
 
 def blob_header(size: int) -> bytes:

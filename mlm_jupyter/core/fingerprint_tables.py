@@ -32,6 +32,7 @@ from mlm_jupyter.core.fingerprint_arrays import (
 
 __all__ = [
     "TableEncoding",
+    "map_columns",
     "add_arrow_chunk",
     "arrow_column_hasher",
     "arrow_logical_type",
@@ -72,8 +73,8 @@ def column_key(names: Sequence[Any]) -> list[str]:
     return keys
 
 
-def _map_columns(fn: Callable[[Any], ColumnHasher], items: list[Any], nbytes: int) -> list[ColumnHasher]:
-    # xxh3 and numpy reductions release the GIL: large tables hash columns on two threads.
+def map_columns(fn: Callable[[Any], Any], items: list[Any], nbytes: int) -> list[Any]:
+    """``[fn(item) ...]``, on a small thread pool when the work is large (xxh3, numpy and Arrow release the GIL)."""
     global _executor
     if len(items) < 2 or nbytes < _PARALLEL_BYTES:
         return [fn(item) for item in items]
@@ -169,9 +170,16 @@ def add_arrow_chunk(hasher: ColumnHasher, arr: pa.Array) -> None:
     elif pa.types.is_fixed_size_list(t):
         add_arrow_chunk(hasher.child(0, arrow_logical_type(t.value_type)), arr.flatten())
     elif pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_map(t):
-        lengths = pc.list_value_length(arr).fill_null(0).to_numpy(zero_copy_only=False)
+        offsets = arr.offsets.to_numpy(zero_copy_only=False).astype(np.int64)
+        lengths = np.diff(offsets)
+        child = arr.values.slice(int(offsets[0]), int(offsets[-1] - offsets[0])) if n else arr.values.slice(0, 0)
+        if len(positions):
+            # A null list may still own child values in Arrow: keep only the ranges of valid lists.
+            lengths[positions] = 0
+            starts = np.repeat(offsets[:-1] - offsets[0], lengths)
+            within = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+            child = child.take(pa.array(starts + within, pa.int64()))
         hasher.add_lengths(lengths)
-        child = arr.flatten()
         add_arrow_chunk(hasher.child(0, arrow_logical_type(child.type)), child)
     elif pa.types.is_struct(t):
         for index, field in enumerate(arr.flatten()):
@@ -248,7 +256,17 @@ def _mixed_to_arrow(values: np.ndarray) -> pa.Array:
     return pa.array(out, type=pa.large_string())
 
 
+_NESTED = (list, tuple, dict, np.ndarray)
+
+
 def _object_to_arrow(values: np.ndarray) -> tuple[pa.Array | pa.ChunkedArray, str | None]:
+    from pandas.api.types import infer_dtype
+
+    inferred = infer_dtype(values, skipna=True)
+    # Arrow would coerce 1 and "1" (or 1 and 1.0) to one type: mixed scalars keep their Python types.
+    if inferred.startswith("mixed") and not (inferred == "mixed" and all(
+            v is None or isinstance(v, _NESTED) or (isinstance(v, float) and v != v) for v in values)):
+        return _mixed_to_arrow(values), "mixed"
     try:
         return pa.array(values, from_pandas=True), None
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError, TypeError,
@@ -272,12 +290,18 @@ def pandas_column_to_arrow(values: Any) -> pa.Array | pa.ChunkedArray:
     """An Arrow view of a pandas array (used for extension dtypes and profiles)."""
     import pandas as pd
 
+    if isinstance(values, pd.arrays.NumpyExtensionArray):
+        values = values.to_numpy()
     dtype = values.dtype
     if isinstance(dtype, pd.SparseDtype):
         values = values.to_dense()
         dtype = values.dtype
-    if isinstance(dtype, np.dtype) and dtype.kind == "O":
-        return _object_to_arrow(np.asarray(values))[0]
+    if isinstance(dtype, np.dtype):
+        array = np.asarray(values)
+        return _object_to_arrow(array)[0] if dtype.kind == "O" else pa.array(array, from_pandas=True)
+    if isinstance(dtype, pd.DatetimeTZDtype):  # built from UTC ints: pyarrow's own path warns on pandas 3
+        ints = pa.array(np.asarray(values.asi8), mask=np.asarray(values.isna()))
+        return ints.cast(pa.timestamp(dtype.unit, tz=str(dtype.tz)))
     try:
         return pa.array(values, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError):
@@ -288,6 +312,8 @@ def pandas_column_hasher(values: Any) -> ColumnHasher:
     """Hasher for the values of a pandas Series or Index (``.array`` or numpy array)."""
     import pandas as pd
 
+    if isinstance(values, pd.arrays.NumpyExtensionArray):
+        values = values.to_numpy()
     dtype = values.dtype
     if isinstance(dtype, np.dtype):
         if dtype.kind == "O":
@@ -350,7 +376,7 @@ def encode_pandas_frame(df: Any) -> TableEncoding:
     """Encode a pandas DataFrame: its columns in order, then its index (if not the default range)."""
     names = list(df.columns)
     columns = [df.iloc[:, i].array for i in range(len(names))]
-    hashers = _map_columns(pandas_column_hasher, columns, int(df.memory_usage(index=False, deep=False).sum()))
+    hashers = map_columns(pandas_column_hasher, columns, int(df.memory_usage(index=False, deep=False).sum()))
     return _encoding(b"table", len(df), names, hashers, _index_part(df.index))
 
 
@@ -372,7 +398,7 @@ def encode_pandas_index(index: Any) -> TableEncoding:
 def encode_arrow_table(table: pa.Table | pa.RecordBatch) -> TableEncoding:
     """Encode a pyarrow Table or RecordBatch (chunking and slicing do not matter)."""
     columns = list(table.columns)
-    hashers = _map_columns(arrow_column_hasher, columns, int(table.nbytes))
+    hashers = map_columns(arrow_column_hasher, columns, int(table.nbytes))
     return _encoding(b"table", table.num_rows, list(table.schema.names), hashers)
 
 

@@ -1,0 +1,146 @@
+"""Benchmark: exact data fingerprints vs hash_pandas_object, joblib.hash, md5 and a numpy copy.
+
+Run: ``python benchmarks/bench_fingerprint.py [--gib 1.0] [--runs 3]``. Prints medians of
+several runs, throughput and ratios, then fingerprint+profile of a 10M x 10 table
+with its peak extra memory (RSS sampled every 2 ms, and tracemalloc).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import hashlib
+import statistics
+import threading
+import time
+import tracemalloc
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import psutil
+
+from mlm_jupyter.core.fingerprint import fingerprint
+
+
+def median_seconds(fn: Callable[[], Any], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        gc.collect()
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def report(title: str, nbytes: int, results: dict[str, float], reference: str) -> None:
+    print(f"\n## {title} ({nbytes / 2**30:.2f} GiB)")
+    print(f"{'method':<34}{'median s':>10}{'GB/s':>9}{'x slower than fingerprint':>28}")
+    base = results[reference]
+    for name, seconds in results.items():
+        print(f"{name:<34}{seconds:>10.3f}{nbytes / seconds / 1e9:>9.2f}{seconds / base:>28.1f}")
+
+
+def joblib_hash(obj: Any) -> str:
+    import joblib
+
+    return joblib.hash(obj)
+
+
+def numeric_case(gib: float, runs: int) -> None:
+    cols = 10
+    rows = int(gib * 2**30 / 8 / cols)
+    df = pd.DataFrame(np.random.default_rng(0).random((rows, cols)), columns=[f"c{i}" for i in range(cols)])
+    nbytes = int(df.memory_usage(index=False).sum())
+    raw = [df[c].to_numpy() for c in df.columns]
+    results = {
+        "mlm fingerprint(df) (default)": median_seconds(lambda: fingerprint(df), runs),
+        "mlm fingerprint(df, profile=False)": median_seconds(lambda: fingerprint(df, profile=False), runs),
+        "numpy copy (same bytes)": median_seconds(lambda: [a.copy() for a in raw], runs),
+        "md5 (same bytes)": median_seconds(lambda: [hashlib.md5(memoryview(a)).digest() for a in raw], runs),
+        "hash_pandas_object(df).sum()": median_seconds(lambda: pd.util.hash_pandas_object(df).sum(), runs),
+        "joblib.hash(df)": median_seconds(lambda: joblib_hash(df), max(1, runs - 1)),
+    }
+    report(f"numeric DataFrame {rows:,} x {cols} float64", nbytes, results, "mlm fingerprint(df) (default)")
+
+
+def string_case(rows: int, runs: int) -> None:
+    rng = np.random.default_rng(1)
+    words = np.array([f"customer-{i:07d}" for i in range(50_000)], dtype=object)
+    df = pd.DataFrame({
+        "name": words[rng.integers(0, len(words), rows)],
+        "city": rng.choice(["paris", "lyon", "nice", "lille", "nantes"], rows).astype(object),
+        "note": words[rng.integers(0, len(words), rows)],
+        "x": rng.random(rows),
+    })
+    frames = {"object dtype": df, "str (pyarrow) dtype": df.astype({"name": "str", "city": "str", "note": "str"})}
+    for label, frame in frames.items():
+        nbytes = int(frame.memory_usage(index=False, deep=True).sum())
+        results = {
+            "mlm fingerprint(df) (default)": median_seconds(lambda: fingerprint(frame), runs),
+            "hash_pandas_object(df).sum()": median_seconds(lambda: pd.util.hash_pandas_object(frame).sum(), runs),
+            "joblib.hash(df)": median_seconds(lambda: joblib_hash(frame), max(1, runs - 1)),
+        }
+        report(f"string DataFrame {rows:,} rows, 3 string + 1 float column, {label}", nbytes, results,
+               "mlm fingerprint(df) (default)")
+
+
+class PeakRss:
+    """Samples this process's RSS on a thread; ``peak - start`` is the extra memory."""
+
+    def __init__(self) -> None:
+        self.process = psutil.Process()
+        self.start = self.peak = self.process.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.process.memory_info().rss)
+            time.sleep(0.002)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.process.memory_info().rss)
+
+
+def big_table_case(runs: int) -> None:
+    rows, cols = 10_000_000, 10
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame({f"c{i}": (rng.random(rows) if i % 2 else rng.integers(0, 1000, rows)) for i in range(cols)})
+    nbytes = int(df.memory_usage(index=False).sum())
+    fingerprint(df.head(10))  # warm imports
+    seconds = median_seconds(lambda: fingerprint(df), runs)
+    gc.collect()
+    with PeakRss() as rss:
+        fingerprint(df)
+    tracemalloc.start()
+    fingerprint(df)
+    _, traced_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    extra = rss.peak - rss.start
+    print(f"\n## fingerprint + profile of a {rows:,} x {cols} table ({nbytes / 2**20:.0f} MiB)")
+    print(f"median {seconds:.3f} s; peak extra RSS {extra / 2**20:.1f} MiB ({extra / nbytes:.1%} of the table); "
+          f"tracemalloc peak {traced_peak / 2**20:.1f} MiB ({traced_peak / nbytes:.1%})")
+    with_rows = median_seconds(lambda: fingerprint(df, rows=True), 1)
+    print(f"with rows=True (row sketch): {with_rows:.3f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--gib", type=float, default=1.0, help="size of the numeric frame")
+    parser.add_argument("--string-rows", type=int, default=2_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    numeric_case(args.gib, args.runs)
+    string_case(args.string_rows, args.runs)
+    big_table_case(args.runs)
+
+
+if __name__ == "__main__":
+    main()

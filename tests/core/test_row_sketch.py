@@ -1,0 +1,48 @@
+"""Row sketches estimate the overlap of two datasets' rows (train/test leakage)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from mlm_jupyter.core.fingerprint import fingerprint
+from mlm_jupyter.core.row_sketch import RowSketch, estimate_overlap
+
+
+def frame(ids: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame({"id": ids, "x": ids * 0.5, "s": [f"r{i}" for i in ids]})
+
+
+def test_small_sets_are_exact() -> None:
+    a = fingerprint(frame(np.arange(100)), rows=True).row_sketch
+    b = fingerprint(frame(np.arange(80, 130)), rows=True).row_sketch
+    overlap = estimate_overlap(a, b)
+    assert overlap.exact and overlap.shared_rows == 20
+    assert overlap.b_in_a == 20 / 50 and overlap.a_in_b == 20 / 100
+
+
+def test_large_sets_are_estimated_within_a_few_percent() -> None:
+    a = fingerprint(frame(np.arange(0, 200_000)), rows=True).row_sketch
+    b = fingerprint(frame(np.arange(150_000, 250_000)), rows=True).row_sketch
+    overlap = estimate_overlap(a, b)
+    assert not overlap.exact
+    assert abs(overlap.shared_rows - 50_000) / 50_000 < 0.2
+    assert abs(overlap.b_in_a - 0.5) < 0.1
+    assert 150_000 < a.distinct_rows < 250_000
+
+
+def test_row_order_and_library_do_not_change_the_sketch() -> None:
+    df = frame(np.arange(2000))
+    shuffled = df.sample(frac=1.0, random_state=1)
+    assert fingerprint(df, rows=True).row_sketch == fingerprint(shuffled, rows=True).row_sketch
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    assert fingerprint(table, rows=True).row_sketch == fingerprint(df, rows=True).row_sketch
+
+
+def test_disjoint_sets_and_round_trip() -> None:
+    a = fingerprint(np.arange(5000).reshape(-1, 1), rows=True).row_sketch
+    b = fingerprint(np.arange(5000, 10000).reshape(-1, 1), rows=True).row_sketch
+    assert estimate_overlap(a, b).shared_rows == 0
+    assert RowSketch.from_dict(a.to_dict()) == a
+    assert len(a.hashes) == a.k
