@@ -38,6 +38,30 @@ _EXPORTS: dict[str, str] = {
     "errors": "mlm_jupyter.core.errors",
     # data versioning
     # model registry
+    "log_model": "mlm_jupyter.tracking.registry_fluent:log_model",
+    "register_model": "mlm_jupyter.tracking.registry_fluent:register_model",
+    "set_alias": "mlm_jupyter.tracking.registry_fluent:set_alias",
+    "delete_alias": "mlm_jupyter.tracking.registry_fluent:delete_alias",
+    "models": "mlm_jupyter.tracking.registry_fluent:models",
+    "model_versions": "mlm_jupyter.tracking.registry_fluent:model_versions",
+    "get_model_version": "mlm_jupyter.tracking.registry_fluent:get_model_version",
+    "model_history": "mlm_jupyter.tracking.registry_fluent:model_history",
+    "model_loads": "mlm_jupyter.tracking.registry_fluent:model_loads",
+    "model_card": "mlm_jupyter.tracking.registry_fluent:model_card",
+    "load_model": "mlm_jupyter.tracking.registry_fluent:load_model",
+    "export_model": "mlm_jupyter.tracking.registry_fluent:export_model",
+    "set_promotion_rule": "mlm_jupyter.tracking.registry_fluent:set_promotion_rule",
+    "promotion_rules": "mlm_jupyter.tracking.registry_fluent:promotion_rules",
+    "delete_promotion_rule": "mlm_jupyter.tracking.registry_fluent:delete_promotion_rule",
+    "archive_model_version": "mlm_jupyter.tracking.registry_fluent:archive_model_version",
+    "restore_model_version": "mlm_jupyter.tracking.registry_fluent:restore_model_version",
+    "set_model_description": "mlm_jupyter.tracking.registry_fluent:set_model_description",
+    "ModelVersion": "mlm_jupyter.core.model_entities:ModelVersion",
+    "RegisteredModel": "mlm_jupyter.core.model_entities:RegisteredModel",
+    "RegistryEvent": "mlm_jupyter.core.model_entities:RegistryEvent",
+    "PromotionRule": "mlm_jupyter.core.promotion:PromotionRule",
+    "ModelSignature": "mlm_jupyter.core.signature:ModelSignature",
+    "infer_signature": "mlm_jupyter.core.signature:infer_signature",
     # kernel capture
     # widgets
 }

@@ -1,0 +1,173 @@
+"""Promotion gates: rules that guard an alias, and their pure evaluation.
+
+A rule is stored per (model, alias). Three kinds exist:
+
+* ``metric_threshold``: the candidate's run metric compared with a fixed value,
+  e.g. ``val_auc >= 0.9``;
+* ``beats_current``: the candidate must beat the version the alias points to
+  now on a metric (higher is better unless ``higher_is_better=False``), by at
+  least ``min_delta``;
+* ``checks_passed``: the candidate's run must have check results, all passed.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Sequence
+
+from mlm_jupyter.core.errors import InvalidInputError
+
+__all__ = ["GateFailure", "PromotionRule", "RULE_KINDS", "evaluate_rules"]
+
+RULE_KINDS = ("metric_threshold", "beats_current", "checks_passed")
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
+
+
+@dataclass(frozen=True)
+class PromotionRule:
+    """One gate on an alias of a model.
+
+    Build rules with the constructors ``PromotionRule.metric_threshold``,
+    ``PromotionRule.beats_current`` and ``PromotionRule.checks_passed``.
+    """
+
+    kind: str
+    metric: str | None = None
+    op: str | None = None
+    threshold: float | None = None
+    higher_is_better: bool = True
+    min_delta: float = 0.0
+    alias: str = "production"
+
+    def __post_init__(self) -> None:
+        if self.kind not in RULE_KINDS:
+            raise InvalidInputError(f"unknown promotion rule kind {self.kind!r}; use one of {', '.join(RULE_KINDS)}")
+        if self.kind in ("metric_threshold", "beats_current") and not self.metric:
+            raise InvalidInputError(f"a {self.kind} rule needs metric=<name of a run metric>")
+        if self.kind == "metric_threshold":
+            if self.op not in _OPS:
+                raise InvalidInputError(f"a metric_threshold rule needs op= one of {', '.join(_OPS)}, got {self.op!r}")
+            if self.threshold is None or not math.isfinite(float(self.threshold)):
+                raise InvalidInputError("a metric_threshold rule needs a finite threshold=")
+
+    @classmethod
+    def metric_threshold(cls, metric: str, op: str, threshold: float, *, alias: str = "production") -> PromotionRule:
+        """The candidate's ``metric`` must satisfy ``metric <op> threshold`` (op: >=, >, <=, <)."""
+        return cls("metric_threshold", metric=metric, op=op, threshold=float(threshold), alias=alias)
+
+    @classmethod
+    def beats_current(cls, metric: str, *, higher_is_better: bool = True, min_delta: float = 0.0,
+                      alias: str = "production") -> PromotionRule:
+        """The candidate must beat the alias's current holder on ``metric`` by at least ``min_delta``."""
+        return cls("beats_current", metric=metric, higher_is_better=higher_is_better, min_delta=float(min_delta),
+                   alias=alias)
+
+    @classmethod
+    def checks_passed(cls, *, alias: str = "production") -> PromotionRule:
+        """The candidate's run must have check results, and all of them passed."""
+        return cls("checks_passed", alias=alias)
+
+    @property
+    def rule_id(self) -> str:
+        """Identity within (model, alias): setting a rule with the same id replaces it."""
+        return f"{self.kind}:{self.metric}" if self.metric else self.kind
+
+    def describe(self) -> str:
+        if self.kind == "metric_threshold":
+            return f"{self.metric} {self.op} {self.threshold:g}"
+        if self.kind == "beats_current":
+            direction = "higher" if self.higher_is_better else "lower"
+            delta = f" by at least {self.min_delta:g}" if self.min_delta else ""
+            return f"beats the current '{self.alias}' version on {self.metric} ({direction} is better){delta}"
+        return "all checks passed"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "metric": self.metric, "op": self.op, "threshold": self.threshold,
+                "higher_is_better": self.higher_is_better, "min_delta": self.min_delta, "alias": self.alias}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PromotionRule:
+        return cls(kind=str(data["kind"]), metric=data.get("metric"), op=data.get("op"),
+                   threshold=None if data.get("threshold") is None else float(data["threshold"]),
+                   higher_is_better=bool(data.get("higher_is_better", True)),
+                   min_delta=float(data.get("min_delta") or 0.0), alias=str(data.get("alias") or "production"))
+
+
+@dataclass(frozen=True)
+class GateFailure:
+    """A rule that blocked a promotion, with what was expected and what was found."""
+
+    rule: PromotionRule
+    message: str
+    shortfall: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule.to_dict(), "message": self.message, "shortfall": self.shortfall}
+
+
+def _metric(metrics: Mapping[str, float], key: str) -> float | None:
+    value = metrics.get(key)
+    if value is None:
+        return None
+    value = float(value)
+    return value if not math.isnan(value) else None
+
+
+def evaluate_rules(rules: Sequence[PromotionRule], *, candidate: str, metrics: Mapping[str, float],
+                   holder: str | None = None, holder_metrics: Mapping[str, float] | None = None,
+                   checks: Sequence[Mapping[str, Any]] | None = None) -> list[GateFailure]:
+    """Every rule the candidate fails (empty: the promotion may go ahead).
+
+    Args:
+        rules: the rules of the alias being set.
+        candidate: how to name the candidate in messages (e.g. ``"churn-rf v3"``).
+        metrics: the candidate run's latest metrics.
+        holder: the version the alias points to now (``None`` if unset).
+        holder_metrics: that version's run metrics.
+        checks: the candidate run's check results (``{"name", "status"}``), ``None`` if none are recorded.
+    """
+    failures = []
+    for rule in rules:
+        if rule.kind == "metric_threshold":
+            assert rule.metric is not None and rule.op is not None and rule.threshold is not None
+            value = _metric(metrics, rule.metric)
+            if value is None:
+                failures.append(GateFailure(rule, f"rule '{rule.describe()}': {candidate} has no metric "
+                                                  f"{rule.metric!r} (log it in the version's run)"))
+            elif not _OPS[rule.op](value, rule.threshold):
+                gap = abs(rule.threshold - value)
+                failures.append(GateFailure(rule, f"rule '{rule.describe()}': {candidate} has {rule.metric} = "
+                                                  f"{value:g}, {gap:.4g} short", gap))
+        elif rule.kind == "beats_current":
+            assert rule.metric is not None
+            if holder is None:
+                continue  # nothing to beat yet
+            value = _metric(metrics, rule.metric)
+            current = _metric(holder_metrics or {}, rule.metric)
+            if value is None:
+                failures.append(GateFailure(rule, f"rule '{rule.describe()}': {candidate} has no metric "
+                                                  f"{rule.metric!r} to compare"))
+                continue
+            if current is None:
+                continue  # the holder was never measured on it: the candidate wins by default
+            gain = (value - current) if rule.higher_is_better else (current - value)
+            if gain < rule.min_delta or (rule.min_delta == 0 and gain <= 0):
+                failures.append(GateFailure(
+                    rule, f"rule '{rule.describe()}': {candidate} has {rule.metric} = {value:g} but {holder} "
+                          f"has {current:g} ({'+' if gain >= 0 else ''}{gain:.4g}; needs "
+                          f"{'> 0' if rule.min_delta == 0 else f'>= {rule.min_delta:g}'})",
+                    (rule.min_delta - gain) if rule.min_delta else -gain))
+        elif rule.kind == "checks_passed":
+            if not checks:
+                failures.append(GateFailure(rule, f"rule 'all checks passed': {candidate}'s run has no check "
+                                                  "results (run the model checks on it first)"))
+                continue
+            failed = [str(c.get("name") or "?") for c in checks
+                      if str(c.get("status", "")).lower() not in ("passed", "pass", "ok", "success")]
+            if failed:
+                failures.append(GateFailure(rule, f"rule 'all checks passed': {len(failed)} of {len(checks)} checks "
+                                                  f"did not pass ({', '.join(failed[:5])})", float(len(failed))))
+    return failures

@@ -1,0 +1,57 @@
+"""The scikit-learn flavor: estimators and pipelines in skops' safe format (no pickle on load).
+
+skops lists the types a file would instantiate that it does not trust by
+default. We also trust types from the ``sklearn`` package itself (e.g.
+``sklearn.tree._tree.Tree``); anything else is refused unless the caller
+names it in ``trusted_types``.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from mlm_jupyter.core.errors import UntrustedModelError
+
+__all__ = ["DISTRIBUTIONS", "FILE_NAME", "NAME", "load", "matches", "save", "untrusted_types"]
+
+NAME = "sklearn"
+FILE_NAME = "model.skops"
+DISTRIBUTIONS = ("scikit-learn", "skops", "numpy", "scipy")
+TRUSTED_PREFIXES = ("sklearn.",)
+
+
+def matches(model: Any) -> bool:
+    if "sklearn" not in sys.modules:
+        return False
+    from sklearn.base import BaseEstimator
+
+    return isinstance(model, BaseEstimator)
+
+
+def untrusted_types(data: bytes) -> list[str]:
+    """Types in a skops file that skops does not trust by default."""
+    import skops.io
+
+    return list(skops.io.get_untrusted_types(data=data))
+
+
+def save(model: Any) -> tuple[bytes, dict[str, Any]]:
+    import skops.io
+
+    data = skops.io.dumps(model)
+    return data, {"class": f"{type(model).__module__}.{type(model).__qualname__}",
+                  "untrusted_types": untrusted_types(data)}
+
+
+def load(data: bytes, details: dict[str, Any], options: Any) -> Any:
+    import skops.io
+
+    found = untrusted_types(data)
+    allowed = set(options.trusted_types)
+    refused = [t for t in found if t not in allowed and not t.startswith(TRUSTED_PREFIXES)]
+    if refused:
+        raise UntrustedModelError(
+            f"this skops model would create types that are not trusted: {', '.join(refused)}. If you trust "
+            f"where the model came from, pass trusted_types={refused!r} to load_model.", untrusted_types=refused)
+    return skops.io.loads(data, trusted=found)

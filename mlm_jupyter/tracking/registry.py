@@ -1,0 +1,370 @@
+"""The model registry in the client: log, register, alias, gate, load and export model versions.
+
+Model files live in the store's content-addressed blobs (``put_blob`` /
+``read_blob``), so everything here works the same through the embedded
+DuckDB store and the REST backend.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+from mlm_jupyter.core.errors import (
+    IntegrityError,
+    InvalidInputError,
+    MlmError,
+    NotFoundError,
+    PromotionBlockedError,
+)
+from mlm_jupyter.core.model_entities import (
+    ModelVersion,
+    RegisteredModel,
+    RegistryEvent,
+    check_alias,
+    check_model_name,
+    parse_model_uri,
+)
+from mlm_jupyter.core.promotion import PromotionRule
+from mlm_jupyter.store.contract import Op, Store, WriteBatch
+from mlm_jupyter.store.liveness import this_process
+from mlm_jupyter.tracking.model_card import render_model_card
+from mlm_jupyter.tracking.model_export import load_model_dir, write_model_dir
+from mlm_jupyter.tracking.model_package import MANIFEST_FILE, deserialise, manifest_bytes, package_model, read_manifest
+from mlm_jupyter.tracking.runs import current_user
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mlm_jupyter.core.entities import Run
+
+__all__ = ["RegistryClient", "ResolvedModel"]
+
+_HISTORY_COLUMNS = ["time", "user", "action", "version", "alias", "from", "to", "reason", "forced", "details"]
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """What a model URI points at: its manifest, its sha256, and the registry version if any."""
+
+    uri: str
+    manifest: dict[str, Any]
+    sha256: str
+    version: ModelVersion | None = None
+    run_id: str | None = None
+
+
+class RegistryClient:
+    """The registry part of ``MlmClient`` (see ``tracking.client``)."""
+
+    store: Store
+
+    if TYPE_CHECKING:  # provided by MlmClient and RunsClient; declared here only for type checkers
+        def flush(self) -> None: ...
+
+        def get_run(self, run_id: str) -> Run: ...
+
+    def _write(self, *ops: Op) -> list[Any]:
+        return self.store.write(WriteBatch(tuple(ops)))
+
+    # ------------------------------------------------------------ logging and registering
+
+    def log_model(self, run_id: str, model: Any, name: str, *, input_example: Any = None, signature: Any = None,
+                  flavor: str | None = None, artifact_path: str = "model", description: str | None = None) -> ModelVersion:
+        """Serialise ``model`` into run ``run_id`` and register it as the next version of ``name``.
+
+        Args:
+            run_id: the run that produced the model.
+            model: a scikit-learn estimator or pipeline, an XGBoost/LightGBM model, a PyTorch module,
+                or anything with ``flavor="pickle"``.
+            name: the registered model name; versions count 1, 2, 3, ... per name.
+            input_example: a few input rows; the signature is inferred from it (and the model's
+                prediction on it) and the first rows are kept in the manifest.
+            signature: a ``ModelSignature`` (or its dict) instead of inferring one.
+            flavor: force a flavor; ``"pickle"`` must be asked for explicitly.
+            artifact_path: where the package goes among the run's artifacts (``runs:/<id>/<path>``).
+            description: the version's description.
+
+        Returns:
+            The new ``ModelVersion``.
+        """
+        check_model_name(name)
+        self.flush()
+        package = package_model(model, flavor=flavor, input_example=input_example, signature=signature,
+                                run_id=run_id, user=current_user())
+        sha256 = self.store.put_blob(package.data)
+        manifest_data = manifest_bytes(package.manifest)
+        manifest_sha = self.store.put_blob(manifest_data)
+        prefix = artifact_path.strip("/") or "model"
+        ops = [
+            Op("log_artifact", {"run_id": run_id, "path": f"{prefix}/{package.manifest['model_file']}",
+                                "sha256": sha256, "size": len(package.data)}),
+            Op("log_artifact", {"run_id": run_id, "path": f"{prefix}/{MANIFEST_FILE}", "sha256": manifest_sha,
+                                "size": len(manifest_data)}),
+            self._version_op(name, package.manifest, manifest_sha, run_id, f"runs:/{run_id}/{prefix}", description),
+        ]
+        record = self._write(*ops)[-1]
+        return self._attach_card(ModelVersion.from_record(record), package.manifest)
+
+    def _version_op(self, name: str, manifest: Mapping[str, Any], manifest_sha: str, run_id: str | None,
+                    source: str, description: str | None) -> Op:
+        return Op("create_model_version", {
+            "name": name, "run_id": run_id, "sha256": manifest["sha256"], "size": manifest.get("size"),
+            "flavor": manifest["flavor"], "signature": manifest.get("signature"),
+            "requirements": list(manifest.get("requirements") or []), "manifest_sha256": manifest_sha,
+            "source": source, "description": description, "user": current_user()})
+
+    def _attach_card(self, version: ModelVersion, manifest: Mapping[str, Any]) -> ModelVersion:
+        card = self._render_card(version, manifest)
+        card_sha = self.store.put_blob(card.encode("utf-8"))
+        self._write(Op("set_model_card", {"name": version.name, "version": version.version, "card_sha256": card_sha}))
+        return self.get_model_version(version.name, version.version)
+
+    def register_model(self, uri: str, name: str, *, description: str | None = None) -> ModelVersion:
+        """Register the model at ``uri`` (``runs:/<id>/model``, ``models:/other/3``, or an exported directory)
+        as the next version of ``name``."""
+        check_model_name(name)
+        parsed = parse_model_uri(uri)
+        if parsed.kind == "path":
+            from mlm_jupyter.tracking.model_export import read_model_dir
+
+            manifest, data = read_model_dir(parsed.path or ".")
+            stored_sha = self.store.put_blob(data)
+            if stored_sha != manifest["sha256"]:
+                raise IntegrityError(f"{parsed.path}: the model file hashes to {stored_sha}, but its manifest "
+                                     f"says {manifest['sha256']}; refusing to register it",
+                                     expected=manifest["sha256"], actual=stored_sha)
+            manifest = {k: v for k, v in manifest.items() if k != "model"}
+            run_id = None
+        else:
+            resolved = self._resolve(uri)
+            manifest, run_id = resolved.manifest, resolved.run_id
+        manifest_sha = self.store.put_blob(manifest_bytes(manifest))
+        record = self._write(self._version_op(name, manifest, manifest_sha, run_id, str(uri), description))[0]
+        return self._attach_card(ModelVersion.from_record(record), manifest)
+
+    # ------------------------------------------------------------ reads
+
+    def models(self) -> list[RegisteredModel]:
+        """Every registered model with its latest version number and aliases."""
+        return [RegisteredModel.from_record(r) for r in self.store.read("registered_models")]
+
+    def model_versions(self, name: str, include_archived: bool = True) -> list[ModelVersion]:
+        """The versions of ``name``, oldest first."""
+        return [ModelVersion.from_record(r)
+                for r in self.store.read("model_versions", name=name, include_archived=include_archived)]
+
+    def get_model_version(self, name: str, version: int | str | None = None, *,
+                          alias: str | None = None) -> ModelVersion:
+        """A version by number (``3``), by alias (``"production"``, ``"@production"``), or the latest."""
+        self.flush()
+        if isinstance(version, str) and not version.isdigit():
+            alias, version = version.lstrip("@"), None
+        record = self.store.read("model_version", name=name, version=None if version is None else int(version),
+                                 alias=alias)
+        return ModelVersion.from_record(record)
+
+    def model_history(self, name: str) -> pd.DataFrame:
+        """The audit trail of ``name``: one row per change, oldest first."""
+        import pandas as pd
+
+        events = [RegistryEvent.from_record(r) for r in self.store.read("model_history", name=name)]
+        frame = pd.DataFrame([{"time": e.time, "user": e.user, "action": e.action, "version": e.version,
+                               "alias": e.alias, "from": e.from_value, "to": e.to_value, "reason": e.reason,
+                               "forced": e.forced, "details": dict(e.details)} for e in events],
+                             columns=_HISTORY_COLUMNS)
+        frame["time"] = pd.to_datetime(frame["time"], utc=True)
+        frame["version"] = frame["version"].astype("Int64")
+        return frame
+
+    def model_events(self, name: str) -> list[RegistryEvent]:
+        """The audit trail of ``name`` as ``RegistryEvent`` entities."""
+        return [RegistryEvent.from_record(r) for r in self.store.read("model_history", name=name)]
+
+    def model_loads(self, name: str | None = None) -> pd.DataFrame:
+        """Recorded loads (newest first): which version was loaded, when, by whom, where."""
+        import pandas as pd
+
+        frame = pd.DataFrame(self.store.read("model_loads", name=name),
+                             columns=["time", "user_name", "model", "version", "run_id", "sha256", "uri", "host", "pid"])
+        frame["time"] = pd.to_datetime(frame["time"], unit="s", utc=True)
+        return frame
+
+    # ------------------------------------------------------------ aliases, status, descriptions
+
+    def set_alias(self, name: str, alias: str, version: int, *, reason: str | None = None,
+                  force: bool = False) -> ModelVersion:
+        """Point ``alias`` at ``version`` (atomically), if the alias's promotion rules pass.
+
+        Raises:
+            PromotionBlockedError: a rule failed; the message names each rule and by how much.
+                ``force=True`` with a ``reason`` overrides, and the history records it as forced.
+        """
+        check_alias(alias)
+        self.flush()
+        result = self._write(Op("set_alias", {"name": name, "alias": alias, "version": int(version),
+                                              "reason": reason, "force": bool(force), "user": current_user()}))[0]
+        if result["status"] == "blocked":
+            reasons = "; ".join(f["message"] for f in result["failures"])
+            raise PromotionBlockedError(
+                f"cannot point {name}@{alias} at v{version}: {reasons}. Improve the model, change the rule "
+                "(set_promotion_rule / delete_promotion_rule), or pass force=True with a reason= to override "
+                "(recorded in the model history).", name=name, alias=alias, version=int(version),
+                failures=result["failures"])
+        return self.get_model_version(name, int(version))
+
+    def delete_alias(self, name: str, alias: str, *, reason: str | None = None) -> None:
+        """Remove ``alias`` from ``name`` (recorded in the history)."""
+        self._write(Op("delete_alias", {"name": name, "alias": alias, "reason": reason, "user": current_user()}))
+
+    def archive_model_version(self, name: str, version: int, *, reason: str | None = None) -> ModelVersion:
+        """Archive a version: it stays loadable by number but leaves ``@latest``; no alias may point at it."""
+        self._write(Op("set_version_status", {"name": name, "version": int(version), "status": "archived",
+                                               "reason": reason, "user": current_user()}))
+        return self.get_model_version(name, int(version))
+
+    def restore_model_version(self, name: str, version: int, *, reason: str | None = None) -> ModelVersion:
+        """Undo ``archive_model_version``."""
+        self._write(Op("set_version_status", {"name": name, "version": int(version), "status": "ready",
+                                               "reason": reason, "user": current_user()}))
+        return self.get_model_version(name, int(version))
+
+    def set_model_description(self, name: str, description: str, version: int | None = None, *,
+                              reason: str | None = None) -> None:
+        """Describe a model (or one version with ``version=``); the change is recorded."""
+        self._write(Op("set_description", {"name": name, "version": version, "description": description,
+                                            "reason": reason, "user": current_user()}))
+
+    # ------------------------------------------------------------ promotion rules
+
+    def set_promotion_rule(self, name: str, rule: PromotionRule | str | None = None, *, metric: str | None = None,
+                           op: str | None = None, threshold: float | None = None, higher_is_better: bool = True,
+                           min_delta: float = 0.0, alias: str = "production",
+                           reason: str | None = None) -> PromotionRule:
+        """Guard ``alias`` of ``name`` with a rule; a rule of the same kind and metric is replaced.
+
+        Either pass a ``PromotionRule``, or its kind and fields::
+
+            set_promotion_rule("churn", "metric_threshold", metric="val_auc", op=">=", threshold=0.9)
+            set_promotion_rule("churn", "beats_current", metric="val_auc")
+            set_promotion_rule("churn", "checks_passed")
+        """
+        if not isinstance(rule, PromotionRule):
+            rule = PromotionRule(kind=rule or ("metric_threshold" if threshold is not None else "beats_current"),
+                                 metric=metric, op=op or (">=" if threshold is not None else None),
+                                 threshold=threshold, higher_is_better=higher_is_better, min_delta=min_delta,
+                                 alias=alias)
+        check_alias(rule.alias)
+        stored = self._write(Op("set_promotion_rule", {"name": name, "rule": rule.to_dict(), "reason": reason,
+                                                       "user": current_user()}))[0]
+        return PromotionRule.from_dict(stored)
+
+    def promotion_rules(self, name: str, alias: str | None = None) -> list[PromotionRule]:
+        """The rules guarding ``name``'s aliases (or one alias)."""
+        return [PromotionRule.from_dict(r) for r in self.store.read("promotion_rules", name=name, alias=alias)]
+
+    def delete_promotion_rule(self, name: str, rule_id: str, *, alias: str = "production",
+                              reason: str | None = None) -> None:
+        """Remove a rule by its id (``kind`` or ``kind:metric``, see ``PromotionRule.rule_id``)."""
+        self._write(Op("delete_promotion_rule", {"name": name, "alias": alias, "rule_id": rule_id, "reason": reason,
+                                                 "user": current_user()}))
+
+    # ------------------------------------------------------------ resolving, loading, exporting
+
+    def _resolve(self, uri: str) -> ResolvedModel:
+        parsed = parse_model_uri(uri)
+        if parsed.kind == "models":
+            assert parsed.name is not None
+            version = self.get_model_version(parsed.name, parsed.version, alias=parsed.alias)
+            if version.manifest_sha256:
+                manifest = read_manifest(self.store.read_blob(version.manifest_sha256))
+            else:  # pragma: no cover - every version we write has a manifest
+                raise NotFoundError(f"{version.uri} has no manifest in the store")
+            if manifest["sha256"] != version.sha256:
+                raise IntegrityError(f"{version.uri}: its manifest names model file {manifest['sha256']}, but the "
+                                     f"registry recorded {version.sha256}", expected=version.sha256,
+                                     actual=manifest["sha256"])
+            return ResolvedModel(str(uri), manifest, version.sha256, version, version.run_id)
+        if parsed.kind == "runs":
+            assert parsed.run_id is not None
+            run = self.get_run(parsed.run_id)
+            wanted = f"{parsed.artifact_path}/{MANIFEST_FILE}"
+            for artifact in run.artifacts:
+                if artifact.path == wanted:
+                    manifest = read_manifest(self.store.read_blob(artifact.sha256))
+                    return ResolvedModel(str(uri), manifest, str(manifest["sha256"]), None, run.id)
+            raise NotFoundError(f"run {run.id} has no model at {parsed.artifact_path!r} (no {wanted} artifact); "
+                                "log one with mlm.log_model", run_id=run.id)
+        raise InvalidInputError(f"{uri!r} is a local path, not a store URI")
+
+    def load_model(self, uri: str | os.PathLike[str], *, trust_pickle: bool = False,
+                   trusted_types: Sequence[str] = ()) -> Any:
+        """Load a model after verifying its sha256; the load is recorded (which version, who, where).
+
+        Args:
+            uri: ``models:/name@alias``, ``models:/name/3``, ``runs:/<run_id>/model`` or an exported directory.
+            trust_pickle: allow a pickle-flavor model (reading a pickle can run arbitrary code).
+            trusted_types: extra types a skops file may create beyond scikit-learn's own.
+
+        Raises:
+            IntegrityError: the stored bytes do not match the registered sha256.
+            UntrustedModelError: a pickle without ``trust_pickle=True`` or a skops file with untrusted types.
+        """
+        if parse_model_uri(uri).kind == "path":
+            return load_model_dir(uri, trust_pickle=trust_pickle, trusted_types=trusted_types)
+        resolved = self._resolve(str(uri))
+        data = self.store.read_blob(resolved.sha256)
+        model = deserialise(data, resolved.manifest, expected_sha256=resolved.sha256, trust_pickle=trust_pickle,
+                            trusted_types=trusted_types)
+        self._record_load(resolved)
+        return model
+
+    def _record_load(self, resolved: ResolvedModel) -> None:
+        me = this_process()
+        version = resolved.version
+        try:
+            self._write(Op("record_model_load", {
+                "time": time.time(), "user": current_user(), "name": version.name if version else None,
+                "version": version.version if version else None, "run_id": resolved.run_id,
+                "sha256": resolved.sha256, "uri": resolved.uri, "host": me.host, "pid": me.pid}))
+        except MlmError:  # the model is loaded; a store that cannot take the record must not undo that
+            pass
+
+    def model_card(self, name: str, version: int | str | None = None) -> str:
+        """The model card (markdown) of a version, rendered from what the store knows now."""
+        model_version = self.get_model_version(name, version)
+        manifest = read_manifest(self.store.read_blob(model_version.manifest_sha256)) \
+            if model_version.manifest_sha256 else {}
+        return self._render_card(model_version, manifest)
+
+    def _render_card(self, version: ModelVersion, manifest: Mapping[str, Any]) -> str:
+        run = None
+        checks: list[dict[str, Any]] = []
+        if version.run_id:
+            try:
+                run = self.get_run(version.run_id)
+                checks = list(self.store.read("registry_run_checks", run_id=version.run_id))
+            except NotFoundError:
+                run = None
+        return render_model_card(version, run, manifest, checks)
+
+    def export_model(self, uri: str, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+        """Write the model at ``uri`` as a self-contained directory that ``load_model(path)`` reads without a store.
+
+        The model file is verified against its sha256 before it is written.
+        """
+        resolved = self._resolve(str(uri))
+        data = self.store.read_blob(resolved.sha256)
+        manifest = dict(resolved.manifest)
+        if resolved.version is not None:
+            version = resolved.version
+            manifest["model"] = {"name": version.name, "version": version.version, "aliases": list(version.aliases),
+                                 "uri": version.uri}
+            card = self._render_card(version, manifest)
+        else:
+            card = f"# Model from run {resolved.run_id}\n\n```\n{json.dumps(manifest, indent=2, default=str)}\n```\n"
+        return write_model_dir(path, data, manifest, card, overwrite=overwrite)
