@@ -73,3 +73,13 @@ def test_errors_exit_1_with_a_message(seeded: list[str]) -> None:
 def test_store_option_overrides_the_environment(seeded: list[str], tmp_path: Path) -> None:
     result = invoke("--store", str(tmp_path / "elsewhere"), "runs", "ls", "--json")
     assert result.returncode == 0 and json.loads(result.stdout) == []
+
+
+def test_export_writes_every_table_as_parquet(seeded: list[str], tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    result = invoke("export", str(tmp_path / "out"), "--json")
+    assert result.returncode == 0, result.stderr
+    written = {item["table"]: item["rows"] for item in json.loads(result.stdout)}
+    assert written["runs"] == 2
+    assert set(pq.read_table(tmp_path / "out" / "runs.parquet").column("id").to_pylist()) == set(seeded)
