@@ -1,0 +1,81 @@
+/**
+ * Plugin wiring only: the mlm sidebar in the left area, the comparison in the
+ * main area, and jump-to-cell through the notebook tracker.
+ */
+import { ILabShell, ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { MainAreaWidget, Notification } from '@jupyterlab/apputils';
+import { INotebookTracker } from '@jupyterlab/notebook';
+
+import { RestApi } from './api';
+import { ComparisonView } from './components/comparisonView';
+import { MlmSidebar, mlmIcon } from './components/sidebar';
+import { jumpToCell } from './jump';
+import { ComparisonModel, RegistryModel, SidebarModel } from './model';
+import type { RunSummary } from './types';
+import { CLIENT_VERSION } from './version';
+
+const COMMAND_COMPARE = 'mlm:compare-runs';
+const COMMAND_SHOW = 'mlm:show-sidebar';
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: 'mlm-jupyter:sidebar',
+  description: 'Runs, comparison and model promotion next to the notebook.',
+  autoStart: true,
+  optional: [ILabShell, ILayoutRestorer, INotebookTracker],
+  activate: (
+    app: JupyterFrontEnd,
+    labShell: ILabShell | null,
+    restorer: ILayoutRestorer | null,
+    tracker: INotebookTracker | null
+  ) => {
+    const api = new RestApi();
+    const model = new SidebarModel(api, CLIENT_VERSION);
+    const registry = new RegistryModel(api);
+    let comparisons = 0;
+
+    const openRun = async (run: RunSummary) => {
+      try {
+        const detail = await api.run(run.id);
+        const problem = await jumpToCell(app, tracker, detail.cell);
+        if (problem) {
+          Notification.info(problem, { autoClose: 4000 });
+        }
+      } catch (error) {
+        Notification.error(String((error as Error).message ?? error), { autoClose: 5000 });
+      }
+    };
+
+    app.commands.addCommand(COMMAND_COMPARE, {
+      label: 'Compare mlm runs',
+      execute: args => {
+        const ids = (args.ids as string[] | undefined) ?? [...model.selected];
+        const view = new ComparisonView(new ComparisonModel(api, ids));
+        const widget = new MainAreaWidget({ content: view });
+        widget.id = `mlm-compare-${++comparisons}`;
+        widget.title.label = `Compare ${ids.length} runs`;
+        widget.title.icon = mlmIcon;
+        widget.title.closable = true;
+        widget.addClass('mlm-Comparison');
+        app.shell.add(widget, 'main');
+        app.shell.activateById(widget.id);
+        return view.start();
+      }
+    });
+
+    const sidebar = new MlmSidebar({
+      model,
+      registry,
+      compare: ids => void app.commands.execute(COMMAND_COMPARE, { ids }),
+      openRun: run => void openRun(run)
+    });
+    app.commands.addCommand(COMMAND_SHOW, {
+      label: 'Show mlm runs and models',
+      execute: () => app.shell.activateById(sidebar.id)
+    });
+    app.shell.add(sidebar, 'left', { rank: 600 });
+    restorer?.add(sidebar, sidebar.id);
+    void labShell;
+  }
+};
+
+export default plugin;

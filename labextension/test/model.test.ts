@@ -1,0 +1,174 @@
+import { describe, expect, it } from 'vitest';
+
+import { auditChange } from '../src/audit';
+import { ComparisonModel, RegistryModel, SidebarModel } from '../src/model';
+import { ApiError } from '../src/types';
+import { FakeApi, makeRun } from './fakeApi';
+
+async function readyModel(api: FakeApi, pageSize = 200) {
+  const model = new SidebarModel(api, '0.1.0', { pageSize });
+  await model.checkServer();
+  return model;
+}
+
+describe('server check', () => {
+  it('is ok when the server speaks the same release', async () => {
+    const model = await readyModel(new FakeApi());
+    expect(model.serverState).toBe('ok');
+    expect(model.serverMessage).toBe('');
+  });
+
+  it('says how to install the server extension on a 404', async () => {
+    const api = new FakeApi();
+    api.serverVersion = new ApiError(404, 'SERVER_EXTENSION_MISSING', 'the server extension is not installed: pip install mlm-jupyter');
+    const model = await readyModel(api);
+    expect(model.serverState).toBe('missing');
+    expect(model.serverMessage).toContain('pip install mlm-jupyter');
+    // No runs request goes to a server that has no mlm routes.
+    await model.refresh();
+    expect(api.calls.filter(c => c.startsWith('runs'))).toEqual([]);
+  });
+
+  it('reports a version mismatch with both versions', async () => {
+    const api = new FakeApi();
+    api.serverVersion = '0.3.1';
+    const model = await readyModel(api);
+    expect(model.serverState).toBe('mismatch');
+    expect(model.serverMessage).toContain('0.3.1');
+    expect(model.serverMessage).toContain('0.1.0');
+  });
+});
+
+describe('runs list', () => {
+  it('lists, pages and filters runs', async () => {
+    const api = new FakeApi();
+    api.runsData = Array.from({ length: 25 }, (_, i) => makeRun(`r${i}`, { status: i % 5 === 0 ? 'failed' : 'finished' }));
+    const model = await readyModel(api, 10);
+    await model.refresh();
+    expect(model.runs.map(r => r.id)).toEqual(api.runsData.slice(0, 10).map(r => r.id));
+    expect(model.total).toBe(25);
+    await model.loadMore();
+    expect(model.runs).toHaveLength(20);
+    // A poll keeps every run already shown, not just the first page.
+    await model.refresh();
+    expect(model.runs).toHaveLength(20);
+    await model.setFilter("attributes.status = 'failed'");
+    expect(model.runs.map(r => r.id)).toEqual(['r0', 'r5', 'r10', 'r15', 'r20']);
+    expect(model.total).toBe(5);
+  });
+
+  it('keeps a bad filter as a message under the search box, not a failure', async () => {
+    const api = new FakeApi();
+    api.runsData = [makeRun('a')];
+    const model = await readyModel(api);
+    const running = await model.setFilter('metrics.auc >>> 3');
+    expect(running).toBe(false);
+    expect(model.filterError).toContain('cannot parse filter');
+    expect(model.runs).toEqual([]);
+    await model.setFilter('');
+    expect(model.filterError).toBe('');
+    expect(model.runs).toHaveLength(1);
+  });
+
+  it('tells the poller to stay fast while a run is running', async () => {
+    const api = new FakeApi();
+    api.runsData = [makeRun('a', { status: 'running' }), makeRun('b')];
+    const model = await readyModel(api);
+    expect(await model.refresh()).toBe(true);
+    api.runsData[0].status = 'finished';
+    expect(await model.refresh()).toBe(false);
+  });
+
+  it('selects two runs or more before it can compare', async () => {
+    const model = await readyModel(new FakeApi());
+    model.toggle('a');
+    expect(model.canCompare).toBe(false);
+    model.toggle('b', true);
+    expect(model.canCompare).toBe(true);
+    model.toggle('a');
+    expect([...model.selected]).toEqual(['b']);
+  });
+});
+
+describe('comparison', () => {
+  it('loads runs and the first common metric, downsampled for drawing', async () => {
+    const api = new FakeApi();
+    api.runsData = [
+      makeRun('a', { metrics: { loss: 0.1, acc: 0.9 } }),
+      makeRun('b', { metrics: { loss: 0.2 } })
+    ];
+    api.metrics['a/loss'] = Array.from({ length: 10_000 }, (_, i) => [i, 1 / (i + 1), i] as [number, number, number]);
+    api.metrics['b/loss'] = [[0, 1, 0], [5, 0.5, 5]];
+    const cmp = new ComparisonModel(api, ['a', 'b'], 400);
+    await cmp.load();
+    expect(cmp.metric).toBe('loss');
+    expect(cmp.keys).toEqual(['loss', 'acc']);
+    expect(cmp.counts).toEqual([10_000, 2]);
+    expect(cmp.series[0].points.length).toBeLessThanOrEqual(400);
+    expect(api.calls).toContain('metric:a:loss:400');
+    const [xs, ya, yb] = cmp.aligned;
+    expect(xs[0]).toBe(0);
+    expect(ya[0]).toBe(1);
+    expect(yb[xs.indexOf(5)]).toBe(0.5);
+  });
+
+  it('does not ask for a metric a run never logged', async () => {
+    const api = new FakeApi();
+    api.runsData = [makeRun('a', { metrics: { acc: 1 } }), makeRun('b', { metrics: { loss: 1 } })];
+    const cmp = new ComparisonModel(api, ['a', 'b']);
+    await cmp.load();
+    expect(api.calls.filter(c => c.startsWith('metric:')).length).toBe(1);
+  });
+
+  it('shows an unknown run as an error, not a blank view', async () => {
+    const cmp = new ComparisonModel(new FakeApi(), ['nope', 'nada']);
+    await cmp.load();
+    expect(cmp.error).toContain('no run nope');
+    expect(cmp.loading).toBe(false);
+  });
+});
+
+describe('registry', () => {
+  function registryApi() {
+    const api = new FakeApi();
+    api.modelsData['churn'] = {
+      name: 'churn',
+      aliases: { production: 1 },
+      versions: [{ version: 1 }, { version: 2 }]
+    };
+    return api;
+  }
+
+  it('promotes with a reason and records it in the audit trail', async () => {
+    const api = registryApi();
+    const reg = new RegistryModel(api);
+    await reg.loadModels();
+    await reg.open('churn');
+    expect(await reg.promote('production', 2, 'beats v1')).toBe(true);
+    expect(reg.current!.aliases).toEqual({ production: 2 });
+    expect(reg.models[0].aliases).toEqual({ production: 2 });
+    expect(reg.history.at(-1)).toMatchObject({ alias: 'production', version: 2, previous_version: 1, reason: 'beats v1' });
+    expect(auditChange({ from: '1', to: '2', version: 2 })).toBe('1 → 2');
+    expect(auditChange({ action: 'register', version: 3 })).toBe('3');
+    expect(reg.promoteMessage).toContain('churn@production');
+  });
+
+  it('refuses a promotion without a reason before calling the server', async () => {
+    const api = registryApi();
+    const reg = new RegistryModel(api);
+    await reg.open('churn');
+    expect(await reg.promote('production', 2, '  ')).toBe(false);
+    expect(reg.promoteError).toContain('reason');
+    expect(api.calls.some(c => c.startsWith('setAlias'))).toBe(false);
+  });
+
+  it('shows the gate error and leaves the alias where it was', async () => {
+    const api = registryApi();
+    api.gate = () => 'gate min_accuracy failed: 0.71 < 0.8';
+    const reg = new RegistryModel(api);
+    await reg.open('churn');
+    expect(await reg.promote('production', 2, 'try')).toBe(false);
+    expect(reg.promoteError).toBe('gate min_accuracy failed: 0.71 < 0.8');
+    expect(reg.current!.aliases).toEqual({ production: 1 });
+  });
+});
