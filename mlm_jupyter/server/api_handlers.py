@@ -1,0 +1,153 @@
+"""Handlers of the public REST API under ``/mlm/api/`` (for the sidebar and other UIs).
+
+Each handler only parses the request, calls a view over ``MlmClient`` in the
+thread pool, and sends JSON; the routes themselves are listed in ``routes``.
+"""
+
+from __future__ import annotations
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from mlm_jupyter import __version__
+from mlm_jupyter.core.errors import InvalidInputError, NotFoundError
+from mlm_jupyter.server import comparison, features, views
+from mlm_jupyter.server.base import MlmHandler
+from mlm_jupyter.server.blobs import check_sha256, stream_blob
+
+API_VERSION = 1
+
+
+class VersionHandler(MlmHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.send_json({"version": __version__, "api": API_VERSION})
+
+
+class StatusHandler(MlmHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        counts = await self.mlm.run(self.mlm.store.read, "counts")
+        self.send_json({"version": __version__, "api": API_VERSION, "store": views.jsonable(self.mlm.store.describe()),
+                        "counts": counts})
+
+
+class ExperimentsHandler(MlmHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.send_json(await self.mlm.run(views.experiments_view, self.mlm.client))
+
+
+class RunsHandler(MlmHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        order_by = [part.strip() for value in self.get_query_arguments("order_by")
+                    for part in value.split(",") if part.strip()]
+        page = await self.mlm.run(
+            views.runs_page_view, self.mlm.client, experiment=self.get_query_argument("experiment", None) or None,
+            filter=self.get_query_argument("filter", None), order_by=order_by,
+            offset=self.int_arg("offset", 0), limit=self.int_arg("limit", 100, maximum=self.mlm.limits.max_page))
+        self.send_json(page)
+
+
+class RunHandler(MlmHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        self.send_json(await self.mlm.run(views.run_view, self.mlm.client, run_id))
+
+
+class MetricHistoryHandler(MlmHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str, key: str) -> None:
+        max_points = self.int_arg("max_points", None, minimum=1, maximum=self.mlm.limits.max_points)
+        self.send_json(await self.mlm.run(views.metric_points_view, self.mlm.client, run_id, key, max_points))
+
+
+class ArtifactHandler(MlmHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, sha256: str) -> None:
+        await stream_blob(self, check_sha256(sha256))
+
+
+class CompareHandler(MlmHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        run_ids = [part.strip() for value in self.get_query_arguments("runs")
+                   for part in value.split(",") if part.strip()]
+        if not run_ids:
+            raise InvalidInputError("give the runs to compare: ?runs=<id>,<id>")
+        self.send_json(await self.mlm.run(comparison.compare_view, self.mlm.client, run_ids))
+
+
+class CellsHandler(MlmHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.send_json(await self.mlm.run(
+            features.cells_view, self.mlm.client, notebook=self.get_query_argument("notebook", None) or None,
+            session=self.get_query_argument("session", None) or None,
+            limit=self.int_arg("limit", 1000, maximum=self.mlm.limits.max_page)))
+
+
+class LineageHandler(MlmHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        ref = self.get_query_argument("ref", "")
+        if not ref:
+            raise InvalidInputError("give ?ref=<run id> or ?ref=models:/<name>/<version>")
+        self.send_json(await self.mlm.run(features.lineage_view, self.mlm.client, ref))
+
+
+class ModelsHandler(MlmHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.send_json(await self.mlm.run(features.models_view, self.mlm.client))
+
+
+class ModelHandler(MlmHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        self.send_json(await self.mlm.run(features.model_view, self.mlm.client, name))
+
+
+class ModelHistoryHandler(MlmHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        self.send_json(await self.mlm.run(features.model_history_view, self.mlm.client, name))
+
+
+class ModelAliasesHandler(MlmHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, name: str) -> None:
+        body = self.json_body()
+        self.send_json(await self.mlm.run(features.set_alias_view, self.mlm.client, name, body))
+
+
+class UnknownRouteHandler(MlmHandler):
+    """Anything else under ``/mlm/api/``: a 404 with a code (never a filesystem lookup)."""
+
+    def _missing(self) -> None:
+        raise NotFoundError(f"no mlm-jupyter API route {self.request.method} {self.request.path}")
+
+    @web.authenticated
+    @authorized
+    async def get(self, path: str) -> None:
+        self._missing()
+
+    @web.authenticated
+    @authorized
+    async def post(self, path: str) -> None:
+        self._missing()

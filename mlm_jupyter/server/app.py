@@ -1,0 +1,108 @@
+"""MlmServer: the Jupyter server extension app that owns the store and serves the REST API.
+
+Configure with traitlets, e.g. ``jupyter lab --MlmServer.store=/data/.mlm``.
+At load it opens the store (single writer), exports to kernels what they
+need to reach it (``MLM_STORE``, ``MLM_SERVER_PID``, ``MLM_SERVER_TOKEN``)
+and adds the routes; once the server listens it records its URL in the
+store directory (``store.discovery``) and starts the lifecycle sweep; at
+shutdown it flushes and closes the store and removes the record.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from jupyter_server.extension.application import ExtensionApp
+from tornado.ioloop import PeriodicCallback
+from traitlets import Float, Int, Unicode
+
+from mlm_jupyter.store.discovery import remove_server_record, write_server_record
+from mlm_jupyter.store.location import resolve_store_dir
+from mlm_jupyter.server.context import SETTINGS_KEY, Limits, MlmContext
+from mlm_jupyter.server.lifecycle import KERNEL_ACTIONS_SCHEMA, KernelWatcher
+from mlm_jupyter.server.owner import OwnerStore
+from mlm_jupyter.server.routes import handlers
+
+__all__ = ["MlmServer"]
+
+
+class MlmServer(ExtensionApp):
+    """The mlm-jupyter server extension."""
+
+    name = "mlm_jupyter"
+    load_other_extensions = True
+
+    store = Unicode(
+        "", config=True,
+        help="Store directory this server owns. Default: MLM_STORE, else the nearest .mlm/ from the root dir.")
+    sweep_interval = Float(
+        2.0, config=True, help="Seconds between sweeps: kill runs of dead processes, replay the journal.")
+    lock_timeout = Float(20.0, config=True, help="Seconds to wait for a store file another process holds.")
+    max_body_bytes = Int(Limits.max_body_bytes, config=True, help="Largest JSON request body.")
+    max_blob_bytes = Int(Limits.max_blob_bytes, config=True, help="Largest artifact upload.")
+    sql_max_rows = Int(Limits.sql_max_rows, config=True, help="Row limit of raw SQL.")
+    sql_timeout = Float(Limits.sql_timeout_s, config=True, help="Time limit (s) of raw SQL.")
+    workers = Int(8, config=True, help="Threads running store calls (reads run concurrently).")
+
+    context: MlmContext | None = None
+
+    def store_directory(self) -> Path:
+        if self.store:
+            return resolve_store_dir(self.store)
+        root = Path(self.serverapp.root_dir).expanduser() if self.serverapp else Path.cwd()
+        return resolve_store_dir(start=root)
+
+    def initialize_settings(self) -> None:
+        directory = self.store_directory()
+        limits = Limits(max_body_bytes=self.max_body_bytes, max_blob_bytes=self.max_blob_bytes,
+                        sql_max_rows=self.sql_max_rows, sql_timeout_s=self.sql_timeout)
+        self.context = MlmContext(OwnerStore(directory, lock_timeout=self.lock_timeout, readers=self.workers),
+                                  limits, self.workers)
+        self.context.store.open()  # the single writer, from now until shutdown
+        self.watcher = KernelWatcher(self.context)
+        self.settings[SETTINGS_KEY] = self.context
+        self._export_environment(directory)
+        self.log.info("mlm-jupyter: owning the store %s", directory)
+
+    def _export_environment(self, directory: Path) -> None:
+        """What kernels started by this server inherit (os.environ is copied at kernel start)."""
+        token = self.serverapp.identity_provider.token if self.serverapp else ""
+        exported = {"MLM_STORE": str(directory), "MLM_SERVER_PID": str(os.getpid()),
+                    "MLM_SERVER_TOKEN": token or ""}
+        self._previous_env = {k: os.environ.get(k) for k in exported}
+        os.environ.update(exported)
+
+    def initialize_handlers(self) -> None:
+        self.handlers.extend(handlers("/"))
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        """After the port is bound: record the URL, listen to kernel events, start sweeping."""
+        assert self.context is not None
+        self.record_server(serverapp.connection_url, serverapp.identity_provider.token or "")
+        serverapp.event_logger.add_listener(schema_id=KERNEL_ACTIONS_SCHEMA, listener=self.watcher.on_kernel_action)
+        self._sweeper = PeriodicCallback(self.watcher.sweep, self.sweep_interval * 1000)
+        self._sweeper.start()
+
+    def record_server(self, url: str, token: str) -> None:
+        """Write ``server.json`` + ``server.token`` so other processes find this server."""
+        assert self.context is not None
+        from mlm_jupyter import __version__
+
+        write_server_record(self.context.store.directory, url, token, version=__version__)
+
+    async def stop_extension(self) -> None:
+        """Flush and close the store, forget the record, restore the environment."""
+        sweeper = getattr(self, "_sweeper", None)
+        if sweeper is not None:
+            sweeper.stop()
+        if self.context is not None:
+            remove_server_record(self.context.store.directory)
+            self.context.close()
+            self.context = None
+        for key, value in getattr(self, "_previous_env", {}).items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -1,0 +1,62 @@
+"""MlmContext: the Jupyter-free core the handlers share, injected into ``web_app.settings``.
+
+It holds the owning store, the client over it, the thread pool that runs
+blocking store calls off the event loop, and the request limits. Nothing
+here imports Jupyter or tornado, so it is built and tested on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable, TypeVar
+
+from mlm_jupyter.server.owner import OwnerStore
+from mlm_jupyter.tracking.client import MlmClient
+
+__all__ = ["Limits", "MlmContext", "SETTINGS_KEY"]
+
+SETTINGS_KEY = "mlm_jupyter"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Request limits the handlers enforce."""
+
+    max_body_bytes: int = 256 * 1024 * 1024   # JSON bodies (write batches carry Arrow tables)
+    max_blob_bytes: int = 512 * 1024 * 1024   # one artifact upload
+    sql_max_rows: int = 100_000
+    sql_timeout_s: float = 30.0
+    max_page: int = 10_000                    # runs per page
+    max_points: int = 100_000                 # points per downsampled metric history
+
+
+@dataclass
+class MlmContext:
+    """What every handler reaches through ``self.mlm``."""
+
+    store: OwnerStore
+    limits: Limits = field(default_factory=Limits)
+    workers: int = 8
+    client: MlmClient = field(init=False)
+    pool: ThreadPoolExecutor = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.client = MlmClient(self.store)
+        self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="mlm-rest")
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking store call in the pool (reads run concurrently; writes queue on the store lock)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.pool, functools.partial(fn, *args, **kwargs))
+
+    def close(self) -> None:
+        """Flush the client, stop the pool and close the store."""
+        try:
+            self.client.flush()
+        finally:
+            self.pool.shutdown(wait=True, cancel_futures=False)
+            self.store.close()

@@ -1,0 +1,146 @@
+"""OwnerStore: the server's DuckDB store, held for the server's life, with concurrent reads.
+
+``DuckDbStore`` serialises everything on one connection. The server owns the
+file (``hold_seconds=None``) and must stay responsive while a big write runs,
+so reads and raw SQL here run on a per-thread cursor (a DuckDB connection is
+not thread-safe, so each concurrent reader borrows its own cursor) and see
+the last committed state, while writes keep the store's lock. ``sweep()`` is
+the owner's housekeeping: mark runs of dead local processes ``killed`` and
+replay the journal others wrote while the server was unreachable.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import duckdb
+import pyarrow as pa
+
+from mlm_jupyter.core.errors import InvalidInputError, MlmError, PermissionDeniedError, StoreError
+from mlm_jupyter.store.contract import Op, WriteBatch
+from mlm_jupyter.store.duckdb_store import DuckDbStore
+from mlm_jupyter.store.liveness import is_alive
+from mlm_jupyter.store.session import Session
+
+__all__ = ["OwnerStore"]
+
+log = logging.getLogger("mlm_jupyter.server")
+_READ_ONLY_STATEMENTS = ("SELECT", "EXPLAIN")
+
+
+class OwnerStore(DuckDbStore):
+    """A ``DuckDbStore`` in owner mode whose reads never wait behind a write."""
+
+    def __init__(self, directory: str | Path, *, lock_timeout: float = 20.0, readers: int = 8) -> None:
+        super().__init__(directory, hold_seconds=None, lock_timeout=lock_timeout)
+        self.readers = readers
+        self._cursors: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._all_cursors: list[Any] = []
+        self._opened = threading.Event()
+
+    def open(self) -> None:
+        """Take the file now (migrate, recover, replay) and make the read cursors."""
+        if self._opened.is_set():
+            return
+        with self._session() as session:
+            if not self._opened.is_set():
+                for _ in range(self.readers):
+                    cursor = session.con.cursor()
+                    self._all_cursors.append(cursor)
+                    self._cursors.put(cursor)
+                self._opened.set()
+
+    @contextmanager
+    def _read_session(self) -> Iterator[Session]:
+        if self._closed:
+            raise StoreError("this store was closed; open a new one")
+        self.open()
+        cursor = self._cursors.get()  # one cursor per concurrent reader; waits only if all are busy
+        try:
+            yield Session(cursor, self.directory, self.clock)
+        finally:
+            self._cursors.put(cursor)
+
+    def read(self, query: str, **args: Any) -> Any:
+        reader = self._readers.get(query)
+        if reader is None:
+            raise InvalidInputError(f"unknown store read {query!r}; known: {sorted(self._readers)}")
+        with self._read_session() as session:
+            try:
+                return reader(session, **args)
+            except MlmError:
+                raise
+            except TypeError as error:  # unexpected or missing arguments from a remote caller
+                raise InvalidInputError(f"bad arguments for store read {query!r}: {error}") from error
+            except duckdb.Error as error:
+                raise StoreError(f"the store could not answer {query!r}: {error}") from error
+
+    def sql(self, statement: str, params: Sequence[Any] = (), *, max_rows: int = 10_000,
+            timeout_s: float = 30.0) -> pa.Table:
+        try:
+            statements = duckdb.extract_statements(statement)
+        except duckdb.Error as error:
+            raise InvalidInputError(f"SQL does not parse: {error}") from error
+        if len(statements) != 1:
+            raise InvalidInputError("give exactly one SQL statement")
+        if statements[0].type.name not in _READ_ONLY_STATEMENTS:
+            raise PermissionDeniedError(
+                f"raw SQL is read-only: {statements[0].type.name} statements are refused. "
+                "Use the tracking API to change the store.")
+        with self._read_session() as session:
+            con = session.con
+            timer = threading.Timer(timeout_s, con.interrupt)
+            timer.start()
+            con.execute("BEGIN TRANSACTION READ ONLY")
+            try:
+                relation = con.sql(statement, params=list(params) or None)
+                return relation.limit(max_rows).to_arrow_table() if relation is not None else pa.table({})
+            except duckdb.InterruptException as error:
+                raise StoreError(f"the query ran longer than {timeout_s:g} s and was stopped") from error
+            except duckdb.Error as error:
+                raise InvalidInputError(f"SQL error: {error}") from error
+            finally:
+                timer.cancel()
+                con.execute("ROLLBACK")
+
+    # ------------------------------------------------------------ housekeeping
+
+    def kill_owned_runs(self, owner: str, reason: str) -> list[str]:
+        """Mark every running run of ``owner`` (e.g. ``kernel:<id>``) killed."""
+        result = self.write(WriteBatch.of(Op("kill_runs", {"owner": owner, "reason": reason})))
+        return list(result[0] or [])
+
+    def sweep(self) -> dict[str, int]:
+        """Kill runs of dead local processes and replay the journal; returns what it did."""
+        running = self.read("running_runs", host=self._me.host)
+        dead = [r["id"] for r in running if r["pid"] is not None and int(r["pid"]) != self._me.pid
+                and not is_alive(int(r["pid"]), r["pid_start"])]
+        if dead:
+            self.write(WriteBatch.of(Op("kill_runs", {"run_ids": dead,
+                                                      "reason": "the process (kernel or script) that ran it died"})))
+        replayed = 0
+        for path, batch in self.journal.pending():
+            try:
+                self.write(batch)
+            except MlmError as error:  # a batch the store refuses must not block every later one
+                log.warning("mlm-jupyter: journal batch %s was refused (%s); kept as %s.rejected",
+                            batch.id, error, path.name)
+                path.rename(path.with_name(path.name + ".rejected"))
+                continue
+            path.unlink(missing_ok=True)
+            replayed += 1
+        return {"killed": len(dead), "replayed": replayed}
+
+    def close(self) -> None:
+        cursors, self._all_cursors = self._all_cursors, []
+        for cursor in cursors:
+            try:
+                cursor.close()
+            except duckdb.Error:
+                pass
+        super().close()

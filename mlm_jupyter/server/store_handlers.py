@@ -1,0 +1,127 @@
+"""Handlers of the generic store endpoints (``/mlm/api/store/...``) that ``RestStore`` calls."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from mlm_jupyter.core.errors import IntegrityError, InvalidInputError
+from mlm_jupyter.store import codec
+from mlm_jupyter.store.contract import WriteBatch
+from mlm_jupyter.server.base import MlmHandler
+from mlm_jupyter.server.blobs import check_sha256, stream_blob
+
+__all__ = ["StoreBlobHandler", "StoreDescribeHandler", "StoreReadHandler", "StoreSqlHandler", "StoreWriteHandler"]
+
+
+def _decode_json(text: str | bytes, what: str) -> Any:
+    try:
+        return codec.loads(text)
+    except (ValueError, KeyError, TypeError) as error:
+        raise InvalidInputError(f"{what} is not valid JSON in the store encoding: {error}") from error
+
+
+class StoreWriteHandler(MlmHandler):
+    """POST a write batch ``{"id", "ops": [{"kind", "args"}]}`` -> ``{"results": [...]}``."""
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        data = _decode_json(self.request.body, "the write batch")
+        try:
+            batch = WriteBatch.from_dict(data)
+        except (KeyError, TypeError, AttributeError) as error:
+            raise InvalidInputError(f"a write batch is {{'id', 'ops': [{{'kind', 'args'}}]}}: {error}") from error
+        results = await self.mlm.run(self.mlm.store.write, batch)
+        self.set_header("Content-Type", "application/json")
+        self.finish(codec.dumps({"results": results}))
+
+
+class StoreReadHandler(MlmHandler):
+    """GET ``?args=<json>`` (or POST the args) of a named read -> ``{"result": ...}``."""
+
+    async def _read(self, query: str, args: Any) -> None:
+        if not isinstance(args, dict):
+            raise InvalidInputError("read arguments must be a JSON object")
+        result = await self.mlm.run(self.mlm.store.read, query, **{str(k): v for k, v in args.items()})
+        self.set_header("Content-Type", "application/json")
+        self.finish(codec.dumps({"result": result}))
+
+    @web.authenticated
+    @authorized
+    async def get(self, query: str) -> None:
+        await self._read(query, _decode_json(self.get_query_argument("args", "{}"), "args"))
+
+    @web.authenticated
+    @authorized
+    async def post(self, query: str) -> None:
+        await self._read(query, _decode_json(self.request.body or b"{}", "the request body"))
+
+
+class StoreSqlHandler(MlmHandler):
+    """POST ``{"statement", "params", "max_rows", "timeout_s"}``: read-only SQL, bounded by the server's limits."""
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = _decode_json(self.request.body or b"{}", "the request body")
+        if not isinstance(body, dict) or not isinstance(body.get("statement"), str):
+            raise InvalidInputError('give {"statement": "SELECT ...", "params": [...]}')
+        limits = self.mlm.limits
+        try:
+            max_rows = min(int(body.get("max_rows", limits.sql_max_rows)), limits.sql_max_rows)
+            timeout_s = min(float(body.get("timeout_s", limits.sql_timeout_s)), limits.sql_timeout_s)
+        except (TypeError, ValueError) as error:
+            raise InvalidInputError(f"max_rows and timeout_s must be numbers: {error}") from error
+        params = body.get("params") or []
+        if not isinstance(params, list):
+            raise InvalidInputError("params must be a list")
+        table = await self.mlm.run(self.mlm.store.sql, body["statement"], params,
+                                   max_rows=max(max_rows, 0), timeout_s=max(timeout_s, 0.01))
+        self.set_header("Content-Type", "application/json")
+        self.finish(codec.dumps({"result": table}))
+
+
+class StoreBlobHandler(MlmHandler):
+    """HEAD/GET/PUT one blob by sha256. PUT bodies are verified against the address."""
+
+    max_body = "max_blob_bytes"
+
+    @web.authenticated
+    @authorized
+    async def head(self, sha256: str) -> None:
+        if not await self.mlm.run(self.mlm.store.has_blob, check_sha256(sha256)):
+            raise web.HTTPError(404, f"no blob {sha256}")
+        self.finish()
+
+    @web.authenticated
+    @authorized
+    async def get(self, sha256: str) -> None:
+        await stream_blob(self, check_sha256(sha256))
+
+    @web.authenticated
+    @authorized
+    async def put(self, sha256: str) -> None:
+        sha256 = check_sha256(sha256)
+        data = self.request.body
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != sha256:
+            raise IntegrityError(f"the uploaded bytes hash to {actual}, not {sha256}; upload again",
+                                 expected=sha256, actual=actual)
+        await self.mlm.run(self.mlm.store.put_blob, data)
+        self.set_status(201)
+        self.finish(json.dumps({"sha256": sha256, "size": len(data)}))
+
+
+class StoreDescribeHandler(MlmHandler):
+    """GET the owning store's description."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.set_header("Content-Type", "application/json")
+        self.finish(codec.dumps(self.mlm.store.describe()))

@@ -1,0 +1,113 @@
+"""JSON shapes of the public REST API, built from what the client returns.
+
+Times are epoch seconds (UTC); non-finite floats become ``null`` (browsers'
+``JSON.parse`` rejects NaN). The generic store endpoints use ``store.codec``
+instead, which keeps NaN and Arrow tables exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from datetime import datetime
+from pathlib import PurePath
+from typing import Any, Mapping
+
+import numpy as np
+import pyarrow as pa
+
+from mlm_jupyter.core.downsample import min_max_indices
+from mlm_jupyter.core.errors import NotFoundError
+from mlm_jupyter.tracking.client import MlmClient
+
+__all__ = ["experiments_view", "jsonable", "metric_points_view", "require_run", "run_view", "runs_page_view"]
+
+
+def jsonable(value: Any) -> Any:
+    """Turn entities, datetimes, numpy and Arrow values into plain JSON data."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, np.generic):
+        return jsonable(value.item())
+    if isinstance(value, np.ndarray):
+        return [jsonable(v) for v in value.tolist()]
+    if isinstance(value, pa.Table):
+        return [jsonable(row) for row in value.to_pylist()]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (bytes, bytearray)):
+        return None
+    if isinstance(value, PurePath):
+        return str(value)
+    if hasattr(value, "to_dict"):
+        return jsonable(value.to_dict())
+    return str(value)
+
+
+def require_run(client: MlmClient, run_id: str) -> None:
+    """Raise ``NotFoundError`` unless ``run_id`` exists (cheap: counts one id)."""
+    if not client.store.read("search_runs", run_ids=[run_id], max_results=0)["total"]:
+        raise NotFoundError(f"no run with id {run_id!r} in this store", run_id=run_id)
+
+
+def experiments_view(client: MlmClient) -> dict[str, Any]:
+    return {"experiments": jsonable(client.store.read("experiments"))}
+
+
+def run_view(client: MlmClient, run_id: str) -> dict[str, Any]:
+    """One run: params, latest metrics, tags, inputs, artifacts, cell record, provenance, staleness."""
+    view: dict[str, Any] = jsonable(client.get_run(run_id))
+    view["metric_keys"] = client.store.read("metric_keys", run_id=run_id)
+    return view
+
+
+def runs_page_view(client: MlmClient, *, experiment: str | None, filter: str | None,
+                   order_by: list[str], offset: int, limit: int) -> dict[str, Any]:
+    """A page of runs (one object per run, with params, latest metrics and tags) and the total."""
+    result = client.store.read("search_runs", filter=filter or None, experiments=[experiment] if experiment else None,
+                               order_by=order_by, max_results=limit, offset=offset)
+    runs: list[dict[str, Any]] = []
+    by_id: dict[str, dict[str, Any]] = {}
+    for row in result["runs"].to_pylist():
+        item = {"id": row["run_id"], "name": row["name"], "experiment": row["experiment"],
+                "status": row["status"], "status_reason": row["status_reason"],
+                "start_time": jsonable(row["start_time"]), "end_time": jsonable(row["end_time"]),
+                "user": row["user_name"], "parent_run_id": row["parent_run_id"], "source": row["source"],
+                "owner": row["owner"], "params": {}, "metrics": {}, "tags": {}}
+        runs.append(item)
+        by_id[item["id"]] = item
+    for part in ("params", "metrics", "tags"):
+        table = result[part]
+        for run_id, key, value in zip(table.column("run_id").to_pylist(), table.column("key").to_pylist(),
+                                      table.column("value").to_pylist()):
+            by_id[run_id][part][key] = jsonable(value)
+    return {"runs": runs, "total": int(result["total"]), "offset": offset, "limit": limit}
+
+
+def metric_points_view(client: MlmClient, run_id: str, key: str, max_points: int | None) -> dict[str, Any]:
+    """``{"points": [[step, value, time], ...], "count": stored total}``, downsampled to ``max_points``."""
+    require_run(client, run_id)
+    table = client.store.read("metric_history", run_id=run_id, key=key)
+    count = table.num_rows
+    steps = table.column("step").to_numpy()
+    values = table.column("value").to_numpy(zero_copy_only=False)
+    times = table.column("time").to_numpy(zero_copy_only=False)
+    if max_points is not None and count > max_points:
+        keep = min_max_indices(values, max_points)
+        steps, values, times = steps[keep], values[keep], times[keep]
+    finite = np.isfinite(values)
+    value_list: list[Any] = values.tolist()
+    if not finite.all():
+        for index in np.flatnonzero(~finite).tolist():
+            value_list[index] = None
+    points = [list(p) for p in zip(steps.tolist(), value_list, times.tolist())]
+    return {"run_id": run_id, "key": key, "points": points, "count": count,
+            "downsampled": max_points is not None and count > max_points}
