@@ -1,0 +1,73 @@
+"""A notebook's code cells and matching an executed source to one of them.
+
+Front ends that send ``metadata.cellId`` (JupyterLab) are matched by id;
+others (nbclient, plain IPython) by source text, whitespace at the ends
+ignored. Among several cells with the same source, the first one after the
+previously matched cell wins, so a top-to-bottom run matches in order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+__all__ = ["CodeCell", "NotebookIndex", "normalize_source"]
+
+
+def normalize_source(source: str) -> str:
+    """The source as compared for matching (line endings unified, ends stripped)."""
+    return source.replace("\r\n", "\n").strip()
+
+
+@dataclass(frozen=True)
+class CodeCell:
+    index: int
+    cell_id: str | None
+    source: str
+
+
+@dataclass
+class NotebookIndex:
+    """The code cells of one notebook, indexed for matching."""
+
+    cells: Sequence[CodeCell]
+    _by_id: dict[str, CodeCell] = field(default_factory=dict, repr=False)
+    _by_source: dict[str, list[CodeCell]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for cell in self.cells:
+            if cell.cell_id:
+                self._by_id[cell.cell_id] = cell
+            self._by_source.setdefault(normalize_source(cell.source), []).append(cell)
+
+    @classmethod
+    def from_notebook(cls, notebook: Mapping[str, Any]) -> NotebookIndex:
+        """Index a notebook given as nbformat JSON (a dict)."""
+        cells = []
+        for cell in notebook.get("cells") or ():
+            if cell.get("cell_type") != "code":
+                continue
+            source = cell.get("source") or ""
+            if isinstance(source, list):
+                source = "".join(source)
+            cells.append(CodeCell(index=len(cells), cell_id=cell.get("id"), source=source))
+        return cls(cells)
+
+    def match(self, source: str, cell_id: str | None = None, after: int | None = None) -> CodeCell | None:
+        """The notebook cell that ran ``source``, or ``None``.
+
+        Args:
+            source: the executed source.
+            cell_id: the id the front end sent, if any.
+            after: index of the previously matched cell, to resolve duplicate sources.
+        """
+        if cell_id and cell_id in self._by_id:
+            return self._by_id[cell_id]
+        candidates = self._by_source.get(normalize_source(source))
+        if not candidates:
+            return None
+        if after is not None:
+            for cell in candidates:
+                if cell.index > after:
+                    return cell
+        return candidates[0]

@@ -1,0 +1,272 @@
+"""Per-cell capture: the pre/post-run-cell hooks that turn every execution into a queued cell record.
+
+The hooks do little on purpose: the pre hook notes the start time; the post
+hook hashes the source (sha256), looks its names up (``core.cell_names``,
+cached per source), matches it to a notebook cell (one ``stat`` of the
+notebook), fingerprints the data values the cell touched (cached per live
+object, see ``value_cache``) and appends a record to the client's queue,
+which a background thread writes in batches.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from mlm_jupyter.core.cell_names import CellNames, analyze
+from mlm_jupyter.core.notebook_cells import CodeCell, normalize_source
+from mlm_jupyter.core.staleness import ExecutedCell, NotebookCell, verdict
+from mlm_jupyter.kernel.failsafe import FailSafe
+from mlm_jupyter.kernel.notebook_file import NotebookFile
+from mlm_jupyter.kernel.session import KernelSession, notebook_path
+from mlm_jupyter.kernel.value_cache import CachedFingerprint, FingerprintCache
+from mlm_jupyter.tracking.cells import source_digest
+
+__all__ = ["CellCapture", "HistoryEntry", "PendingCell", "default_fingerprinter"]
+
+MAX_ANALYZED_SOURCE = 256 * 1024  # bigger cells are recorded but not parsed (ast.parse is linear but slow)
+_MISSING = object()
+
+
+def default_fingerprinter() -> tuple[Callable[[Any], Any], Callable[[Any], bool]] | None:
+    """The data layer's engine as ``(fingerprint, is_supported)``, or ``None`` if it is not installed."""
+    try:
+        from mlm_jupyter.core import fingerprint as engine
+    except ImportError:
+        return None
+
+    def digest_only(obj: Any) -> Any:
+        return engine.fingerprint(obj, profile=False)
+
+    return digest_only, engine.is_supported
+
+
+@dataclass
+class PendingCell:
+    """A cell between its pre and post hooks."""
+
+    record_id: str
+    source: str
+    cell_id: str | None
+    start_time: float
+    started: float
+    run_id: str | None = None
+
+
+@dataclass
+class HistoryEntry:
+    """One execution of this session, kept in memory for staleness verdicts."""
+
+    record_id: str
+    seq: int
+    execution_count: int | None
+    cell_id: str | None
+    source: str
+    names: CellNames
+    start_time: float
+    success: bool
+    digests: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Match:
+    cell: CodeCell | None
+    by_frontend: bool
+
+
+class CellCapture:
+    """Records every cell of one IPython shell.
+
+    Args:
+        shell: the IPython shell (``user_ns`` is read for data values).
+        client: ``fn() -> MlmClient`` (looked up per use, so tests can swap clients).
+        fingerprinter: ``(fingerprint, is_supported)``; ``None`` disables data fingerprints.
+        failsafe: where failures go.
+    """
+
+    def __init__(self, shell: Any, client: Callable[[], Any],
+                 fingerprinter: tuple[Callable[[Any], Any], Callable[[Any], bool]] | None,
+                 failsafe: FailSafe) -> None:
+        self.shell = shell
+        self.client = client
+        self.failsafe = failsafe
+        self.session = KernelSession()
+        self.notebook: NotebookFile | None = None
+        self.set_notebook(notebook_path(getattr(shell, "user_ns", None)))
+        self.values = FingerprintCache(fingerprinter[0]) if fingerprinter else None
+        self.is_supported = fingerprinter[1] if fingerprinter else None
+        self.data_enabled = fingerprinter is not None
+        self.history: list[HistoryEntry] = []
+        self.digests: dict[str, str] = {}
+        self.current: PendingCell | None = None
+        self._depth = 0
+        self._names: OrderedDict[str, CellNames] = OrderedDict()
+        self._last_index: int | None = None
+        self._session_sent = False
+        self.recorded = 0
+
+    # ------------------------------------------------------------ setup
+
+    def set_notebook(self, path: str | None) -> None:
+        self.notebook = NotebookFile(path) if path else None
+        self._session_sent = False
+
+    @property
+    def notebook_path(self) -> str | None:
+        return self.notebook.path if self.notebook else None
+
+    # ------------------------------------------------------------ hooks
+
+    def pre_run_cell(self, info: Any) -> None:
+        if self.current is not None:  # a magic called run_cell: the outer cell is the one we record
+            self._depth += 1
+            return
+        self.current = PendingCell(record_id=uuid.uuid4().hex, source=info.raw_cell or "",
+                                   cell_id=getattr(info, "cell_id", None), start_time=time.time(),
+                                   started=time.perf_counter())
+
+    def post_run_cell(self, result: Any) -> None:
+        if self._depth:
+            self._depth -= 1
+            return
+        pending, self.current = self.current, None
+        if pending is None:
+            return
+        duration = time.perf_counter() - pending.started
+        error = result.error_before_exec if result.error_before_exec is not None else result.error_in_exec
+        self.record(pending, duration, error, result.execution_count)
+
+    # ------------------------------------------------------------ records
+
+    def names(self, source: str, digest: str) -> CellNames:
+        cached = self._names.get(digest)
+        if cached is not None:
+            self._names.move_to_end(digest)
+            return cached
+        names = analyze(source) if len(source) <= MAX_ANALYZED_SOURCE else CellNames(parsed=False)
+        self._names[digest] = names
+        if len(self._names) > 512:
+            self._names.popitem(last=False)
+        return names
+
+    def match(self, source: str, cell_id: str | None, after: int | None) -> _Match:
+        index = self.notebook.index() if self.notebook else None
+        if index is None:
+            return _Match(None, False)
+        cell = index.match(source, cell_id, after)
+        return _Match(cell, bool(cell is not None and cell_id and cell.cell_id == cell_id))
+
+    def record(self, pending: PendingCell, duration: float | None, error: BaseException | None,
+               execution_count: int | None) -> dict[str, Any]:
+        """Queue the record of ``pending``; returns it (the ``%%track`` magic sends a provisional one)."""
+        source = pending.source
+        digest = source_digest(source)
+        names = self.names(source, digest)
+        matched = self.match(source, pending.cell_id, self._last_index)
+        if matched.cell is not None and duration is not None:
+            self._last_index = matched.cell.index
+        cell_id = pending.cell_id or (matched.cell.cell_id if matched.cell else None)
+        data = self.capture_data(pending.record_id, names) if duration is not None else []
+        record = {
+            "id": pending.record_id, "session_id": self.session.id, "seq": len(self.history),
+            "execution_count": execution_count, "cell_id": cell_id,
+            "cell_id_source": "frontend" if pending.cell_id else ("matched" if matched.cell else None),
+            "notebook": self.notebook_path, "notebook_index": matched.cell.index if matched.cell else None,
+            "source_sha256": digest, "start_time": pending.start_time, "duration": duration,
+            "success": None if duration is None else error is None,
+            "error_type": type(error).__name__ if error is not None else None,
+            "error_message": str(error)[:4000] if error is not None else None,
+            "names_read": sorted(names.reads), "names_written": sorted(names.writes), "run_id": pending.run_id,
+        }
+        client = self.client()
+        if not self._session_sent:
+            client.record_session(self.session.to_record(self.notebook_path))
+            self._session_sent = True
+        client.record_cell(record, source, data)
+        if duration is not None:
+            self.history.append(HistoryEntry(
+                record_id=pending.record_id, seq=record["seq"], execution_count=execution_count,
+                cell_id=pending.cell_id, source=source, names=names, start_time=pending.start_time,
+                success=error is None, digests={d["name"]: d["digest"] for d in data}))
+            self.recorded += 1
+        return record
+
+    # ------------------------------------------------------------ data
+
+    def _supported(self, value: Any) -> bool:
+        if isinstance(value, str):
+            return 0 < len(value) < 4096 and "\n" not in value and os.path.isfile(value)
+        if self.is_supported is None or not self.is_supported(value):
+            return False
+        if isinstance(value, os.PathLike):
+            return os.path.isfile(value)
+        return not isinstance(value, (bytes, bytearray, memoryview))
+
+    def fingerprint_value(self, value: Any) -> CachedFingerprint | None:
+        if self.values is None or not self._supported(value):
+            return None
+        return self.values.get(value)
+
+    def fingerprint_names(self, names: Iterable[str]) -> dict[str, CachedFingerprint]:
+        """Fingerprints of the supported values bound to ``names`` in the user namespace."""
+        found: dict[str, CachedFingerprint] = {}
+        if not self.data_enabled:
+            return found
+        namespace = self.shell.user_ns
+        for name in sorted(names):
+            value = namespace.get(name, _MISSING)
+            if value is _MISSING:
+                continue
+            fp = self.failsafe.call("data fingerprint", self.fingerprint_value, value)
+            if fp is not None:
+                found[name] = fp
+        return found
+
+    def capture_data(self, record_id: str, names: CellNames) -> list[dict[str, Any]]:
+        rows = []
+        for name, fp in self.fingerprint_names(names.reads | names.writes).items():
+            previous = self.digests.get(name)
+            self.digests[name] = fp.digest
+            rows.append({"record_id": record_id, "name": name, "role": "write" if name in names.writes else "read",
+                         "kind": fp.kind, "digest": fp.digest, "changed": previous != fp.digest,
+                         "rehashed": fp.rehashed})
+        return rows
+
+    # ------------------------------------------------------------ staleness
+
+    def staleness(self, target_source: str, target_cell_id: str | None, target_names: CellNames,
+                  start_time: float) -> list[str]:
+        """The verdict for a tracked cell about to end (see ``core.staleness``)."""
+        index = self.notebook.index() if self.notebook else None
+        if index is None:
+            return []
+        saved_at = self.notebook.mtime if self.notebook else None
+        notebook = [NotebookCell(writes=self.names(c.source, source_digest(c.source)).writes) for c in index.cells]
+        executed: list[ExecutedCell] = []
+        last: int | None = None
+        for entry in self.history:
+            cell, edited = self._rematch(index, entry.source, entry.cell_id, last, entry.start_time, saved_at)
+            if cell is not None:
+                last = cell.index
+            executed.append(ExecutedCell(label=f"[{entry.execution_count}]",
+                                         notebook_index=cell.index if cell else None,
+                                         reads=entry.names.reads, writes=entry.names.writes, edited=edited))
+        cell, _ = self._rematch(index, target_source, target_cell_id, last, start_time, saved_at)
+        target = ExecutedCell(label="this cell", notebook_index=cell.index if cell else None,
+                              reads=target_names.reads, writes=target_names.writes)
+        return verdict(executed, target, notebook)
+
+    @staticmethod
+    def _rematch(index: Any, source: str, cell_id: str | None, after: int | None, ran_at: float,
+                 saved_at: float | None) -> tuple[CodeCell | None, bool]:
+        cell = index.match(source, cell_id, after)
+        if cell is None:
+            return None, False
+        if normalize_source(cell.source) == normalize_source(source):
+            return cell, False
+        # matched by id with another source: edited after it ran, if the file was saved after it ran
+        return cell, saved_at is not None and saved_at > ran_at

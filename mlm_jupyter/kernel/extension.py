@@ -1,0 +1,79 @@
+"""``%load_ext mlm_jupyter``: register the cell hooks and the ``%%track`` / ``%mlm`` magics, and remove them."""
+
+from __future__ import annotations
+
+import os
+import weakref
+from typing import Any
+
+from mlm_jupyter.kernel.capture import CellCapture, default_fingerprinter
+from mlm_jupyter.kernel.failsafe import FailSafe
+from mlm_jupyter.kernel.mlm_magic import MlmMagic
+from mlm_jupyter.kernel.track import TrackMagic
+from mlm_jupyter.tracking import fluent
+
+__all__ = ["Extension", "extension_for", "load", "unload"]
+
+_loaded: weakref.WeakKeyDictionary[Any, Extension] = weakref.WeakKeyDictionary()
+_captures: weakref.WeakKeyDictionary[Any, CellCapture] = weakref.WeakKeyDictionary()
+
+
+class Extension:
+    """Everything the extension adds to one shell, so ``unload`` can take exactly that away."""
+
+    def __init__(self, shell: Any) -> None:
+        self.shell = shell
+        self.failsafe = FailSafe()
+        # one capture (and session) per shell for the life of the process, across unload/load
+        capture = _captures.get(shell)
+        if capture is None:
+            capture = CellCapture(shell, fluent.get_client, default_fingerprinter(), self.failsafe)
+            _captures[shell] = capture
+        capture.failsafe = self.failsafe
+        self.capture = capture
+        self.track = TrackMagic(shell, capture, self.failsafe)
+        self.mlm = MlmMagic(capture, self.failsafe)
+        self._pre = self.failsafe.guard("pre_run_cell hook")(capture.pre_run_cell)
+        self._post = self.failsafe.guard("post_run_cell hook")(capture.post_run_cell)
+
+    def register(self) -> None:
+        if self.capture.session.kernel_id:
+            os.environ["MLM_RUN_OWNER"] = f"kernel:{self.capture.session.kernel_id}"
+        self.shell.events.register("pre_run_cell", self._pre)
+        self.shell.events.register("post_run_cell", self._post)
+        self.shell.register_magic_function(self.track, "cell", "track")
+        self.shell.register_magic_function(self.mlm, "line", "mlm")
+
+    def unregister(self) -> None:
+        for event, callback in (("pre_run_cell", self._pre), ("post_run_cell", self._post)):
+            try:
+                self.shell.events.unregister(event, callback)
+            except ValueError:
+                pass
+        magics = self.shell.magics_manager.magics
+        if magics["cell"].get("track") is self.track:
+            del magics["cell"]["track"]
+        if magics["line"].get("mlm") is self.mlm:
+            del magics["line"]["mlm"]
+        self.failsafe.call("flush at unload", fluent.get_client().flush_cells)
+
+
+def extension_for(shell: Any) -> Extension | None:
+    """The loaded extension of ``shell``, if any."""
+    return _loaded.get(shell)
+
+
+def load(ipython: Any) -> None:
+    """Register hooks and magics on ``ipython``; loading twice changes nothing."""
+    if ipython in _loaded:
+        return
+    extension = Extension(ipython)
+    extension.register()
+    _loaded[ipython] = extension
+
+
+def unload(ipython: Any) -> None:
+    """Remove exactly what ``load`` added (queued cell records are flushed)."""
+    extension = _loaded.pop(ipython, None)
+    if extension is not None:
+        extension.unregister()

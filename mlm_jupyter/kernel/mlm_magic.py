@@ -1,0 +1,140 @@
+"""``%mlm runs|compare|registry|history|sql "..."|status|notebook PATH``: look at the store from a cell.
+
+``runs``, ``compare``, ``registry`` and ``history`` show the widgets of
+``mlm_jupyter.widgets`` when they are installed, else DataFrames. Mistakes
+(bad SQL, unknown run) print one ``mlm:`` line; nothing raises into the cell.
+"""
+
+from __future__ import annotations
+
+import importlib
+import shlex
+from typing import Any, Callable
+
+from mlm_jupyter.core.errors import MlmError
+from mlm_jupyter.kernel.capture import CellCapture
+from mlm_jupyter.kernel.failsafe import FailSafe
+from mlm_jupyter.tracking import fluent
+
+__all__ = ["MlmMagic"]
+
+USAGE = ('usage: %mlm runs [EXPERIMENT] | compare RUN_ID RUN_ID ... | registry [MODEL] | history [--session] '
+         '| sql "SELECT ..." | status | notebook PATH')
+
+
+def _widget(name: str) -> Callable[..., Any] | None:
+    try:
+        module = importlib.import_module("mlm_jupyter.widgets")
+    except ImportError:
+        return None
+    fn = getattr(module, name, None)
+    return fn if callable(fn) else None
+
+
+class MlmMagic:
+    """The ``%mlm`` line magic bound to one capture."""
+
+    def __init__(self, capture: CellCapture, failsafe: FailSafe) -> None:
+        self.capture = capture
+        self.failsafe = failsafe
+
+    def __call__(self, line: str) -> Any:
+        command, _, rest = line.strip().partition(" ")
+        handler = getattr(self, f"_{command}", None) if command else None
+        if handler is None:
+            print(f"mlm: {USAGE}")
+            return None
+        try:
+            return handler(rest.strip())
+        except MlmError as error:
+            print(f"mlm: {error}")
+        except Exception as error:  # noqa: BLE001 -- a magic never breaks the cell
+            self.failsafe.report(f"%mlm {command}", error)
+            print(f"mlm: %mlm {command} failed ({type(error).__name__}: {error}); details are in the kernel log")
+        return None
+
+    # ------------------------------------------------------------ commands
+
+    def _runs(self, rest: str) -> Any:
+        experiment = rest or None
+        widget = _widget("runs")
+        if widget is not None:
+            return widget(experiment=experiment)
+        return fluent.get_client().search_runs(experiment=experiment, order_by=["attributes.start_time desc"])
+
+    def _compare(self, rest: str) -> Any:
+        ids = shlex.split(rest)
+        if len(ids) < 2:
+            raise MlmError("%mlm compare needs two or more run ids")
+        widget = _widget("compare")
+        if widget is not None:
+            return widget(ids)
+        from mlm_jupyter.tracking.runs import _runs_frame
+
+        client = fluent.get_client()
+        client.flush()
+        return _runs_frame(client.store.read("search_runs", run_ids=ids, max_results=len(ids))).set_index("run_id").T
+
+    def _registry(self, rest: str) -> Any:
+        widget = _widget("registry")
+        if widget is not None:
+            return widget(rest) if rest else widget()
+        client = fluent.get_client()
+        lister = getattr(client, "search_model_versions", None) or getattr(client, "list_models", None)
+        if lister is None:
+            raise MlmError("the model registry is not installed in this version of mlm-jupyter")
+        return lister(rest) if rest else lister()
+
+    def _history(self, rest: str) -> Any:
+        widget = _widget("history")
+        if widget is not None and rest != "--table":
+            return widget()
+        client = fluent.get_client()
+        if rest == "--session" or self.capture.notebook_path is None:
+            frame = client.cell_history(session=self.capture.session.id)
+        else:
+            frame = client.cell_history(notebook=self.capture.notebook_path)
+        keep = ["execution_count", "start_time", "duration", "success", "error_type", "cell_id", "notebook_index",
+                "names_written", "run_id", "source"]
+        return frame[[c for c in keep if c in frame.columns]]
+
+    def _sql(self, rest: str) -> Any:
+        statement = rest
+        if len(statement) >= 2 and statement[0] == statement[-1] and statement[0] in "'\"":
+            statement = statement[1:-1]
+        if not statement:
+            raise MlmError('%mlm sql needs a statement: %mlm sql "SELECT * FROM runs"')
+        return fluent.get_client().sql(statement)
+
+    def _status(self, rest: str) -> Any:
+        import pandas as pd
+
+        client = fluent.get_client()
+        client.flush_cells()
+        described = client.store.describe()
+        counts = {**client.store.read("counts"), **client.store.read("cell_counts")}
+        values = self.capture.values
+        rows = {
+            "store": described.get("directory") or described.get("url"),
+            "backend": described.get("backend"), "mode": described.get("mode"),
+            "notebook": self.capture.notebook_path or "(unknown)", "kernel id": self.capture.session.kernel_id,
+            "session": self.capture.session.id, "cells recorded (this session)": self.capture.recorded,
+            "data fingerprints": "on" if self.capture.data_enabled else "off (no fingerprint engine)",
+            "fingerprint cache": f"{values.hits} hits, {values.hashes} hashes" if values else "-",
+            "capture failures": sum(self.failsafe.failures.values()),
+            **counts,
+        }
+        return pd.DataFrame({"value": [str(v) for v in rows.values()]}, index=list(rows))
+
+    def _notebook(self, rest: str) -> Any:
+        from mlm_jupyter.kernel.session import notebook_path
+
+        import os
+
+        os.environ["MLM_NOTEBOOK"] = rest
+        path = notebook_path()
+        if path is None:
+            raise MlmError(f"no notebook file at {rest!r}")
+        self.capture.set_notebook(path)
+        print(f"mlm: matching cells against {path}")
+        return None

@@ -1,0 +1,69 @@
+"""Where this kernel runs: its kernel id, its notebook file and the session id of this process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Mapping
+
+__all__ = ["KernelSession", "kernel_id", "notebook_path"]
+
+
+def kernel_id() -> str | None:
+    """The Jupyter kernel id, from the connection file name ``kernel-<id>.json``; ``None`` outside a kernel."""
+    try:
+        from ipykernel.connect import get_connection_file
+
+        name = Path(get_connection_file()).name
+    except Exception:  # noqa: BLE001 -- not in a kernel (plain IPython, tests)
+        return None
+    if name.startswith("kernel-") and name.endswith(".json"):
+        return name[len("kernel-"):-len(".json")]
+    return None
+
+
+def _resolve(candidate: str) -> str | None:
+    path = Path(candidate).expanduser()
+    if path.is_absolute():
+        return str(path) if path.is_file() else None
+    # a server may pass a path relative to its root; the kernel runs in the notebook's folder
+    cwd = Path.cwd()
+    for base in (cwd, *cwd.parents):
+        if (base / path).is_file():
+            return str((base / path).resolve())
+    return None
+
+
+def notebook_path(user_ns: Mapping[str, Any] | None = None) -> str | None:
+    """The notebook this kernel runs, if known and on disk.
+
+    Looked up in ``MLM_NOTEBOOK``, then ``__session__`` (set by ipykernel from
+    ``JPY_SESSION_NAME``), then ``JPY_SESSION_NAME``; relative paths are
+    resolved from the kernel's folder upward.
+    """
+    candidates = [os.environ.get("MLM_NOTEBOOK"), (user_ns or {}).get("__session__"),
+                  os.environ.get("JPY_SESSION_NAME")]
+    for candidate in candidates:
+        if isinstance(candidate, str) and candidate.endswith(".ipynb"):
+            resolved = _resolve(candidate)
+            if resolved:
+                return resolved
+    return None
+
+
+class KernelSession:
+    """One kernel process's recording session (a restart starts a new one)."""
+
+    def __init__(self) -> None:
+        self.id = uuid.uuid4().hex
+        self.kernel_id = kernel_id()
+        self.started_at = time.time()
+        self.host = socket.gethostname()
+        self.pid = os.getpid()
+
+    def to_record(self, notebook: str | None) -> dict[str, Any]:
+        return {"id": self.id, "kernel_id": self.kernel_id, "notebook": notebook, "host": self.host,
+                "pid": self.pid, "started_at": self.started_at}

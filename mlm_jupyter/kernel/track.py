@@ -1,0 +1,226 @@
+"""``%%track``: run a cell's body as one run, with params, data, history, snapshot, provenance and staleness."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import shlex
+import time
+import traceback
+from typing import Any
+
+from mlm_jupyter.core.cell_names import CellNames, analyze
+from mlm_jupyter.core.errors import InvalidInputError, MlmError
+from mlm_jupyter.kernel.capture import CellCapture, PendingCell
+from mlm_jupyter.kernel.failsafe import FailSafe
+from mlm_jupyter.kernel.summary import RunSummary
+from mlm_jupyter.tracking import fluent
+from mlm_jupyter.tracking.cells import source_digest
+
+__all__ = ["TrackMagic", "parse_track_args"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # never SystemExit inside a kernel
+        raise InvalidInputError(f"%%track: {message}. Usage: %%track [-e EXPERIMENT] [-n NAME] [--no-data]")
+
+
+def parse_track_args(line: str) -> argparse.Namespace:
+    """Parse ``%%track [-e EXPERIMENT] [-n NAME] [--no-data]``."""
+    parser = _Parser(prog="%%track", add_help=False)
+    parser.add_argument("-e", "--experiment", default=None)
+    parser.add_argument("-n", "--name", default=None)
+    parser.add_argument("--no-data", action="store_true")
+    return parser.parse_args(shlex.split(line))
+
+
+def _compile(shell: Any, body: str) -> tuple[Any, Any]:
+    """Compile the body as IPython would (magics transformed); the last expression is kept apart."""
+    transformed = shell.transform_cell(body)
+    # while a cell runs, execution_count already points at the next cell
+    filename = shell.compile.cache(transformed, _cell_number(shell), raw_code=body)
+    tree = ast.parse(transformed, filename=filename)
+    tree = shell.transform_ast(tree)
+    flags = getattr(shell.compile, "flags", 0)
+    last = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = compile(ast.Expression(tree.body.pop().value), filename, "eval", flags, dont_inherit=True)
+    code = compile(tree, filename, "exec", flags, dont_inherit=True)
+    return code, last
+
+
+def _cell_number(shell: Any) -> int:
+    return max(int(getattr(shell, "execution_count", 1) or 1) - 1, 0)
+
+
+def _user_traceback(error: BaseException) -> str:
+    """The traceback as the user's code raised it, without this module's frames."""
+    tb = error.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(error), error, tb))
+
+
+def _execute(shell: Any, code: Any, last: Any) -> Any:
+    __tracebackhide__ = True  # noqa: F841 -- IPython hides this frame in the user's traceback
+    exec(code, shell.user_global_ns, shell.user_ns)
+    return eval(last, shell.user_global_ns, shell.user_ns) if last is not None else None
+
+
+class TrackMagic:
+    """The ``%%track`` cell magic bound to one capture."""
+
+    def __init__(self, shell: Any, capture: CellCapture, failsafe: FailSafe) -> None:
+        self.shell = shell
+        self.capture = capture
+        self.failsafe = failsafe
+
+    def __call__(self, line: str, cell: str) -> Any:
+        __tracebackhide__ = True  # noqa: F841
+        try:
+            args = parse_track_args(line)
+        except (InvalidInputError, ValueError) as error:
+            print(f"mlm: {error}")
+            return None
+        code, last = _compile(self.shell, cell)  # a SyntaxError is the user's: no run is made
+        pending = self.capture.current or PendingCell(
+            record_id=_new_id(), source=f"%%track {line}\n{cell}", cell_id=None, start_time=time.time(),
+            started=time.perf_counter())
+        names = analyze(cell)
+        inputs = {} if args.no_data else self.failsafe.call(
+            "%%track input fingerprints", self.capture.fingerprint_names, names.reads - names.writes) or {}
+        before = {} if args.no_data else self.failsafe.call(
+            "%%track input fingerprints", self.capture.fingerprint_names, names.reads & names.writes) or {}
+        run = self._start(args)
+        if run is None:  # the store is unusable: still run the user's code
+            return _execute(self.shell, code, last)
+        pending.run_id = run.id
+        started = time.perf_counter()
+        status, error_text = "finished", None
+        try:
+            return _execute(self.shell, code, last)
+        except KeyboardInterrupt as error:
+            status, error_text = "killed", _user_traceback(error)
+            raise
+        except BaseException as error:
+            status, error_text = "failed", _user_traceback(error)
+            raise
+        finally:
+            self.failsafe.call("%%track run end", self._finish, run, args, pending, names, {**before, **inputs},
+                               status, error_text, time.perf_counter() - started)
+
+    def _start(self, args: argparse.Namespace) -> Any:
+        try:
+            return fluent.start_run(args.experiment, args.name, nested=fluent.active_run() is not None,
+                                    source=self.capture.notebook_path)
+        except MlmError as error:
+            print(f"mlm: the run could not start ({error}); the cell runs untracked")
+            return None
+        except Exception as error:  # noqa: BLE001
+            self.failsafe.report("%%track run start", error)
+            return None
+
+    def _finish(self, run: Any, args: argparse.Namespace, pending: PendingCell, names: CellNames,
+                inputs: dict[str, Any], status: str, error_text: str | None, elapsed: float) -> None:
+        client = fluent.get_client()
+        safe = self.failsafe.call
+        capture = self.capture
+        outputs = {} if args.no_data else safe("%%track output fingerprints", capture.fingerprint_names,
+                                               names.writes) or {}
+        safe("%%track params", _log_literals, client, run.id, names.literals)
+        cell_key = self._cell_key(pending)
+        previous = safe("%%track previous run", client.previous_cell_run, cell_key, capture.notebook_path)
+        staleness = safe("%%track staleness", capture.staleness, pending.source, pending.cell_id, names,
+                         pending.start_time) or []
+        error = None if status == "finished" else _StatusError(status)
+        safe("%%track cell record", capture.record, pending, None, error, _cell_number(self.shell))
+        safe("%%track cell flush", client.flush_cells)
+        notebook_bytes = capture.notebook.read_bytes() if capture.notebook else None
+        safe("%%track cell link", client.link_run_cell, run.id, pending.record_id, capture.session.id, cell_key,
+             notebook=capture.notebook_path, notebook_bytes=notebook_bytes, previous_run_id=previous,
+             history=[h.record_id for h in capture.history], staleness=staleness, traceback=error_text)
+        safe("%%track data", _log_data, client, run.id, inputs, outputs, pending.cell_id,
+             pending.record_id)
+        safe("%%track provenance", client.log_provenance, run.id)
+        self._end(run, status, error_text)
+        summary = safe("%%track summary", RunSummary.for_run, client, run.id, elapsed, staleness, previous)
+        if summary is not None:
+            from IPython.display import display
+
+            display(summary)
+
+    def _cell_key(self, pending: PendingCell) -> str:
+        """What makes re-runs 'the same cell': the front end's cell id, the notebook's, else the source."""
+        if pending.cell_id:
+            return f"id:{pending.cell_id}"
+        matched = self.capture.match(pending.source, None, None)
+        if matched.cell is not None and matched.cell.cell_id:
+            return f"id:{matched.cell.cell_id}"
+        return f"source:{source_digest(pending.source)}"
+
+    @staticmethod
+    def _end(run: Any, status: str, error_text: str | None) -> None:
+        reason = error_text.strip().splitlines()[-1] if error_text else None
+        stack = list(fluent._active)
+        if not any(r.id == run.id for r in stack):
+            return  # the body ended it itself
+        while fluent.active_run() is not None:
+            top = fluent.active_run()
+            fluent.end_run(status if top.id == run.id else "finished", reason if top.id == run.id else None)
+            if top.id == run.id:
+                break
+
+
+class _StatusError(Exception):
+    """Marks the provisional record of a tracked cell whose body did not finish."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"the tracked body {status}")
+        self.status = status
+
+
+def _new_id() -> str:
+    import uuid
+
+    return uuid.uuid4().hex
+
+
+def _log_literals(client: Any, run_id: str, literals: dict[str, Any]) -> None:
+    """Top-level literal assignments become params, unless the body logged that key itself."""
+    if not literals:
+        return
+    from mlm_jupyter.core.errors import ParamConflictError
+
+    try:
+        client.log_params(run_id, literals)
+    except ParamConflictError:
+        logged = client.get_run(run_id).params
+        rest = {k: v for k, v in literals.items() if k not in logged}
+        if rest:
+            client.log_params(run_id, rest)
+
+
+def _log_data(client: Any, run_id: str, inputs: dict[str, Any], outputs: dict[str, Any], cell_id: str | None, record_id: str) -> None:
+    """Link the data the body read (inputs) and wrote (outputs, if changed) to the run.
+
+    Goes to the data layer's ``run_inputs`` (``log_inputs``) when it is installed, else to ``run_cell_data``.
+    """
+    rows = [{"name": n, "role": "input", "digest": fp.digest, "kind": fp.kind,
+             "fingerprint": _fp_dict(fp)} for n, fp in inputs.items()]
+    rows += [{"name": n, "role": "output", "digest": fp.digest, "kind": fp.kind,
+              "fingerprint": _fp_dict(fp)} for n, fp in outputs.items()
+             if inputs.get(n) is None or inputs[n].digest != fp.digest]
+    if not rows:
+        return
+    log_inputs = getattr(client, "log_inputs", None)
+    if callable(log_inputs):
+        log_inputs(run_id, [{"name": r["name"], "role": r["role"], "direction": r["role"],
+                             "fingerprint": r["fingerprint"], "cell_id": cell_id, "cell_record": record_id}
+                            for r in rows])
+        return
+    client.log_run_cell_data(run_id, rows)
+
+
+def _fp_dict(fp: Any) -> dict[str, Any]:
+    to_dict = getattr(fp.fingerprint, "to_dict", None)
+    return to_dict() if callable(to_dict) else {"digest": fp.digest, "kind": fp.kind or ""}

@@ -1,0 +1,251 @@
+"""Cell records in the client: a queue flushed in batches, run <-> cell links, provenance, history reads.
+
+Recording a cell must cost the kernel well under a millisecond, so
+``record_cell`` only appends to in-memory lists; a daemon thread writes them
+as one Arrow batch every ``interval`` seconds (or once ``batch_size`` wait),
+and ``flush_cells`` (called before a tracked run ends, by ``cell_history``
+and at interpreter exit) makes them durable. A source already sent by this
+process is not sent again: sources are content-addressed in the store.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import logging
+import threading
+import weakref
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+import pyarrow as pa
+
+from mlm_jupyter.store.contract import Op, Store, WriteBatch
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["CellRecordBuffer", "CellsClient", "source_digest"]
+
+log = logging.getLogger("mlm_jupyter")
+_RECORD_FIELDS = ("id", "session_id", "seq", "execution_count", "cell_id", "cell_id_source", "notebook",
+                  "notebook_index", "source_sha256", "start_time", "duration", "success", "error_type",
+                  "error_message", "names_read", "names_written", "run_id")
+_DATA_FIELDS = ("record_id", "name", "role", "kind", "digest", "changed", "rehashed")
+_buffers: weakref.WeakSet[CellRecordBuffer] = weakref.WeakSet()
+
+
+def source_digest(source: str) -> str:
+    """The content address of a cell source (sha256 of its UTF-8 bytes)."""
+    return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class CellRecordBuffer:
+    """Queues cell records and writes them in batches from a background thread."""
+
+    def __init__(self, store: Store, *, interval: float = 1.0, batch_size: int = 500) -> None:
+        self.store = store
+        self.interval = interval
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._records: list[dict[str, Any]] = []
+        self._sources: dict[str, str] = {}
+        self._data: list[dict[str, Any]] = []
+        self._sessions: list[dict[str, Any]] = []
+        self._sent_sources: set[str] = set()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self.failures = 0
+        _buffers.add(self)
+
+    @property
+    def pending(self) -> int:
+        return len(self._records)
+
+    def add_session(self, session: Mapping[str, Any]) -> None:
+        with self._lock:
+            self._sessions.append(dict(session))
+
+    def add(self, record: Mapping[str, Any], source: str | None = None,
+            data: Sequence[Mapping[str, Any]] = ()) -> None:
+        """Queue one record (a dict with ``RECORD_SCHEMA`` keys); ``source`` is sent once per digest."""
+        with self._lock:
+            self._records.append(dict(record))
+            digest = record["source_sha256"]
+            if source is not None and digest not in self._sent_sources:
+                self._sources[digest] = source
+            if data:
+                self._data.extend(data)
+            pending = len(self._records)
+        if pending >= self.batch_size:
+            self._wake.set()
+        if self._thread is None and not self._closed:
+            self._start()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is not None:
+                return
+            self._thread = threading.Thread(target=self._loop, name="mlm-cell-flush", daemon=True)
+            self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._closed:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            try:
+                self.flush()
+            except Exception:  # keep the records queued; the next round retries
+                log.warning("mlm-jupyter could not store cell records yet; will retry", exc_info=True)
+
+    def flush(self) -> None:
+        """Write every queued record durably (or to the store's journal)."""
+        with self._flush_lock:
+            with self._lock:
+                if not self._records and not self._sessions:
+                    return
+                records, sources, data, sessions = self._records, self._sources, self._data, self._sessions
+                self._records, self._sources, self._data, self._sessions = [], {}, [], []
+            try:
+                self.store.write(WriteBatch.of(Op("record_cells", {
+                    "sessions": sessions,
+                    "sources": pa.table({"sha256": pa.array(list(sources), pa.string()),
+                                         "source": pa.array(list(sources.values()), pa.string()),
+                                         "size": pa.array([len(s) for s in sources.values()], pa.int64())}),
+                    "records": _table(records, _RECORD_FIELDS),
+                    "data": _table(data, _DATA_FIELDS)})))
+            except Exception:
+                self.failures += 1
+                with self._lock:
+                    self._records[:0] = records
+                    self._sources = {**sources, **self._sources}
+                    self._data[:0] = data
+                    self._sessions[:0] = sessions
+                raise
+            self._sent_sources.update(sources)
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self._closed = True
+            self._wake.set()
+
+
+def _table(rows: list[dict[str, Any]], fields: Sequence[str]) -> pa.Table:
+    from mlm_jupyter.store.domains.cells import CELL_DATA_SCHEMA, RECORD_SCHEMA
+
+    schema = RECORD_SCHEMA if fields is _RECORD_FIELDS else CELL_DATA_SCHEMA
+    return pa.table({f: pa.array([r.get(f) for r in rows], schema.field(f).type) for f in fields}, schema=schema)
+
+
+class CellsClient:
+    """The cells part of ``MlmClient`` (see ``tracking.client``)."""
+
+    store: Store
+
+    @property
+    def cell_buffer(self) -> CellRecordBuffer:
+        """The queue of cell records of this client (created on first use)."""
+        buffer: CellRecordBuffer | None = self.__dict__.get("_cell_buffer")
+        if buffer is None:
+            buffer = self.__dict__.setdefault("_cell_buffer", CellRecordBuffer(self.store))
+        return buffer
+
+    def record_session(self, session: Mapping[str, Any]) -> None:
+        """Queue a kernel session (``id``, ``kernel_id``, ``notebook``, ``host``, ``pid``, ``started_at``)."""
+        self.cell_buffer.add_session(session)
+
+    def record_cell(self, record: Mapping[str, Any], source: str | None = None,
+                    data: Sequence[Mapping[str, Any]] = ()) -> None:
+        """Queue one cell record; returns at once (see ``CellRecordBuffer``)."""
+        self.cell_buffer.add(record, source, data)
+
+    def flush_cells(self) -> None:
+        """Make every queued cell record durable."""
+        buffer = self.__dict__.get("_cell_buffer")
+        if buffer is not None:
+            buffer.flush()
+
+    def cell_history(self, notebook: str | None = None, session: str | None = None,
+                     limit: int = 100_000) -> pd.DataFrame:
+        """Cell records in execution order, with their sources, as a DataFrame.
+
+        Args:
+            notebook: only cells of this notebook path.
+            session: only cells of this kernel session id.
+            limit: at most this many rows.
+        """
+        import pandas as pd
+
+        self.flush_cells()
+        frame = self.store.read("cell_history", notebook=notebook, session=session, limit=int(limit)).to_pandas()
+        frame["start_time"] = pd.to_datetime(frame["start_time"], unit="s", utc=True)
+        return frame
+
+    def cell_data(self, record_id: str) -> list[dict[str, Any]]:
+        """Fingerprints of the data a cell read and wrote."""
+        self.flush_cells()
+        return list(self.store.read("cell_data", record_id=record_id))
+
+    def previous_cell_run(self, cell_key: str, notebook: str | None = None) -> str | None:
+        """The latest run made by the same cell, or ``None``."""
+        result = self.store.read("previous_cell_run", cell_key=cell_key, notebook=notebook)
+        return str(result) if result else None
+
+    def link_run_cell(self, run_id: str, record_id: str, session_id: str, cell_key: str, *,
+                      notebook: str | None = None, notebook_bytes: bytes | None = None,
+                      previous_run_id: str | None = None, history: Sequence[str] = (),
+                      staleness: Sequence[str] = (), traceback: str | None = None) -> str | None:
+        """Tie ``run_id`` to its cell record; stores the notebook snapshot (content-addressed) if given.
+
+        Returns the snapshot's sha256, if any.
+        """
+        snapshot = self.store.put_blob(notebook_bytes) if notebook_bytes is not None else None
+        self.store.write(WriteBatch.of(Op("link_run_cell", {
+            "run_id": run_id, "record_id": record_id, "session_id": session_id, "cell_key": cell_key,
+            "notebook": notebook, "notebook_sha256": snapshot,
+            "notebook_size": len(notebook_bytes) if notebook_bytes is not None else 0,
+            "previous_run_id": previous_run_id, "history": list(history), "staleness": list(staleness),
+            "traceback": traceback})))
+        return snapshot
+
+    def log_run_cell_data(self, run_id: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Store data fingerprints of a tracked cell (rows: ``name, role, digest, kind, fingerprint``)."""
+        if rows:
+            self.store.write(WriteBatch.of(Op("log_run_cell_data", {"run_id": run_id, "rows": [dict(r) for r in rows]})))
+
+    def log_provenance(self, run_id: str, directory: str | None = None) -> dict[str, Any]:
+        """Record git state (dirty diff as a blob) and the environment of ``run_id``; returns what was stored."""
+        from mlm_jupyter.tracking.provenance import environment, git_state
+
+        state = git_state(directory)
+        git: dict[str, Any] = {}
+        if state is not None:
+            diff_sha = self.store.put_blob(state.diff) if state.diff else None
+            git = state.to_dict(diff_sha)
+        env = dict(environment())
+        known: set[str] = self.__dict__.setdefault("_known_environments", set())
+        if env["digest"] in known:
+            env = {k: v for k, v in env.items() if k != "packages"}
+        self.store.write(WriteBatch.of(Op("log_provenance", {"run_id": run_id, "git": git, "environment": env})))
+        known.add(env["digest"])
+        return {"git": git, "environment_digest": env["digest"]}
+
+    def environment(self, digest: str) -> dict[str, Any]:
+        """A stored environment: python, platform and ``packages`` ({name: version})."""
+        return dict(self.store.read("environment", digest=digest))
+
+    def cell_counts(self) -> dict[str, int]:
+        self.flush_cells()
+        return dict(self.store.read("cell_counts"))
+
+
+@atexit.register
+def _flush_cells_at_exit() -> None:
+    for buffer in list(_buffers):
+        try:
+            buffer.close()
+        except Exception:  # the journal keeps what the store refused; exit must not fail
+            pass

@@ -1,0 +1,122 @@
+"""Provenance of a run: git state of the working tree and the Python environment.
+
+Git facts come from the ``git`` command (no library): commit, branch,
+remote URL, whether the tree is dirty, and the dirty diff against ``HEAD``
+capped at ``MAX_DIFF_BYTES`` (stored content-addressed by the caller). No git,
+or no work tree, gives ``{}``.
+
+The environment is Python version, implementation, platform and every
+installed distribution (``importlib.metadata``), identified by a digest of
+that content so a store keeps each distinct environment once. Listing
+distributions costs tens of milliseconds, so the result is cached until a
+``sys.path`` folder changes (``pip install`` touches its folder).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["MAX_DIFF_BYTES", "GitState", "environment", "git_state"]
+
+MAX_DIFF_BYTES = 1 << 20
+_GIT_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True)
+class GitState:
+    """What git says about the folder a run started in."""
+
+    root: str
+    commit: str | None
+    branch: str | None
+    remote: str | None
+    dirty: bool
+    diff: bytes
+    diff_size: int
+    diff_truncated: bool
+
+    def to_dict(self, diff_sha256: str | None = None) -> dict[str, Any]:
+        return {"root": self.root, "commit": self.commit, "branch": self.branch, "remote": self.remote,
+                "dirty": self.dirty, "diff_sha256": diff_sha256, "diff_size": self.diff_size,
+                "diff_truncated": self.diff_truncated}
+
+
+def _git(args: list[str], cwd: str, limit: int | None = None) -> bytes | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=_GIT_TIMEOUT,
+                              env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    return done.stdout if limit is None else done.stdout[:limit + 1]
+
+
+def _text(data: bytes | None) -> str | None:
+    text = data.decode("utf-8", "replace").strip() if data is not None else ""
+    return text or None
+
+
+def git_state(directory: str | os.PathLike[str] | None = None, *, max_diff_bytes: int = MAX_DIFF_BYTES
+              ) -> GitState | None:
+    """Git state of the work tree holding ``directory`` (default: cwd), or ``None`` outside one."""
+    cwd = str(directory or os.getcwd())
+    root = _text(_git(["rev-parse", "--show-toplevel"], cwd))
+    if root is None:
+        return None
+    commit = _text(_git(["rev-parse", "--verify", "-q", "HEAD"], cwd))
+    branch = _text(_git(["symbolic-ref", "--short", "-q", "HEAD"], cwd))
+    remote = None
+    if branch:
+        upstream = _text(_git(["config", f"branch.{branch}.remote"], cwd))
+        remote = _text(_git(["remote", "get-url", upstream or "origin"], cwd))
+    status = _git(["status", "--porcelain", "--untracked-files=no"], cwd) or b""
+    dirty = bool(status.strip())
+    diff = b""
+    if dirty and commit:
+        diff = _git(["diff", "--no-color", "--no-ext-diff", "HEAD"], cwd) or b""
+    truncated = len(diff) > max_diff_bytes
+    return GitState(root=root, commit=commit, branch=branch, remote=remote, dirty=dirty,
+                    diff=diff[:max_diff_bytes], diff_size=len(diff), diff_truncated=truncated)
+
+
+_env_cache: tuple[tuple[tuple[str, float], ...], dict[str, Any]] | None = None
+
+
+def _path_stamp() -> tuple[tuple[str, float], ...]:
+    stamp = []
+    for entry in sys.path:
+        try:
+            stamp.append((entry, Path(entry or ".").stat().st_mtime))
+        except OSError:
+            continue
+    return tuple(stamp)
+
+
+def environment() -> dict[str, Any]:
+    """Python version, implementation, platform and installed distributions, with their ``digest``."""
+    global _env_cache
+    stamp = _path_stamp()
+    if _env_cache is not None and _env_cache[0] == stamp:
+        return _env_cache[1]
+    import importlib.metadata as metadata
+
+    packages: dict[str, str] = {}
+    for dist in metadata.distributions():
+        name = dist.metadata.get("Name") if dist.metadata else None
+        if name:
+            packages.setdefault(str(name).lower().replace("_", "-"), str(dist.version))
+    content = {"python": platform.python_version(), "implementation": platform.python_implementation(),
+               "platform": platform.platform(), "packages": dict(sorted(packages.items()))}
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    result = {"digest": digest, **content}
+    _env_cache = (stamp, result)
+    return result
