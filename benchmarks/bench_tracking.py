@@ -159,15 +159,30 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--mlflow-repeats", type=int, default=3)
+    parser.add_argument("--only", choices=["loop", "ingest", "search"], action="append",
+                        help="Run only these parts (repeatable); default: all.")
     args = parser.parse_args()
+    parts = set(args.only or ["loop", "ingest", "search"])
     print(f"machine: {os.cpu_count()} cores; repeats: mlm {args.repeats}, mlflow {args.mlflow_repeats}")
 
+    if "loop" in parts:
+        bench_loop(args)
+    if "ingest" in parts:
+        bench_ingest(args)
+    if "search" in parts:
+        bench_search(args)
+
+
+def bench_loop(args: argparse.Namespace) -> None:
     mlm_loop = median_of(lambda: mlm_log_metric_loop(args.calls), args.repeats)
     mlflow_loop = median_of(lambda: mlflow_log_metric_loop(args.calls), args.mlflow_repeats)
     print(f"[1] {args.calls:,} log_metric calls until durable: mlm {mlm_loop * 1000:.1f} ms "
           f"({args.calls / mlm_loop:,.0f}/s), mlflow {mlflow_loop * 1000:.0f} ms "
           f"({args.calls / mlflow_loop:,.0f}/s) -> {mlflow_loop / mlm_loop:,.0f}x")
 
+
+
+def bench_ingest(args: argparse.Namespace) -> None:
     mlm_ingest = median_of(lambda: mlm_batch_ingest(args.points), args.repeats)
     mlflow_ingest = median_of(lambda: mlflow_batch_ingest(min(args.points, 100_000)), 1)
     mlflow_rate = min(args.points, 100_000) / mlflow_ingest
@@ -175,6 +190,9 @@ def main() -> None:
           f"({args.points / mlm_ingest:,.0f} points/s); mlflow log_batch {mlflow_rate:,.0f} points/s "
           f"(measured on 100k points) -> {args.points / mlm_ingest / mlflow_rate:,.0f}x")
 
+
+
+def bench_search(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
         mlm_client = seed_mlm(Path(folder), args.runs)
