@@ -1,0 +1,124 @@
+"""Authentication, XSRF, traversal attempts, bad JSON and oversized bodies."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from mlm_jupyter.server.context import Limits
+
+ROUTES_TO_PROBE = [
+    ("GET", ("version",)), ("GET", ("runs",)), ("GET", ("runs", "x")), ("GET", ("runs", "x", "metrics", "k")),
+    ("GET", ("experiments",)), ("GET", ("artifacts", "0" * 64)), ("GET", ("models",)),
+    ("POST", ("models", "m", "aliases")), ("POST", ("store", "write")), ("GET", ("store", "read", "counts")),
+    ("PUT", ("store", "blobs", "0" * 64)), ("POST", ("store", "sql")),
+]
+
+
+async def fetch_status(jp_fetch: Any, method: str, parts: tuple[str, ...], headers: dict[str, str]) -> int:
+    kwargs: dict[str, Any] = {"method": method, "headers": headers}
+    if method in ("POST", "PUT"):
+        kwargs["body"] = "{}"
+    try:
+        response = await jp_fetch("mlm", "api", *parts, **kwargs)
+    except HTTPClientError as error:
+        return error.code
+    return response.code
+
+
+@pytest.mark.parametrize(("method", "parts"), ROUTES_TO_PROBE)
+async def test_no_token_is_refused(jp_fetch: Any, method: str, parts: tuple[str, ...]) -> None:
+    assert await fetch_status(jp_fetch, method, parts, {"Authorization": ""}) in (401, 403)
+
+
+@pytest.mark.parametrize(("method", "parts"), ROUTES_TO_PROBE[:3] + ROUTES_TO_PROBE[7:9])
+async def test_wrong_token_is_refused(jp_fetch: Any, method: str, parts: tuple[str, ...]) -> None:
+    assert await fetch_status(jp_fetch, method, parts, {"Authorization": "token not-the-token"}) in (401, 403)
+
+
+async def test_browser_post_needs_xsrf(jp_fetch: Any, jp_serverapp: Any) -> None:
+    """A cookie-authenticated POST without the XSRF header is refused before it reaches the store."""
+    status = await fetch_status(jp_fetch, "POST", ("store", "write"),
+                                {"Authorization": "", "Cookie": "_xsrf=abc"})
+    assert status in (401, 403)
+
+
+async def test_kernel_style_post_with_token_and_xsrf_pair_passes(jp_fetch: Any, jp_serverapp: Any) -> None:
+    token = jp_serverapp.identity_provider.token
+    response = await jp_fetch("mlm", "api", "store", "write", method="POST",
+                              body=json.dumps({"id": "b1", "ops": [{"kind": "create_experiment",
+                                                                    "args": {"name": "e"}}]}),
+                              headers={"Authorization": f"token {token}", "Cookie": "_xsrf=abc123",
+                                       "X-XSRFToken": "abc123"})
+    assert response.code == 200 and len(json.loads(response.body)["results"]) == 1
+
+
+TRAVERSALS = [
+    "../../../../etc/passwd", "..%2F..%2F..%2Fetc%2Fpasswd", "%2e%2e%2f%2e%2e%2fmlm.duckdb", "/etc/passwd",
+    "%2Fetc%2Fpasswd", "....//....//etc/passwd", "..\\..\\mlm.duckdb", "mlm.duckdb", "A" * 64,
+    "0" * 63 + "/", "%00" + "0" * 61, "0" * 64 + "/../../mlm.duckdb",
+]
+
+
+@pytest.mark.parametrize("attempt", TRAVERSALS)
+@pytest.mark.parametrize("route", [("artifacts",), ("store", "blobs")])
+async def test_traversal_attempts_never_read_files(jp_fetch: Any, jp_serverapp: Any, route: tuple[str, ...],
+                                                   attempt: str) -> None:
+    token = jp_serverapp.identity_provider.token
+    url = f"{jp_serverapp.base_url}mlm/api/{'/'.join(route)}/{attempt}"
+    from tornado.httpclient import AsyncHTTPClient
+
+    client = AsyncHTTPClient()
+    try:
+        response = await client.fetch(f"http://127.0.0.1:{jp_serverapp.port}{url}",
+                                      headers={"Authorization": f"token {token}"}, raise_error=False)
+    finally:
+        client.close()
+    assert response.code in (400, 404), (attempt, response.code, response.body[:200])
+    assert b"root:" not in response.body and b"DUCK" not in response.body
+    assert json.loads(response.body)["code"] in ("INVALID_PARAMETER", "NOT_FOUND")
+
+
+@pytest.mark.parametrize("body", ["{not json", "[1, 2]", "\"text\"", "\xff\xfe"])
+async def test_bad_json_is_400_with_code(api: Any, body: str) -> None:
+    status, reply = await api("models", "m", "aliases", method="POST", body=body.encode("latin-1"))
+    assert status in (400, 501) and reply["code"] in ("INVALID_PARAMETER", "NOT_IMPLEMENTED")
+    status, reply = await api("store", "write", method="POST", body=body.encode("latin-1"))
+    assert status == 400 and reply["code"] == "INVALID_PARAMETER"
+
+
+async def test_malformed_write_batch_is_400(api: Any) -> None:
+    status, reply = await api("store", "write", method="POST", body=json.dumps({"ops": "nope"}))
+    assert status == 400 and reply["code"] == "INVALID_PARAMETER"
+    status, reply = await api("store", "write", method="POST",
+                              body=json.dumps({"id": "x", "ops": [{"kind": "drop_everything", "args": {}}]}))
+    assert status == 400 and "unknown store operation" in reply["message"]
+
+
+async def test_oversized_bodies_are_413(api: Any, mlm_app: Any) -> None:
+    mlm_app.context.limits = Limits(max_body_bytes=1_000, max_blob_bytes=2_000)
+    status, reply = await api("store", "write", method="POST", body="x" * 5_000)
+    assert status == 413 and reply["code"] == "PAYLOAD_TOO_LARGE"
+    status, reply = await api("store", "blobs", "0" * 64, method="PUT", body=b"x" * 5_000)
+    assert status == 413 and reply["code"] == "PAYLOAD_TOO_LARGE"
+
+
+async def test_raw_sql_is_read_only_and_bounded(api: Any, mlm_app: Any) -> None:
+    mlm_app.context.limits = Limits(sql_max_rows=5)
+    for statement in ("DELETE FROM runs", "DROP TABLE runs", "ATTACH 'x.db' AS x", "COPY runs TO '/tmp/x.csv'",
+                      "SELECT 1; DELETE FROM runs", "INSTALL httpfs"):
+        status, reply = await api("store", "sql", method="POST", body=json.dumps({"statement": statement}))
+        assert status in (400, 403), statement
+        assert reply["code"] in ("PERMISSION_DENIED", "INVALID_PARAMETER")
+    status, reply = await api("store", "sql", method="POST",
+                              body=json.dumps({"statement": "SELECT * FROM range(100)", "max_rows": 1000}))
+    assert status == 200
+    from mlm_jupyter.store import codec
+
+    assert codec.decode(reply["result"]).num_rows == 5
+    status, reply = await api("store", "sql", method="POST",
+                              body=json.dumps({"statement": "SELECT * FROM read_csv('/etc/passwd')"}))
+    assert status == 400
