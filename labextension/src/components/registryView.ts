@@ -59,7 +59,7 @@ export class RegistryView extends Widget {
         )
       )
     );
-    if (!m.models.length) {
+    if (!m.models.length && !m.error) {
       modelList.append(h('li', { class: 'mlm-empty' }, 'No registered models yet.'));
     }
     mount(
