@@ -37,6 +37,19 @@ _EXPORTS: dict[str, str] = {
     "Experiment": "mlm_jupyter.core.entities:Experiment",
     "errors": "mlm_jupyter.core.errors",
     # data versioning
+    "fingerprint": "mlm_jupyter.core.fingerprint:fingerprint",
+    "is_supported": "mlm_jupyter.core.fingerprint:is_supported",
+    "log_input": "mlm_jupyter.tracking.data_fluent:log_input",
+    "log_output": "mlm_jupyter.tracking.data_fluent:log_output",
+    "datasets": "mlm_jupyter.tracking.data_fluent:datasets",
+    "dataset_versions": "mlm_jupyter.tracking.data_fluent:dataset_versions",
+    "lineage": "mlm_jupyter.tracking.data_fluent:lineage",
+    "diff_data": "mlm_jupyter.tracking.data_fluent:diff_data",
+    "Fingerprint": "mlm_jupyter.core.fingerprint:Fingerprint",
+    "DataDiff": "mlm_jupyter.core.data_diff:DataDiff",
+    "Dataset": "mlm_jupyter.core.dataset_entities:Dataset",
+    "DatasetVersion": "mlm_jupyter.core.dataset_entities:DatasetVersion",
+    "Lineage": "mlm_jupyter.core.dataset_entities:Lineage",
     # model registry
     "log_model": "mlm_jupyter.tracking.registry_fluent:log_model",
     "register_model": "mlm_jupyter.tracking.registry_fluent:register_model",
@@ -64,6 +77,10 @@ _EXPORTS: dict[str, str] = {
     "infer_signature": "mlm_jupyter.core.signature:infer_signature",
     # kernel capture
     # widgets
+    "runs": "mlm_jupyter.widgets.runs_table:runs",
+    "compare": "mlm_jupyter.widgets.comparison:compare",
+    "registry": "mlm_jupyter.widgets.registry_panel:registry",
+    "history": "mlm_jupyter.widgets.history:history",
 }
 
 __all__ = ["MlmError", "__version__", *_EXPORTS]
