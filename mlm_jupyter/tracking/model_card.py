@@ -70,9 +70,16 @@ def _provenance_lines(run: Run) -> list[str]:
                      + (" (uncommitted changes)" if dirty else ""))
     else:
         lines.append("- **Git commit**: not recorded")
-    for key in ("code_hash", "diff_digest", "environment_digest", "env_digest"):
+    labels = {"code_hash": "Code hash", "git_diff_sha256": "Uncommitted diff sha256", "diff_digest": "Diff digest",
+              "environment_digest": "Environment digest", "python": "Python", "platform": "Platform"}
+    for key, label in labels.items():
         if provenance.get(key):
-            lines.append(f"- **{key.replace('_', ' ').capitalize()}**: `{provenance[key]}`")
+            lines.append(f"- **{label}**: `{provenance[key]}`")
+    source = _get(cell, "source") if cell else None
+    if source:
+        shown = str(source).splitlines()
+        lines += ["", "Cell source" + (f" (first 40 of {len(shown)} lines)" if len(shown) > 40 else "") + ":", "",
+                  "```python", *shown[:40], "```"]
     return lines
 
 

@@ -18,7 +18,12 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from mlm_jupyter.core.errors import AlreadyExistsError, InvalidInputError, NotFoundError
-from mlm_jupyter.tracking.model_package import MANIFEST_FILE, deserialise, manifest_bytes, read_manifest
+from mlm_jupyter.tracking.model_package import (
+    MANIFEST_FILE,
+    deserialise,
+    manifest_bytes,
+    read_manifest,
+)
 
 __all__ = ["load_model_dir", "read_model_dir", "write_model_dir"]
 

@@ -34,7 +34,13 @@ from mlm_jupyter.store.contract import Op, Store, WriteBatch
 from mlm_jupyter.store.liveness import this_process
 from mlm_jupyter.tracking.model_card import render_model_card
 from mlm_jupyter.tracking.model_export import load_model_dir, write_model_dir
-from mlm_jupyter.tracking.model_package import MANIFEST_FILE, deserialise, manifest_bytes, package_model, read_manifest
+from mlm_jupyter.tracking.model_package import (
+    MANIFEST_FILE,
+    deserialise,
+    manifest_bytes,
+    package_model,
+    read_manifest,
+)
 from mlm_jupyter.tracking.runs import current_user
 
 if TYPE_CHECKING:
@@ -153,6 +159,21 @@ class RegistryClient:
         """Every registered model with its latest version number and aliases."""
         return [RegisteredModel.from_record(r) for r in self.store.read("registered_models")]
 
+    def list_models(self) -> list[RegisteredModel]:
+        """Same as ``models()`` (the name the REST views use)."""
+        return self.models()
+
+    def get_model(self, name: str) -> RegisteredModel:
+        """One registered model by name."""
+        for model in self.models():
+            if model.name == name:
+                return model
+        raise NotFoundError(f"no registered model named {name!r}; see mlm.models() for the names", name=name)
+
+    def get_model_versions(self, name: str) -> list[ModelVersion]:
+        """Same as ``model_versions(name)`` (the name the REST views use)."""
+        return self.model_versions(name)
+
     def model_versions(self, name: str, include_archived: bool = True) -> list[ModelVersion]:
         """The versions of ``name``, oldest first."""
         return [ModelVersion.from_record(r)
@@ -178,7 +199,7 @@ class RegistryClient:
                                "forced": e.forced, "details": dict(e.details)} for e in events],
                              columns=_HISTORY_COLUMNS)
         frame["time"] = pd.to_datetime(frame["time"], utc=True)
-        frame["version"] = frame["version"].astype("Int64")
+        frame["version"] = pd.Series([e.version for e in events], dtype=object)  # ints, None for model-wide events
         return frame
 
     def model_events(self, name: str) -> list[RegistryEvent]:

@@ -6,7 +6,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from mlm_jupyter.core.model_entities import ModelVersion, RegisteredModel, parse_model_uri
+from mlm_jupyter.core.model_entities import (
+    ModelVersion,
+    RegisteredModel,
+    parse_model_uri,
+)
 from mlm_jupyter.core.promotion import PromotionRule
 from mlm_jupyter.tracking import fluent
 from mlm_jupyter.tracking.model_export import load_model_dir

@@ -6,7 +6,11 @@ import pytest
 from trained_models import pipeline
 
 import mlm_jupyter as mlm
-from mlm_jupyter.core.errors import InvalidInputError, NotFoundError, PromotionBlockedError
+from mlm_jupyter.core.errors import (
+    InvalidInputError,
+    NotFoundError,
+    PromotionBlockedError,
+)
 from mlm_jupyter.tracking.client import MlmClient
 
 

@@ -12,7 +12,11 @@ import pytest
 from trained_models import pipeline
 
 import mlm_jupyter as mlm
-from mlm_jupyter.core.errors import IntegrityError, UnsupportedTypeError, UntrustedModelError
+from mlm_jupyter.core.errors import (
+    IntegrityError,
+    UnsupportedTypeError,
+    UntrustedModelError,
+)
 from mlm_jupyter.tracking.client import MlmClient
 
 

@@ -179,7 +179,7 @@ def delete_alias(s: Session, args: dict[str, Any]) -> int | None:
 
 def set_version_status(s: Session, args: dict[str, Any]) -> str:
     """Archive (``status="archived"``) or restore (``"ready"``) a version."""
-    name, version, status = args["name"], int(args["version"]), args["status"]
+    name, version, status = args["name"], int(args["version"]), str(args["status"])
     if status not in ("ready", "archived"):
         raise InvalidInputError(f"a model version is 'ready' or 'archived', not {status!r}")
     row = _version_row(s, name, version)
