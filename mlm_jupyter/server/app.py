@@ -92,6 +92,15 @@ class MlmServer(ExtensionApp):
 
         write_server_record(self.context.store.directory, url, token, version=__version__)
 
+    def _kill_runs_of_live_kernels(self) -> None:
+        assert self.context is not None
+        manager = getattr(self.serverapp, "kernel_manager", None)
+        for kernel_id in list(manager.list_kernel_ids()) if manager is not None else []:
+            try:
+                self.context.store.kill_owned_runs(f"kernel:{kernel_id}", "the Jupyter server shut down")
+            except Exception:  # shutdown goes on; the next owner's sweep catches these runs
+                self.log.exception("mlm-jupyter: could not mark the runs of kernel %s killed", kernel_id)
+
     async def stop_extension(self) -> None:
         """Flush and close the store, forget the record, restore the environment."""
         sweeper = getattr(self, "_sweeper", None)
@@ -99,6 +108,7 @@ class MlmServer(ExtensionApp):
             sweeper.stop()
         if self.context is not None:
             remove_server_record(self.context.store.directory)
+            self._kill_runs_of_live_kernels()  # extensions stop before the kernels are shut down
             self.context.close()
             self.context = None
         for key, value in getattr(self, "_previous_env", {}).items():

@@ -53,6 +53,10 @@ class MlmContext:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.pool, functools.partial(fn, *args, **kwargs))
 
+    @property
+    def closed(self) -> bool:
+        return self.store._closed
+
     def close(self) -> None:
         """Flush the client, stop the pool and close the store."""
         try:

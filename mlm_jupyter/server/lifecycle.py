@@ -30,7 +30,7 @@ class KernelWatcher:
     async def on_kernel_action(self, logger: Any, schema_id: str, data: dict[str, Any]) -> None:
         """Listener for ``kernel_actions`` events (jupyter_events signature)."""
         action, kernel_id = data.get("action"), data.get("kernel_id")
-        if action not in _REASONS or not kernel_id or data.get("status") != "success":
+        if action not in _REASONS or not kernel_id or data.get("status") != "success" or self.context.closed:
             return
         try:
             killed = await self.context.run(self.context.store.kill_owned_runs, f"kernel:{kernel_id}",
@@ -43,6 +43,8 @@ class KernelWatcher:
 
     async def sweep(self) -> dict[str, int]:
         """Kill runs of dead local processes and replay the journal (never raises)."""
+        if self.context.closed:
+            return {"killed": 0, "replayed": 0}
         try:
             return await self.context.run(self.context.store.sweep)
         except Exception:
