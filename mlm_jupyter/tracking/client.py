@@ -15,6 +15,7 @@ from mlm_jupyter.store.contract import Store
 from mlm_jupyter.tracking.metric_buffer import MetricBuffer
 from mlm_jupyter.tracking.registry import RegistryClient
 from mlm_jupyter.tracking.cells import CellsClient
+from mlm_jupyter.tracking.datasets import DataClient
 from mlm_jupyter.tracking.runs import RunsClient
 
 __all__ = ["MlmClient"]
@@ -22,7 +23,7 @@ __all__ = ["MlmClient"]
 _open_clients: weakref.WeakSet[MlmClient] = weakref.WeakSet()
 
 
-class MlmClient(RunsClient, RegistryClient, CellsClient):
+class MlmClient(RunsClient, RegistryClient, CellsClient, DataClient):
     """Talks to one store. ``MlmClient()`` opens the store resolved as DESIGN.md §3 says.
 
     Args:
