@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from mlm_jupyter._version import __version__
-from mlm_jupyter.core.errors import IntegrityError, InvalidInputError
+from mlm_jupyter.core.errors import IntegrityError, InvalidInputError, MlmError
 from mlm_jupyter.core.signature import ModelSignature, example_to_json, infer_signature
 from mlm_jupyter.tracking.flavors import LoadOptions, flavor_for, get_flavor
 
@@ -131,8 +131,17 @@ def deserialise(data: bytes, manifest: Mapping[str, Any], *, expected_sha256: st
             f"refusing to load the model: its file hashes to {actual} but the registry recorded {expected}. "
             "The file was modified or corrupted; log or export the model again.", expected=expected, actual=actual)
     module = get_flavor(str(manifest["flavor"]))
-    return module.load(data, dict(manifest.get("flavor_details") or {}),
-                       LoadOptions(trust_pickle=trust_pickle, trusted_types=tuple(trusted_types)))
+    try:
+        return module.load(data, dict(manifest.get("flavor_details") or {}),
+                           LoadOptions(trust_pickle=trust_pickle, trusted_types=tuple(trusted_types)))
+    except MlmError:
+        raise
+    except ImportError as error:
+        raise InvalidInputError(f"loading a {module.NAME} model needs {error.name or 'a missing package'}; install "
+                                f"the model's requirements ({', '.join(manifest.get('requirements') or [])})") from error
+    except Exception as error:
+        raise InvalidInputError(f"the model file is not a readable {module.NAME} model "
+                                f"({type(error).__name__}: {error})") from error
 
 
 def manifest_bytes(manifest: Mapping[str, Any]) -> bytes:

@@ -14,6 +14,7 @@ from trained_models import pipeline
 import mlm_jupyter as mlm
 from mlm_jupyter.core.errors import (
     IntegrityError,
+    InvalidInputError,
     UnsupportedTypeError,
     UntrustedModelError,
 )
@@ -136,3 +137,28 @@ def test_lightgbm_round_trip(client: MlmClient) -> None:
     mv = mlm.log_model(model, name="lgb")
     assert mv.flavor == "lightgbm"
     np.testing.assert_allclose(mlm.load_model("models:/lgb/1").predict(x), model.predict_proba(x)[:, 1])
+
+
+def test_scikit_learn_functions_are_not_trusted_by_default_only_its_classes(client: MlmClient) -> None:
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.preprocessing import FunctionTransformer
+    from sklearn.utils.validation import check_array
+
+    mlm.log_model(FunctionTransformer(check_array).fit(np.ones((3, 2))), name="fn")
+    with pytest.raises(UntrustedModelError, match="sklearn.utils.validation.check_array"):
+        mlm.load_model("models:/fn/1")
+    forest = RandomForestClassifier(n_estimators=2).fit(np.eye(4), [0, 1, 0, 1])  # holds sklearn.tree._tree.Tree
+    mlm.log_model(forest, name="forest")
+    assert mlm.load_model("models:/forest/1").predict(np.eye(4)).tolist() == forest.predict(np.eye(4)).tolist()
+
+
+def test_an_export_whose_manifest_claims_pickle_still_needs_trust(client: MlmClient, tmp_path: Path) -> None:
+    import json
+
+    mlm.log_model(Plain(1.0), name="plain", flavor="pickle")
+    folder = mlm.export_model("models:/plain/1", tmp_path / "p")
+    manifest = json.loads((folder / "MLmodel.json").read_text())
+    manifest["flavor"] = "sklearn"  # a tampered manifest cannot turn a pickle into a "safe" model
+    (folder / "MLmodel.json").write_text(json.dumps(manifest))
+    with pytest.raises(InvalidInputError, match="not a readable sklearn model"):
+        mlm.load_model(folder)

@@ -1,13 +1,15 @@
 """The scikit-learn flavor: estimators and pipelines in skops' safe format (no pickle on load).
 
 skops lists the types a file would instantiate that it does not trust by
-default. We also trust types from the ``sklearn`` package itself (e.g.
-``sklearn.tree._tree.Tree``); anything else is refused unless the caller
-names it in ``trusted_types``.
+default. We also trust *classes* of the ``sklearn`` package itself (e.g.
+``sklearn.tree._tree.Tree``), not its functions (a function stored in a
+model, say as a ``FunctionTransformer``'s ``func``, is called on use);
+anything else is refused unless the caller names it in ``trusted_types``.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
@@ -27,6 +29,17 @@ def matches(model: Any) -> bool:
     from sklearn.base import BaseEstimator
 
     return isinstance(model, BaseEstimator)
+
+
+def _is_sklearn_class(name: str) -> bool:
+    if not name.startswith(TRUSTED_PREFIXES):
+        return False
+    module_name, _, attribute = name.rpartition(".")
+    try:
+        found = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError):
+        return False
+    return isinstance(found, type)
 
 
 def untrusted_types(data: bytes) -> list[str]:
@@ -49,7 +62,7 @@ def load(data: bytes, details: dict[str, Any], options: Any) -> Any:
 
     found = untrusted_types(data)
     allowed = set(options.trusted_types)
-    refused = [t for t in found if t not in allowed and not t.startswith(TRUSTED_PREFIXES)]
+    refused = [t for t in found if t not in allowed and not _is_sklearn_class(t)]
     if refused:
         raise UntrustedModelError(
             f"this skops model would create types that are not trusted: {', '.join(refused)}. If you trust "

@@ -12,7 +12,7 @@ import importlib
 import sys
 from typing import Any
 
-from mlm_jupyter.core.errors import InvalidInputError
+from mlm_jupyter.core.errors import InvalidInputError, UntrustedModelError
 
 __all__ = ["DISTRIBUTIONS", "FILE_NAME", "NAME", "load", "matches", "save"]
 
@@ -44,12 +44,17 @@ def save(model: Any) -> tuple[bytes, dict[str, Any]]:
 
 
 def load(data: bytes, details: dict[str, Any], options: Any) -> Any:
+    import torch
     from safetensors.torch import load as load_tensors
 
     module_name, _, qualname = str(details["class"]).partition(":")
     target: Any = importlib.import_module(module_name)
     for part in qualname.split("."):
         target = getattr(target, part)
+    if not (isinstance(target, type) and issubclass(target, torch.nn.Module)):
+        # the manifest names what gets called: never call anything but a torch module class
+        raise UntrustedModelError(f"the manifest names {details['class']!r}, which is not a torch.nn.Module class; "
+                                  "refusing to call it", class_path=str(details["class"]))
     model = target(**dict(details.get("init_kwargs") or {}))
     model.load_state_dict(load_tensors(data))
     model.eval()

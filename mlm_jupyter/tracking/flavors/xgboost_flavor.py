@@ -39,7 +39,9 @@ def load(data: bytes, details: dict[str, Any], options: Any) -> Any:
     module, _, name = str(details.get("class", "xgboost.core.Booster")).rpartition(".")
     if not module.startswith("xgboost"):
         raise UntrustedModelError(f"an xgboost model names the class {details.get('class')!r}, outside xgboost")
-    cls = getattr(xgboost, name, None) or xgboost.Booster
+    cls = getattr(xgboost, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, (xgboost.Booster, xgboost.XGBModel))):
+        cls = xgboost.Booster  # the manifest decides nothing beyond which xgboost model class to rebuild
     model = cls()
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, FILE_NAME)
