@@ -161,23 +161,29 @@ class CellCapture:
         return _Match(cell, bool(cell is not None and cell_id and cell.cell_id == cell_id))
 
     def record(self, pending: PendingCell, duration: float | None, error: BaseException | None,
-               execution_count: int | None) -> dict[str, Any]:
-        """Queue the record of ``pending``; returns it (the ``%%track`` magic sends a provisional one)."""
+               execution_count: int | None, *, final: bool = True) -> dict[str, Any]:
+        """Queue the record of ``pending``; returns it.
+
+        The ``%%track`` magic sends a provisional record (``final=False``) before
+        its run ends, so the run's cell is complete at once; the post hook then
+        sends the final one under the same id (no data fingerprints, no history
+        entry for the provisional one).
+        """
         source = pending.source
         digest = source_digest(source)
         names = self.names(source, digest)
         matched = self.match(source, pending.cell_id, self._last_index)
-        if matched.cell is not None and duration is not None:
+        if matched.cell is not None and final:
             self._last_index = matched.cell.index
         cell_id = pending.cell_id or (matched.cell.cell_id if matched.cell else None)
-        data = self.capture_data(pending.record_id, names) if duration is not None else []
+        data = self.capture_data(pending.record_id, names) if final else []
         record = {
             "id": pending.record_id, "session_id": self.session.id, "seq": len(self.history),
             "execution_count": execution_count, "cell_id": cell_id,
             "cell_id_source": "frontend" if pending.cell_id else ("matched" if matched.cell else None),
             "notebook": self.notebook_path, "notebook_index": matched.cell.index if matched.cell else None,
             "source_sha256": digest, "start_time": pending.start_time, "duration": duration,
-            "success": None if duration is None else error is None,
+            "success": error is None,
             "error_type": type(error).__name__ if error is not None else None,
             "error_message": str(error)[:4000] if error is not None else None,
             "names_read": sorted(names.reads), "names_written": sorted(names.writes), "run_id": pending.run_id,
@@ -187,7 +193,7 @@ class CellCapture:
             client.record_session(self.session.to_record(self.notebook_path))
             self._session_sent = True
         client.record_cell(record, source, data)
-        if duration is not None:
+        if final:
             self.history.append(HistoryEntry(
                 record_id=pending.record_id, seq=record["seq"], execution_count=execution_count,
                 cell_id=pending.cell_id, source=source, names=names, start_time=pending.start_time,

@@ -25,10 +25,21 @@ USAGE = ('usage: %mlm runs [EXPERIMENT] | compare RUN_ID RUN_ID ... | registry [
 def _widget(name: str) -> Callable[..., Any] | None:
     try:
         module = importlib.import_module("mlm_jupyter.widgets")
-    except ImportError:
+        fn = getattr(module, name, None)
+    except Exception:  # noqa: BLE001 -- widgets not installed or half-built: fall back to DataFrames
         return None
-    fn = getattr(module, name, None)
-    return fn if callable(fn) else None
+    if not callable(fn):
+        return None
+
+    def show(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ImportError:
+            return _NO_WIDGET
+    return show
+
+
+_NO_WIDGET = object()
 
 
 class MlmMagic:
@@ -58,8 +69,9 @@ class MlmMagic:
     def _runs(self, rest: str) -> Any:
         experiment = rest or None
         widget = _widget("runs")
-        if widget is not None:
-            return widget(experiment=experiment)
+        shown = widget(experiment=experiment) if widget is not None else _NO_WIDGET
+        if shown is not _NO_WIDGET:
+            return shown
         return fluent.get_client().search_runs(experiment=experiment, order_by=["attributes.start_time desc"])
 
     def _compare(self, rest: str) -> Any:
@@ -67,8 +79,9 @@ class MlmMagic:
         if len(ids) < 2:
             raise MlmError("%mlm compare needs two or more run ids")
         widget = _widget("compare")
-        if widget is not None:
-            return widget(ids)
+        shown = widget(ids) if widget is not None else _NO_WIDGET
+        if shown is not _NO_WIDGET:
+            return shown
         from mlm_jupyter.tracking.runs import _runs_frame
 
         client = fluent.get_client()
@@ -77,8 +90,9 @@ class MlmMagic:
 
     def _registry(self, rest: str) -> Any:
         widget = _widget("registry")
-        if widget is not None:
-            return widget(rest) if rest else widget()
+        shown = (widget(rest) if rest else widget()) if widget is not None else _NO_WIDGET
+        if shown is not _NO_WIDGET:
+            return shown
         client = fluent.get_client()
         lister = getattr(client, "search_model_versions", None) or getattr(client, "list_models", None)
         if lister is None:
@@ -87,8 +101,9 @@ class MlmMagic:
 
     def _history(self, rest: str) -> Any:
         widget = _widget("history")
-        if widget is not None and rest != "--table":
-            return widget()
+        shown = widget() if widget is not None and rest not in ("--table", "--session") else _NO_WIDGET
+        if shown is not _NO_WIDGET:
+            return shown
         client = fluent.get_client()
         if rest == "--session" or self.capture.notebook_path is None:
             frame = client.cell_history(session=self.capture.session.id)

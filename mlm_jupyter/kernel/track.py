@@ -96,18 +96,15 @@ class TrackMagic:
             return _execute(self.shell, code, last)
         pending.run_id = run.id
         started = time.perf_counter()
-        status, error_text = "finished", None
+        status, caught = "finished", None
         try:
             return _execute(self.shell, code, last)
-        except KeyboardInterrupt as error:
-            status, error_text = "killed", _user_traceback(error)
-            raise
         except BaseException as error:
-            status, error_text = "failed", _user_traceback(error)
+            status, caught = ("killed" if isinstance(error, KeyboardInterrupt) else "failed"), error
             raise
         finally:
             self.failsafe.call("%%track run end", self._finish, run, args, pending, names, {**before, **inputs},
-                               status, error_text, time.perf_counter() - started)
+                               status, caught, time.perf_counter() - started)
 
     def _start(self, args: argparse.Namespace) -> Any:
         try:
@@ -121,7 +118,7 @@ class TrackMagic:
             return None
 
     def _finish(self, run: Any, args: argparse.Namespace, pending: PendingCell, names: CellNames,
-                inputs: dict[str, Any], status: str, error_text: str | None, elapsed: float) -> None:
+                inputs: dict[str, Any], status: str, error: BaseException | None, elapsed: float) -> None:
         client = fluent.get_client()
         safe = self.failsafe.call
         capture = self.capture
@@ -132,8 +129,9 @@ class TrackMagic:
         previous = safe("%%track previous run", client.previous_cell_run, cell_key, capture.notebook_path)
         staleness = safe("%%track staleness", capture.staleness, pending.source, pending.cell_id, names,
                          pending.start_time) or []
-        error = None if status == "finished" else _StatusError(status)
-        safe("%%track cell record", capture.record, pending, None, error, _cell_number(self.shell))
+        error_text = _user_traceback(error) if error is not None else None
+        safe("%%track cell record", capture.record, pending, time.perf_counter() - pending.started, error,
+             _cell_number(self.shell), final=False)
         safe("%%track cell flush", client.flush_cells)
         notebook_bytes = capture.notebook.read_bytes() if capture.notebook else None
         safe("%%track cell link", client.link_run_cell, run.id, pending.record_id, capture.session.id, cell_key,
@@ -169,14 +167,6 @@ class TrackMagic:
             fluent.end_run(status if top.id == run.id else "finished", reason if top.id == run.id else None)
             if top.id == run.id:
                 break
-
-
-class _StatusError(Exception):
-    """Marks the provisional record of a tracked cell whose body did not finish."""
-
-    def __init__(self, status: str) -> None:
-        super().__init__(f"the tracked body {status}")
-        self.status = status
 
 
 def _new_id() -> str:

@@ -244,8 +244,17 @@ class CellsClient:
 
 @atexit.register
 def _flush_cells_at_exit() -> None:
+    # Registered before the client's and the fluent API's exit hooks, so it runs after them: flush the
+    # cell records, then close the stores, so no daemon thread is inside DuckDB while the interpreter dies.
+    stores = []
     for buffer in list(_buffers):
         try:
             buffer.close()
         except Exception:  # the journal keeps what the store refused; exit must not fail
+            pass
+        stores.append(buffer.store)
+    for store in stores:
+        try:
+            store.close()
+        except Exception:
             pass
