@@ -82,11 +82,11 @@ class ColumnHasher:
         """Record null rows (positions relative to the chunk being added)."""
         if len(local_positions):
             positions = local_positions.astype("<u8") + np.uint64(self.rows)
-            self._nulls.update(memoryview(np.ascontiguousarray(positions)).cast("B"))
+            self._nulls.update(np.ascontiguousarray(positions).data.cast("B"))
             self.null_count += len(local_positions)
 
     def add_lengths(self, lengths: np.ndarray) -> None:
-        self._lengths.update(memoryview(np.ascontiguousarray(lengths, dtype="<u8")).cast("B"))
+        self._lengths.update(np.ascontiguousarray(lengths, dtype="<u8").data.cast("B"))
 
     def add_bytes(self, data: Any) -> None:
         self._values.update(data)
@@ -111,7 +111,7 @@ def numpy_logical_type(dtype: np.dtype[Any]) -> str:
     """The logical type name of a numpy dtype (shared with Arrow names where they meet)."""
     kind = dtype.kind
     if dtype.names is not None:
-        fields = ", ".join(f"{name}: {numpy_logical_type(dtype.fields[name][0])}" for name in dtype.names)
+        fields = ", ".join(f"{name}: {numpy_logical_type(dtype[name])}" for name in dtype.names)
         return f"struct<{fields}>"
     if dtype.subdtype is not None:
         base, shape = dtype.subdtype
@@ -181,7 +181,7 @@ def _canonical_floats(chunk: np.ndarray) -> np.ndarray:
 
 
 def _as_bytes(chunk: np.ndarray) -> memoryview:
-    return memoryview(chunk).cast("B") if chunk.size else memoryview(b"")
+    return chunk.reshape(-1).view(np.uint8).data if chunk.size else memoryview(b"")
 
 
 def _add_float80(hasher: ColumnHasher, chunk: np.ndarray) -> None:

@@ -163,7 +163,7 @@ def add_arrow_chunk(hasher: ColumnHasher, arr: pa.Array) -> None:
         pass
     elif pa.types.is_boolean(t):
         values = (arr.fill_null(False) if len(positions) else arr).to_numpy(zero_copy_only=False)
-        hasher.add_bytes(memoryview(np.ascontiguousarray(values).view(np.uint8)).cast("B") if n else b"")
+        hasher.add_bytes(np.ascontiguousarray(values).view(np.uint8).data.cast("B") if n else b"")
     elif pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) \
             or pa.types.is_large_binary(t):
         _add_variable_width(hasher, arr, len(positions) > 0)
@@ -220,7 +220,7 @@ def _add_fixed_width(hasher: ColumnHasher, arr: pa.Array, positions: np.ndarray)
         add_numpy_values(hasher, raw.reshape(-1).view(_FLOATS[t.bit_width]))
         return
     if n:
-        hasher.add_bytes(memoryview(raw).cast("B"))
+        hasher.add_bytes(raw.data.cast("B"))
     hasher.advance(n)
 
 

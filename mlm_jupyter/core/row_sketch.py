@@ -29,7 +29,7 @@ def _mix(x: np.ndarray) -> np.ndarray:
     x = x * np.uint64(0xBF58476D1CE4E5B9)
     x = x ^ (x >> np.uint64(27))
     x = x * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
+    return np.asarray(x ^ (x >> np.uint64(31)))
 
 
 def _bits(values: np.ndarray) -> np.ndarray:
@@ -41,11 +41,11 @@ def _bits(values: np.ndarray) -> np.ndarray:
     if values.dtype.kind == "b":
         values = values.view(np.uint8)
     if values.dtype.itemsize == 8:
-        return np.ascontiguousarray(values).view(np.uint64)
+        return np.asarray(np.ascontiguousarray(values).view(np.uint64))
     if values.dtype.itemsize < 8:
         return np.ascontiguousarray(values).view(f"u{values.dtype.itemsize}").astype(np.uint64)
     words = np.ascontiguousarray(values).view(np.uint64).reshape(len(values), -1)
-    out = words[:, 0].copy()
+    out: np.ndarray = words[:, 0].copy()
     for j in range(1, words.shape[1]):
         out = _mix(out * _PRIME + words[:, j])
     return out
