@@ -49,7 +49,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: 'Compare mlm runs',
       execute: args => {
         const ids = (args.ids as string[] | undefined) ?? [...model.selected];
-        const view = new ComparisonView(new ComparisonModel(api, ids));
+        const hints = model.runs.filter(run => ids.includes(run.id));
+        const view = new ComparisonView(new ComparisonModel(api, ids, 2000, hints));
         const widget = new MainAreaWidget({ content: view });
         widget.id = `mlm-compare-${++comparisons}`;
         widget.title.label = `Compare ${ids.length} runs`;

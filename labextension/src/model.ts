@@ -193,25 +193,47 @@ export class ComparisonModel {
   log = false;
   onlyDifferences = true;
   series: Series[] = [];
+  /** True once every run's history for `metric` has arrived (or failed). */
+  complete = false;
   error = '';
   loading = false;
   /** Stored points per run for the current metric (before downsampling). */
   counts: number[] = [];
 
+  private readonly hints = new Map<string, RunSummary>();
+
+  /**
+   * `hints` are the runs as the list already shows them (with latest metrics):
+   * with them the first chart's histories are fetched while the run details load.
+   */
   constructor(
     readonly api: MlmApi,
     readonly runIds: string[],
-    readonly maxPoints = 2000
-  ) {}
+    readonly maxPoints = 2000,
+    hints: RunSummary[] = []
+  ) {
+    hints.forEach(run => this.hints.set(run.id, run));
+  }
 
-  /** Fetch every run, then the first common metric's history. */
+  /** Fetch every run and the first common metric's history (concurrently when hinted). */
   async load(): Promise<void> {
     this.loading = true;
     this.changed.emit();
     try {
-      this.runs = await Promise.all(this.runIds.map(id => this.api.run(id)));
-      this.keys = metricKeys(this.runs.map(r => r.metrics));
-      if (this.keys.length) {
+      let first: Promise<void> | null = null;
+      if (this.runIds.every(id => this.hints.has(id))) {
+        this.runs = this.runIds.map(id => ({ ...this.hints.get(id)! }));
+        this.keys = metricKeys(this.runs.map(r => r.metrics));
+        if (this.keys.length) {
+          first = this.selectMetric(this.keys[0]);
+        }
+      }
+      const details = await Promise.all(this.runIds.map(id => this.api.run(id)));
+      this.runs = details;
+      this.keys = metricKeys(details.map(r => r.metrics));
+      if (first) {
+        await first;
+      } else if (this.keys.length) {
         await this.selectMetric(this.keys[0]);
       }
     } catch (error) {
@@ -222,31 +244,52 @@ export class ComparisonModel {
     }
   }
 
+  /**
+   * Fetch `key` for every run and draw each series as it arrives (the first
+   * trace shows before the slowest run's history is in); `complete` when all are.
+   */
   async selectMetric(key: string): Promise<void> {
     this.metric = key;
-    try {
-      const histories = await Promise.all(
-        this.runs.map(run =>
-          run.metrics && key in run.metrics
-            ? this.api.metric(run.id, key, this.maxPoints)
-            : Promise.resolve({ points: [], count: 0 })
-        )
-      );
-      if (this.metric !== key) {
-        return;
-      }
-      this.counts = histories.map(h => h.count);
-      // The server downsamples; if it sent everything, do it here so drawing stays cheap.
-      this.series = histories.map((h, i) => ({
-        label: this.runs[i].name || this.runs[i].id,
-        points: downsampleMinMax(h.points, this.maxPoints, this.axis)
-      }));
-      this.error = '';
-    } catch (error) {
-      this.error = messageOf(error);
+    this.complete = false;
+    const runs = this.runs;
+    this.series = runs.map(run => ({ label: run.name || run.id, points: [] }));
+    this.counts = runs.map(() => 0);
+    let failed = '';
+    await Promise.all(
+      runs.map(async (run, i) => {
+        if (!(run.metrics && key in run.metrics)) {
+          return;
+        }
+        try {
+          const history = await this.api.metric(run.id, key, this.maxPoints);
+          if (this.metric !== key) {
+            return;
+          }
+          this.counts[i] = history.count;
+          // The server downsamples; if it sent everything, do it here so drawing stays cheap.
+          this.series[i] = {
+            label: this.series[i].label,
+            points: downsampleMinMax(history.points, this.maxPoints, this.axis)
+          };
+          this.changed.emit();
+        } catch (error) {
+          failed = messageOf(error);
+        }
+      })
+    );
+    if (this.metric !== key) {
+      return;
     }
+    this.error = failed;
+    this.complete = true;
     this.changed.emit();
   }
+
+  /** Series that have points (what the chart draws). */
+  get drawn(): Series[] {
+    return this.series.filter(s => s.points.length > 0);
+  }
+
 
   setAxis(axis: Axis): void {
     this.axis = axis;
@@ -264,7 +307,7 @@ export class ComparisonModel {
   }
 
   get aligned(): Aligned {
-    return alignSeries(this.series, this.axis, this.log);
+    return alignSeries(this.drawn, this.axis, this.log);
   }
 
   get sources(): string[] {

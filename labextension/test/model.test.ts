@@ -112,6 +112,53 @@ describe('comparison', () => {
     expect(yb[xs.indexOf(5)]).toBe(0.5);
   });
 
+  it('fetches the first chart while run details are still loading when the list gave hints', async () => {
+    const api = new FakeApi();
+    api.runsData = [makeRun('a', { metrics: { loss: 1 } }), makeRun('b', { metrics: { loss: 2 } })];
+    api.metrics['a/loss'] = [[0, 1, 0]];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>(r => (release = r));
+    const slowRun = api.run.bind(api);
+    api.run = async (id: string) => {
+      await gate;
+      return slowRun(id);
+    };
+    const cmp = new ComparisonModel(api, ['a', 'b'], 2000, api.runsData.map(r => ({ ...r })));
+    const done = cmp.load();
+    await new Promise(r => setTimeout(r, 0));
+    expect(api.calls.filter(c => c.startsWith('metric:'))).toEqual(['metric:a:loss:2000', 'metric:b:loss:2000']);
+    expect(cmp.series[0].points).toEqual([[0, 1, 0]]);
+    release();
+    await done;
+    expect(cmp.runs.map(r => r.id)).toEqual(['a', 'b']);
+    expect(api.calls.filter(c => c.startsWith('metric:'))).toHaveLength(2);
+  });
+
+  it('draws each series as it arrives and says when all are in', async () => {
+    const api = new FakeApi();
+    api.runsData = [makeRun('a', { metrics: { loss: 1 } }), makeRun('b', { metrics: { loss: 2 } })];
+    api.metrics['a/loss'] = [[0, 1, 0]];
+    api.metrics['b/loss'] = [[0, 2, 0]];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>(r => (release = r));
+    const metric = api.metric.bind(api);
+    api.metric = async (id: string, key: string, n?: number) => {
+      if (id === 'b') {
+        await gate;
+      }
+      return metric(id, key, n);
+    };
+    const cmp = new ComparisonModel(api, ['a', 'b']);
+    const done = cmp.load();
+    await new Promise(r => setTimeout(r, 0));
+    expect(cmp.drawn.map(s => s.label)).toEqual(['run-a']);
+    expect(cmp.complete).toBe(false);
+    release();
+    await done;
+    expect(cmp.drawn.map(s => s.label)).toEqual(['run-a', 'run-b']);
+    expect(cmp.complete).toBe(true);
+  });
+
   it('does not ask for a metric a run never logged', async () => {
     const api = new FakeApi();
     api.runsData = [makeRun('a', { metrics: { acc: 1 } }), makeRun('b', { metrics: { loss: 1 } })];

@@ -133,21 +133,26 @@ export class ComparisonView extends Widget {
 
   private renderChart(): void {
     const m = this.model;
-    if (!m.metric || !m.series.length) {
+    if (!m.metric || !m.drawn.length) {
       this.plot?.destroy();
       this.plot = null;
       mount(this.chartHost, m.keys.length ? null : h('div', { class: 'mlm-empty' }, 'These runs logged no metrics.'));
       return;
     }
-    mount(this.chartHost);
+    this.chartHost.replaceChildren();
     this.plot = drawChart(
       this.chartHost,
-      { labels: m.series.map(s => s.label), data: m.aligned, axis: m.axis, log: m.log, title: m.metric },
-      null
+      { labels: m.drawn.map(s => s.label), data: m.aligned, axis: m.axis, log: m.log, title: m.metric },
+      this.plot
     );
+    const elapsed = (performance.now() - this.started).toFixed(1);
     if (this.firstChartMs === null) {
-      this.firstChartMs = performance.now() - this.started;
-      this.node.dataset.firstChartMs = this.firstChartMs.toFixed(1);
+      this.firstChartMs = Number(elapsed);
+      this.node.dataset.firstChartMs = elapsed;
+    }
+    this.chartHost.dataset.complete = String(m.complete);
+    if (m.complete && !this.node.dataset.allChartMs) {
+      this.node.dataset.allChartMs = elapsed;
     }
   }
 
