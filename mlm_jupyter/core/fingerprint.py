@@ -264,14 +264,26 @@ def _pandas_values(values: Any) -> Any:
     return pandas_column_to_arrow(values)
 
 
+def _sample_pandas(values: Any, idx: np.ndarray | None) -> Any:
+    """Sampled rows of a pandas column as Arrow (numpy columns are gathered before converting)."""
+    from mlm_jupyter.core.fingerprint_tables import pandas_column_to_arrow
+
+    dtype = getattr(values.dtype, "numpy_dtype", values.dtype) if type(values).__name__ == \
+        "NumpyExtensionArray" else values.dtype
+    if isinstance(dtype, np.dtype):
+        array = np.asarray(values)
+        return pandas_column_to_arrow(array if idx is None else array[idx])
+    arrow = pandas_column_to_arrow(values)
+    return arrow if idx is None else arrow.take(idx)
+
+
 def _pandas_frame(df: Any, kind: str, rows: bool, profile: bool, cache: Any) -> Fingerprint:
-    from mlm_jupyter.core.fingerprint_tables import encode_pandas_frame, pandas_column_to_arrow
+    from mlm_jupyter.core.fingerprint_tables import encode_pandas_frame
 
     encoding = encode_pandas_frame(df)
 
     def sample(idx: np.ndarray | None) -> list[Any]:
-        part = df if idx is None else df.take(idx)
-        return [pandas_column_to_arrow(part.iloc[:, i].array) for i in range(part.shape[1])]
+        return [_sample_pandas(df.iloc[:, i].array, idx) for i in range(df.shape[1])]
 
     return _table_fp(encoding, kind, tuple(df.shape), sample,
                      lambda: [_pandas_values(df.iloc[:, i].array) for i in range(df.shape[1])], rows, profile)
