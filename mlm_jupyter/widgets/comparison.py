@@ -177,7 +177,7 @@ class Comparison(ipywidgets.VBox):  # type: ignore[misc]
         self.details = ipywidgets.HTML(self._details_html())
         super().__init__([title, ipywidgets.HBox([self.metric_picker, self.smoothing_slider]), self.figure,
                           self.details])
-        self.add_class("mlm-compare")
+        self.add_class("mlm-comparison")
         self.draw()
         self.metric_picker.observe(lambda _change: self.draw(), names="value")
         self.smoothing_slider.observe(lambda _change: self.draw(), names="value")
@@ -260,7 +260,8 @@ class Comparison(ipywidgets.VBox):  # type: ignore[misc]
 
         traces: list[Any] = []
         for index, curve in enumerate(self.curves()):
-            traces.append(go.Scattergl(x=curve["x"], y=curve["y"], mode="lines", name=curve["name"],
+            mode = "lines" if len(curve["x"]) > 50 else "lines+markers"
+            traces.append(go.Scattergl(x=curve["x"], y=curve["y"], mode=mode, name=curve["name"],
                                        line={"color": _PALETTE[index % len(_PALETTE)], "width": 1.5},
                                        hovertemplate=f"{html.escape(curve['name'])}<br>step %{{x}}<br>"
                                                      f"{html.escape(self.metric or '')} %{{y:.5g}}<extra></extra>"))
@@ -268,7 +269,7 @@ class Comparison(ipywidgets.VBox):  # type: ignore[misc]
         if dimensions:
             color = dimensions[-1]["values"]
             traces.append(go.Parcoords(dimensions=dimensions, domain={"x": [0.04, 0.96], "y": [0.0, 0.30]},
-                                       line={"color": color, "colorscale": "Viridis", "showscale": True},
+                                       line={"color": color, "colorscale": "Viridis", "showscale": False},
                                        name="params -> metric"))
         with self.figure.batch_update():
             self.figure.data = ()
@@ -280,9 +281,9 @@ class Comparison(ipywidgets.VBox):  # type: ignore[misc]
 
     def _details_html(self) -> str:
         rows = [[field, *values[:-1]] for field, values in zip(self.diff.index, self.diff.to_numpy().tolist())]
-        table = html_table(["field", *_labels(self.runs)], rows, highlight=list(self.diff["differs"]),
-                           caption="Params, tags, data fingerprints and metrics (differences highlighted)",
-                           css_class="mlm-diff-table")
+        table = ("<h4>Params, tags, data fingerprints and metrics (differences highlighted)</h4>"
+                 + html_table(["field", *_labels(self.runs)], rows, highlight=list(self.diff["differs"]),
+                              css_class="mlm-diff-table"))
         code = ""
         if len(self.runs) > 1:
             code = "<h4>Cell code diff</h4>" + _code_diff_html(self.code or "# no code snapshots recorded")

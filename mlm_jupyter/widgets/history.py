@@ -15,6 +15,12 @@ __all__ = ["HistoryTimeline", "history", "mark_stale"]
 MAX_CELLS = 2000
 
 
+def _text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return None
+    return str(value) or None
+
+
 def _names(value: Any) -> list[str]:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return []
@@ -106,15 +112,15 @@ class HistoryTimeline(MlmWidget):
         for order, row in enumerate(frame.itertuples(index=False), start=1):
             data = row._asdict()
             start = data.get("start_time")
-            source = str(data.get("source") or "")
+            source = _text(data.get("source")) or ""
             yield {
                 "order": order, "record_id": data.get("record_id"),
                 "execution_count": None if pd.isna(data.get("execution_count")) else int(data["execution_count"]),
-                "cell_id": data.get("cell_id") or None,
+                "cell_id": _text(data.get("cell_id")),
                 "start": None if start is None or pd.isna(start) else (start - epoch) / pd.Timedelta(seconds=1),
                 "duration": None if pd.isna(data.get("duration")) else float(data["duration"]),
-                "success": bool(data.get("success")), "error": str(data.get("error_type") or ""),
-                "run_id": data.get("run_id") or None,
+                "success": bool(data.get("success")), "error": _text(data.get("error_type")) or "",
+                "run_id": _text(data.get("run_id")),
                 "source": source[:2000], "first_line": next((l for l in source.splitlines() if l.strip()), ""),
                 "names_read": _names(data.get("names_read")), "names_written": _names(data.get("names_written")),
             }

@@ -255,15 +255,44 @@ def write_notebook(directory: Path, name: str, cells: Sequence[str]) -> Path:
 
 
 def wait_kernel_idle(page: Any, timeout_ms: int = CELL_TIMEOUT_MS) -> None:
-    """Wait until no cell of the current notebook is queued or running (no ``[*]`` prompt)."""
+    """Wait until no cell of the current notebook is queued or running and every non-empty cell has run."""
     page.wait_for_function(
         """() => {
             const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
             if (!panel) return false;
-            const prompts = [...panel.querySelectorAll('.jp-InputArea-prompt')];
-            if (!prompts.length) return false;
-            return prompts.every(p => !p.textContent.includes('*') && /\\[\\d+\\]/.test(p.textContent));
+            const cells = [...panel.querySelectorAll('.jp-CodeCell')];
+            if (!cells.length) return false;
+            return cells.every(cell => {
+                const prompt = cell.querySelector('.jp-InputArea-prompt');
+                const text = prompt ? prompt.textContent : '';
+                if (text.includes('*')) return false;
+                const source = cell.querySelector('.cm-content');
+                const empty = !source || !source.textContent.trim();
+                return empty || /\\[\\d+\\]/.test(text);
+            });
         }""", timeout=timeout_ms)
+
+
+def run_code(page: Any, code: str, timeout_ms: int = CELL_TIMEOUT_MS) -> Any:
+    """Append a code cell to the open notebook, run it (Ctrl+Enter) and return its output area locator."""
+    cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell")
+    count = cells.count()
+    cells.nth(count - 1).locator(".jp-InputPrompt").click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("b")
+    page.wait_for_function(
+        "n => document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell').length > n", arg=count)
+    new_cell = cells.nth(count)
+    new_cell.locator(".cm-content").click()
+    page.keyboard.insert_text(code)
+    page.keyboard.press("Control+Enter")
+    page.wait_for_function(
+        """n => {
+            const cell = document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell')[n];
+            const prompt = cell && cell.querySelector('.jp-InputArea-prompt');
+            return prompt && /\\[\\d+\\]/.test(prompt.textContent);
+        }""", arg=count, timeout=timeout_ms)
+    return new_cell.locator(".jp-OutputArea")
 
 
 def run_all_cells(page: Any, timeout_ms: int = CELL_TIMEOUT_MS) -> None:
