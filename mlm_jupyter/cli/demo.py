@@ -45,7 +45,7 @@ def demo(ctx: click.Context, notebook: str | None, timeout: int, as_json: bool) 
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     try:
-        client.execute()
+        client.execute(env={**os.environ, "JPY_SESSION_NAME": str(path.resolve())})  # the notebook, for %%track
     except Exception as error:  # nbclient raises CellExecutionError with the cell's traceback
         click.secho(f"the notebook failed: {error}", fg="red", err=True)
         raise SystemExit(1) from error

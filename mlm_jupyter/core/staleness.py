@@ -99,7 +99,7 @@ def _reason(notebook: Sequence[NotebookCell], consumer: ExecutedCell, writer: Ex
                 "(deleted or edited since)")
     w = writer.notebook_index
     if writer.edited:
-        return f"`{name}` comes from cell {w + 1}, which was edited after it ran"
+        return f"`{name}` comes from code cell {w + 1}, which was edited after it ran"
     if consumer.notebook_index is None:
         return None
     c = consumer.notebook_index
@@ -107,10 +107,11 @@ def _reason(notebook: Sequence[NotebookCell], consumer: ExecutedCell, writer: Ex
     if expected == w:
         return None
     if w == c:
-        return f"`{name}` in cell {c + 1} comes from an earlier run of the same cell (re-run)"
+        return f"`{name}` in code cell {c + 1} comes from an earlier run of the same cell (re-run)"
     if w > c:
-        return f"`{name}` comes from cell {w + 1}, which is below cell {c + 1} in the notebook (ran out of order)"
+        return (f"`{name}` comes from code cell {w + 1}, which is below code cell {c + 1} in the notebook "
+                "(ran out of order)")
     if expected is None:
         return None
-    return (f"`{name}` in cell {c + 1} comes from cell {w + 1}, but top to bottom cell {expected + 1} "
-            "redefines it first (a cell was skipped or ran out of order)")
+    return (f"`{name}` in code cell {c + 1} comes from code cell {w + 1}, but top to bottom "
+            f"code cell {expected + 1} redefines it first (a cell was skipped or ran out of order)")

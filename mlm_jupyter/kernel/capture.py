@@ -108,6 +108,7 @@ class CellCapture:
         self._last_index: int | None = None
         self._session_sent = False
         self.recorded = 0
+        self._created_at, self._created = time.time(), time.perf_counter()
 
     # ------------------------------------------------------------ setup
 
@@ -134,8 +135,13 @@ class CellCapture:
             self._depth -= 1
             return
         pending, self.current = self.current, None
-        if pending is None:
-            return
+        if pending is None:  # the cell that loaded the extension: it started before our pre hook existed
+            info = getattr(result, "info", None)
+            if info is None:
+                return
+            pending = PendingCell(record_id=uuid.uuid4().hex, source=info.raw_cell or "",
+                                  cell_id=getattr(info, "cell_id", None), start_time=self._created_at,
+                                  started=self._created)
         duration = time.perf_counter() - pending.started
         error = result.error_before_exec if result.error_before_exec is not None else result.error_in_exec
         self.record(pending, duration, error, result.execution_count)

@@ -240,3 +240,15 @@ def test_cell_ids_sent_by_the_front_end_are_recorded(ip: Any, client: MlmClient)
     frame = history(client).set_index("source")
     assert frame.loc["from_lab = 1"]["cell_id"] == "lab-cell-7"
     assert frame.loc["from_lab = 1"]["cell_id_source"] == "frontend"
+
+
+def test_kernel_id_comes_from_the_connection_file_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ipykernel.connect
+
+    from mlm_jupyter.kernel.session import kernel_id
+
+    monkeypatch.setattr(ipykernel.connect, "get_connection_file",
+                        lambda: "/run/jupyter/kernel-0b8e7d2c-1111-4a4a-9c9c-123456789abc.json")
+    assert kernel_id() == "0b8e7d2c-1111-4a4a-9c9c-123456789abc"
+    monkeypatch.setattr(ipykernel.connect, "get_connection_file", lambda: "/tmp/tmpsz8g5w62.json")
+    assert kernel_id() is None

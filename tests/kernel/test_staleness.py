@@ -32,13 +32,13 @@ def test_top_to_bottom_is_reproducible() -> None:
 def test_value_redefined_by_a_cell_further_down_is_flagged() -> None:
     history = executed(0, 1, 2, 4)
     reasons = verdict(history, executed(3)[0], notebook())
-    assert any("`df` comes from cell 5, which is below cell 4" in r for r in reasons), reasons
+    assert any("`df` comes from code cell 5, which is below code cell 4" in r for r in reasons), reasons
 
 
 def test_skipped_cell_is_flagged() -> None:
     history = executed(0, 1)  # cell 3 (dropna) never ran
     reasons = verdict(history, executed(3)[0], notebook())
-    assert any("top to bottom cell 3 redefines it first" in r for r in reasons), reasons
+    assert any("top to bottom code cell 3 redefines it first" in r for r in reasons), reasons
 
 
 def test_rerun_of_a_cell_building_on_itself_is_flagged() -> None:
@@ -56,7 +56,7 @@ def test_names_from_deleted_cells_are_flagged() -> None:
 def test_edited_cells_are_flagged() -> None:
     history = executed(0, 1, 2, edited={2})
     reasons = verdict(history, executed(3)[0], notebook())
-    assert reasons == ["`df` comes from cell 3, which was edited after it ran"]
+    assert reasons == ["`df` comes from code cell 3, which was edited after it ran"]
 
 
 def test_unknown_notebook_gives_no_verdict() -> None:
