@@ -104,7 +104,8 @@ class LineageHandler(MlmHandler):
         ref = self.get_query_argument("ref", "")
         if not ref:
             raise InvalidInputError("give ?ref=<run id> or ?ref=models:/<name>/<version>")
-        self.send_json(await self.mlm.run(features.lineage_view, self.mlm.client, ref))
+        depth = self.int_arg("depth", 3, minimum=1, maximum=10)
+        self.send_json(await self.mlm.run(features.lineage_view, self.mlm.client, ref, depth))
 
 
 class ModelsHandler(MlmHandler):

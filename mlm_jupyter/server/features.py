@@ -36,10 +36,22 @@ def model_view(client: MlmClient, name: str) -> dict[str, Any]:
 
 
 def model_history_view(client: MlmClient, name: str) -> dict[str, Any]:
-    history = _method(client, "model_history", "the model registry")(name)
-    if hasattr(history, "to_dict"):
-        history = history.to_dict(orient="records")
-    return {"name": name, "history": jsonable(history)}
+    """The audit trail, oldest first; alias moves carry ``previous_version``."""
+    _method(client, "get_model", "the model registry")(name)  # 404 for an unknown model
+    events = _method(client, "model_events", "the model registry")(name)
+    history = []
+    for event in events:
+        item = jsonable(event)
+        item["previous_version"] = _as_int(item.get("from_value")) if item.get("alias") else None
+        history.append(item)
+    return {"name": name, "history": history}
+
+
+def _as_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def set_alias_view(client: MlmClient, name: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -55,11 +67,10 @@ def set_alias_view(client: MlmClient, name: str, body: dict[str, Any]) -> dict[s
 
 
 def cells_view(client: MlmClient, *, notebook: str | None, session: str | None, limit: int) -> dict[str, Any]:
-    records = _method(client, "cell_history", "cell history")(notebook=notebook, session=session, limit=limit)
-    if hasattr(records, "to_dict"):
-        records = records.to_dict(orient="records")
-    return {"cells": jsonable(records)}
+    frame = _method(client, "cell_history", "cell history")(notebook=notebook, session=session, limit=limit)
+    return {"cells": jsonable(frame.to_dict(orient="records") if hasattr(frame, "to_dict") else frame)}
 
 
-def lineage_view(client: MlmClient, ref: str) -> dict[str, Any]:
-    return {"ref": ref, "lineage": jsonable(_method(client, "lineage", "lineage")(ref))}
+def lineage_view(client: MlmClient, ref: str, depth: int) -> dict[str, Any]:
+    graph = _method(client, "lineage", "lineage")(ref, depth=depth)
+    return {"ref": ref, "lineage": jsonable(graph.to_dict() if hasattr(graph, "to_dict") else graph)}

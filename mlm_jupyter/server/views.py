@@ -30,7 +30,12 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, datetime):
-        return value.timestamp()
+        try:
+            return value.timestamp()
+        except ValueError:  # pandas NaT
+            return None
+    if type(value).__name__ in ("NAType", "NaTType"):
+        return None
     if isinstance(value, np.generic):
         return jsonable(value.item())
     if isinstance(value, np.ndarray):
