@@ -102,12 +102,12 @@ def metric_points_view(client: MlmClient, run_id: str, key: str, max_points: int
     require_run(client, run_id)
     table = client.store.read("metric_history", run_id=run_id, key=key)
     count = table.num_rows
-    steps = table.column("step").to_numpy()
-    values = table.column("value").to_numpy(zero_copy_only=False)
-    times = table.column("time").to_numpy(zero_copy_only=False)
     if max_points is not None and count > max_points:
-        keep = min_max_indices(values, max_points)
-        steps, values, times = steps[keep], values[keep], times[keep]
+        keep = min_max_indices(table.column("value").to_numpy(), max_points)
+        table = table.take(pa.array(keep))
+    steps = table.column("step").to_numpy()
+    values = table.column("value").to_numpy()
+    times = table.column("time").to_numpy()
     finite = np.isfinite(values)
     value_list: list[Any] = values.tolist()
     if not finite.all():
