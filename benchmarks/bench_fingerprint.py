@@ -33,12 +33,29 @@ def median_seconds(fn: Callable[[], Any], runs: int) -> float:
     return statistics.median(times)
 
 
-def report(title: str, nbytes: int, results: dict[str, float], reference: str) -> None:
+def measure(methods: dict[str, Callable[[], Any]], runs: int) -> dict[str, tuple[float, float]]:
+    """Median wall and CPU seconds per method; methods take turns in each round, so a busy
+    machine slows every method alike (CPU seconds count every thread of this process)."""
+    wall: dict[str, list[float]] = {name: [] for name in methods}
+    cpu: dict[str, list[float]] = {name: [] for name in methods}
+    for _ in range(runs):
+        for name, fn in methods.items():
+            gc.collect()
+            start, start_cpu = time.perf_counter(), time.process_time()
+            fn()
+            wall[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
+    return {name: (statistics.median(wall[name]), statistics.median(cpu[name])) for name in methods}
+
+
+def report(title: str, nbytes: int, results: dict[str, tuple[float, float]], reference: str) -> None:
     print(f"\n## {title} ({nbytes / 2**30:.2f} GiB)")
-    print(f"{'method':<34}{'median s':>10}{'GB/s':>9}{'x slower than fingerprint':>28}")
-    base = results[reference]
-    for name, seconds in results.items():
-        print(f"{name:<34}{seconds:>10.3f}{nbytes / seconds / 1e9:>9.2f}{seconds / base:>28.1f}")
+    print(f"{'method':<36}{'wall s':>9}{'GB/s':>8}{'ratio':>8}{'cpu s':>9}{'cpu ratio':>11}")
+    base_wall, base_cpu = results[reference]
+    for name, (seconds, cpu) in results.items():
+        print(f"{name:<36}{seconds:>9.3f}{nbytes / seconds / 1e9:>8.2f}{seconds / base_wall:>8.1f}"
+              f"{cpu:>9.3f}{cpu / base_cpu:>11.1f}")
+    print("(ratio = method time / fingerprint time: how many times slower than mlm)")
 
 
 def joblib_hash(obj: Any) -> str:
@@ -53,14 +70,14 @@ def numeric_case(gib: float, runs: int) -> None:
     df = pd.DataFrame(np.random.default_rng(0).random((rows, cols)), columns=[f"c{i}" for i in range(cols)])
     nbytes = int(df.memory_usage(index=False).sum())
     raw = [df[c].to_numpy() for c in df.columns]
-    results = {
-        "mlm fingerprint(df) (default)": median_seconds(lambda: fingerprint(df), runs),
-        "mlm fingerprint(df, profile=False)": median_seconds(lambda: fingerprint(df, profile=False), runs),
-        "numpy copy (same bytes)": median_seconds(lambda: [a.copy() for a in raw], runs),
-        "md5 (same bytes)": median_seconds(lambda: [hashlib.md5(memoryview(a)).digest() for a in raw], runs),
-        "hash_pandas_object(df).sum()": median_seconds(lambda: pd.util.hash_pandas_object(df).sum(), runs),
-        "joblib.hash(df)": median_seconds(lambda: joblib_hash(df), max(1, runs - 1)),
-    }
+    results = measure({
+        "mlm fingerprint(df) (default)": lambda: fingerprint(df),
+        "mlm fingerprint(df, profile=False)": lambda: fingerprint(df, profile=False),
+        "numpy copy (same bytes)": lambda: [a.copy() for a in raw],
+        "md5 (same bytes)": lambda: [hashlib.md5(memoryview(a)).digest() for a in raw],
+        "hash_pandas_object(df).sum()": lambda: pd.util.hash_pandas_object(df).sum(),
+        "joblib.hash(df)": lambda: joblib_hash(df),
+    }, runs)
     report(f"numeric DataFrame {rows:,} x {cols} float64", nbytes, results, "mlm fingerprint(df) (default)")
 
 
@@ -73,14 +90,16 @@ def string_case(rows: int, runs: int) -> None:
         "note": words[rng.integers(0, len(words), rows)],
         "x": rng.random(rows),
     })
-    frames = {"object dtype": df, "str (pyarrow) dtype": df.astype({"name": "str", "city": "str", "note": "str"})}
+    frames = {"object dtype": df.astype({"name": object, "city": object, "note": object}),
+              "str (pyarrow) dtype": df.astype({"name": "str", "city": "str", "note": "str"})}
     for label, frame in frames.items():
         nbytes = int(frame.memory_usage(index=False, deep=True).sum())
-        results = {
-            "mlm fingerprint(df) (default)": median_seconds(lambda: fingerprint(frame), runs),
-            "hash_pandas_object(df).sum()": median_seconds(lambda: pd.util.hash_pandas_object(frame).sum(), runs),
-            "joblib.hash(df)": median_seconds(lambda: joblib_hash(frame), max(1, runs - 1)),
-        }
+        results = measure({
+            "mlm fingerprint(df) (default)": lambda: fingerprint(frame),
+            "mlm fingerprint(df, profile=False)": lambda: fingerprint(frame, profile=False),
+            "hash_pandas_object(df).sum()": lambda: pd.util.hash_pandas_object(frame).sum(),
+            "joblib.hash(df)": lambda: joblib_hash(frame),
+        }, runs)
         report(f"string DataFrame {rows:,} rows, 3 string + 1 float column, {label}", nbytes, results,
                "mlm fingerprint(df) (default)")
 
@@ -135,7 +154,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--gib", type=float, default=1.0, help="size of the numeric frame")
     parser.add_argument("--string-rows", type=int, default=2_000_000)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     numeric_case(args.gib, args.runs)
     string_case(args.string_rows, args.runs)
