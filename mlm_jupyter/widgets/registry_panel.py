@@ -50,6 +50,14 @@ class RegistryPanel(MlmWidget):
         return {"select": self.select, "promote": self.promote, "archive": self.archive, "restore": self.restore,
                 "refresh": self.refresh}
 
+    def run_action(self, handler: Any, **arguments: Any) -> Any:
+        """Run a button's action, then re-read: a blocked promotion is in the audit trail too."""
+        try:
+            return super().run_action(handler, **arguments)
+        finally:
+            if handler != self.refresh:
+                self.refresh()
+
     # ------------------------------------------------------------ reads
 
     def refresh(self) -> None:

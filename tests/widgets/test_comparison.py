@@ -1,0 +1,96 @@
+"""The comparison widget's Python side: curves (smoothed, downsampled), parallel coordinates, diffs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mlm_jupyter as mlm
+from mlm_jupyter.widgets.comparison import Comparison, code_diff, downsample, smooth
+
+
+@pytest.fixture
+def pair(client):
+    ids = []
+    for name, lr in (("a", 0.1), ("b", 0.3)):
+        run = client.create_run("cmp", name)
+        client.log_params(run.id, {"lr": lr, "opt": "adam"})
+        client.set_tag(run.id, "stage", name)
+        client.log_metric_batch(run.id, "loss", 1 / (1 + lr * np.arange(50_000)))
+        client.log_metric(run.id, "acc", 0.5 + lr)
+        client.end_run(run.id)
+        ids.append(run.id)
+    return ids
+
+
+def test_curves_are_downsampled_and_keep_the_ends(client, pair):
+    comparison = mlm.compare(pair, max_points=500)
+    assert comparison.metric == "loss"
+    curves = comparison.curves()
+    assert [c["name"] for c in curves] == ["a", "b"]
+    for curve in curves:
+        assert curve["points"] == 50_000 and len(curve["x"]) <= 500
+        assert curve["x"][0] == 0 and curve["x"][-1] == 49_999
+    scatter = [t for t in comparison.figure.data if t.type == "scattergl"]
+    assert len(scatter) == 2 and all(len(t.x) <= 500 for t in scatter)
+
+
+def test_metric_picker_and_smoothing_redraw(client, pair):
+    comparison = Comparison(pair)
+    comparison.smoothing = 0.9
+    smoothed = [t for t in comparison.figure.data if t.type == "scattergl"][0]
+    assert "smoothed" in comparison.figure.layout.yaxis.title.text
+    raw = comparison.history(pair[0], "loss")[1]
+    assert smoothed.y[-1] > raw[-1]  # an EMA of a falling curve lags above it
+    comparison.metric = "acc"
+    scatter = [t for t in comparison.figure.data if t.type == "scattergl"]
+    assert [len(t.x) for t in scatter] == [1, 1]
+
+
+def test_parallel_coordinates_use_the_params_that_differ(client, pair):
+    comparison = Comparison(pair, metric="acc")
+    labels = [d["label"] for d in comparison.parallel_dimensions()]
+    assert labels == ["lr", "acc"]  # opt is the same in both runs
+    assert any(t.type == "parcoords" for t in comparison.figure.data)
+
+
+def test_diff_table_marks_differences(client, pair):
+    comparison = Comparison(pair)
+    diff = comparison.diff
+    assert bool(diff.loc["params.lr", "differs"]) and not bool(diff.loc["params.opt", "differs"])
+    assert diff.loc["tags.stage", "a"] == "a"
+    assert "metrics.loss" in diff.index
+
+
+def test_unknown_metric_and_empty_selection_are_explained(client, pair):
+    with pytest.raises(mlm.MlmError, match="none of the runs logged metric 'nope'"):
+        Comparison(pair, metric="nope")
+    with pytest.raises(mlm.MlmError, match="at least one run"):
+        Comparison([])
+
+
+def test_code_diff_between_cell_sources():
+    from mlm_jupyter.core.entities import Run
+
+    a = Run(id="1", name="a", experiment="e", status="finished", start_time=None, cell={"source": "lr = 0.1\nfit()"})
+    b = Run(id="2", name="b", experiment="e", status="finished", start_time=None, cell={"source": "lr = 0.3\nfit()"})
+    c = Run(id="3", name="c", experiment="e", status="finished", start_time=None)
+    text = code_diff([a, b, c])
+    assert "-lr = 0.1" in text and "+lr = 0.3" in text
+    assert "no code snapshot recorded for c" in text
+
+
+def test_smooth_and_downsample_helpers():
+    values = np.r_[np.zeros(10_000), 100.0, np.zeros(10_000)]
+    steps = np.arange(len(values))
+    x, y = downsample(steps, values, 100)
+    assert len(x) <= 100 and y.max() == 100.0  # the spike survives
+    assert np.array_equal(smooth(values, 0.0), values)
+    assert smooth(np.array([0.0, 1.0]), 0.5).tolist() == [0.0, 0.5]
+
+
+def test_fallback_has_the_diff_table(client, pair):
+    comparison = Comparison(pair)
+    bundle = comparison._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert "params.lr" in data["text/html"] and "Comparison of 2 runs" in data["text/plain"]
