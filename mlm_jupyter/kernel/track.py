@@ -132,14 +132,13 @@ class TrackMagic:
         error_text = _user_traceback(error) if error is not None else None
         safe("%%track cell record", capture.record, pending, time.perf_counter() - pending.started, error,
              _cell_number(self.shell), final=False)
-        safe("%%track cell flush", client.flush_cells)
+        rows = safe("%%track data", _data_rows, client, run.id, inputs, outputs, pending.cell_id,
+                    pending.record_id) or []
         notebook_bytes = capture.notebook.read_bytes() if capture.notebook else None
         safe("%%track cell link", client.link_run_cell, run.id, pending.record_id, capture.session.id, cell_key,
              notebook=capture.notebook_path, notebook_bytes=notebook_bytes, previous_run_id=previous,
-             history=[h.record_id for h in capture.history], staleness=staleness, traceback=error_text)
-        safe("%%track data", _log_data, client, run.id, inputs, outputs, pending.cell_id,
-             pending.record_id)
-        safe("%%track provenance", client.log_provenance, run.id)
+             history=[h.record_id for h in capture.history], staleness=staleness, traceback=error_text,
+             data=rows)
         self._end(run, status, error_text)
         summary = safe("%%track summary", RunSummary.for_run, client, run.id, elapsed, staleness, previous)
         if summary is not None:
@@ -190,25 +189,25 @@ def _log_literals(client: Any, run_id: str, literals: dict[str, Any]) -> None:
             client.log_params(run_id, rest)
 
 
-def _log_data(client: Any, run_id: str, inputs: dict[str, Any], outputs: dict[str, Any], cell_id: str | None, record_id: str) -> None:
+def _data_rows(client: Any, run_id: str, inputs: dict[str, Any], outputs: dict[str, Any], cell_id: str | None,
+               record_id: str) -> list[dict[str, Any]]:
     """Link the data the body read (inputs) and wrote (outputs, if changed) to the run.
 
-    Goes to the data layer's ``run_inputs`` (``log_inputs``) when it is installed, else to ``run_cell_data``.
+    Goes to the data layer's ``run_inputs`` (``log_inputs``) when it is installed; otherwise the rows
+    are returned for ``run_cell_data``.
     """
     rows = [{"name": n, "role": "input", "digest": fp.digest, "kind": fp.kind,
              "fingerprint": _fp_dict(fp)} for n, fp in inputs.items()]
     rows += [{"name": n, "role": "output", "digest": fp.digest, "kind": fp.kind,
               "fingerprint": _fp_dict(fp)} for n, fp in outputs.items()
              if inputs.get(n) is None or inputs[n].digest != fp.digest]
-    if not rows:
-        return
     log_inputs = getattr(client, "log_inputs", None)
-    if callable(log_inputs):
-        log_inputs(run_id, [{"name": r["name"], "role": r["role"], "direction": r["role"],
-                             "fingerprint": r["fingerprint"], "cell_id": cell_id, "cell_record": record_id}
-                            for r in rows])
-        return
-    client.log_run_cell_data(run_id, rows)
+    if not rows or not callable(log_inputs):
+        return rows
+    log_inputs(run_id, [{"name": r["name"], "role": r["role"], "direction": r["role"],
+                         "fingerprint": r["fingerprint"], "cell_id": cell_id, "cell_record": record_id}
+                        for r in rows])
+    return []
 
 
 def _fp_dict(fp: Any) -> dict[str, Any]:

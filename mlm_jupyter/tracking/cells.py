@@ -99,22 +99,25 @@ class CellRecordBuffer:
             except Exception:  # keep the records queued; the next round retries
                 log.warning("mlm-jupyter could not store cell records yet; will retry", exc_info=True)
 
-    def flush(self) -> None:
-        """Write every queued record durably (or to the store's journal)."""
+    def flush(self, extra: Sequence[Op] = ()) -> None:
+        """Write every queued record durably (or to the store's journal), with ``extra`` ops in the same batch."""
         with self._flush_lock:
             with self._lock:
-                if not self._records and not self._sessions:
+                if not self._records and not self._sessions and not extra:
                     return
                 records, sources, data, sessions = self._records, self._sources, self._data, self._sessions
                 self._records, self._sources, self._data, self._sessions = [], {}, [], []
-            try:
-                self.store.write(WriteBatch.of(Op("record_cells", {
+            ops = []
+            if records or sessions:
+                ops.append(Op("record_cells", {
                     "sessions": sessions,
                     "sources": pa.table({"sha256": pa.array(list(sources), pa.string()),
                                          "source": pa.array(list(sources.values()), pa.string()),
                                          "size": pa.array([len(s) for s in sources.values()], pa.int64())}),
                     "records": _table(records, _RECORD_FIELDS),
-                    "data": _table(data, _DATA_FIELDS)})))
+                    "data": _table(data, _DATA_FIELDS)}))
+            try:
+                self.store.write(WriteBatch((*ops, *extra)))
             except Exception:
                 self.failures += 1
                 with self._lock:
@@ -197,18 +200,38 @@ class CellsClient:
     def link_run_cell(self, run_id: str, record_id: str, session_id: str, cell_key: str, *,
                       notebook: str | None = None, notebook_bytes: bytes | None = None,
                       previous_run_id: str | None = None, history: Sequence[str] = (),
-                      staleness: Sequence[str] = (), traceback: str | None = None) -> str | None:
-        """Tie ``run_id`` to its cell record; stores the notebook snapshot (content-addressed) if given.
+                      staleness: Sequence[str] = (), traceback: str | None = None,
+                      data: Sequence[Mapping[str, Any]] = (), provenance: bool = True,
+                      directory: str | None = None) -> str | None:
+        """Tie ``run_id`` to the cell record that made it, in one write with the queued cell records.
 
-        Returns the snapshot's sha256, if any.
+        Stores the notebook snapshot (content-addressed blob) if given, the
+        data rows (``name, role, digest, kind, fingerprint``) in ``run_cell_data``,
+        and with ``provenance`` the git state of ``directory`` (default: cwd)
+        and the environment. Returns the snapshot's sha256, if any.
         """
         snapshot = self.store.put_blob(notebook_bytes) if notebook_bytes is not None else None
-        self.store.write(WriteBatch.of(Op("link_run_cell", {
+        ops = [Op("link_run_cell", {
             "run_id": run_id, "record_id": record_id, "session_id": session_id, "cell_key": cell_key,
             "notebook": notebook, "notebook_sha256": snapshot,
             "notebook_size": len(notebook_bytes) if notebook_bytes is not None else 0,
             "previous_run_id": previous_run_id, "history": list(history), "staleness": list(staleness),
-            "traceback": traceback})))
+            "traceback": traceback})]
+        if data:
+            ops.append(Op("log_run_cell_data", {"run_id": run_id, "rows": [dict(r) for r in data]}))
+        known: set[str] = self.__dict__.setdefault("_known_environments", set())
+        digest = None
+        if provenance:
+            try:
+                op = self._provenance_op(run_id, directory)
+            except Exception:  # provenance is a bonus: the link must still be written
+                log.warning("mlm-jupyter could not collect provenance for run %s", run_id, exc_info=True)
+            else:
+                digest = op.args["environment"]["digest"]
+                ops.append(op)
+        self.cell_buffer.flush(ops)
+        if digest:
+            known.add(digest)
         return snapshot
 
     def log_run_cell_data(self, run_id: str, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -216,8 +239,7 @@ class CellsClient:
         if rows:
             self.store.write(WriteBatch.of(Op("log_run_cell_data", {"run_id": run_id, "rows": [dict(r) for r in rows]})))
 
-    def log_provenance(self, run_id: str, directory: str | None = None) -> dict[str, Any]:
-        """Record git state (dirty diff as a blob) and the environment of ``run_id``; returns what was stored."""
+    def _provenance_op(self, run_id: str, directory: str | None) -> Op:
         from mlm_jupyter.tracking.provenance import environment, git_state
 
         state = git_state(directory)
@@ -226,12 +248,16 @@ class CellsClient:
             diff_sha = self.store.put_blob(state.diff) if state.diff else None
             git = state.to_dict(diff_sha)
         env = dict(environment())
-        known: set[str] = self.__dict__.setdefault("_known_environments", set())
-        if env["digest"] in known:
+        if env["digest"] in self.__dict__.get("_known_environments", ()):
             env = {k: v for k, v in env.items() if k != "packages"}
-        self.store.write(WriteBatch.of(Op("log_provenance", {"run_id": run_id, "git": git, "environment": env})))
-        known.add(env["digest"])
-        return {"git": git, "environment_digest": env["digest"]}
+        return Op("log_provenance", {"run_id": run_id, "git": git, "environment": env})
+
+    def log_provenance(self, run_id: str, directory: str | None = None) -> dict[str, Any]:
+        """Record git state (dirty diff as a blob) and the environment of ``run_id``; returns what was stored."""
+        op = self._provenance_op(run_id, directory)
+        self.store.write(WriteBatch.of(op))
+        self.__dict__.setdefault("_known_environments", set()).add(op.args["environment"]["digest"])
+        return {"git": op.args["git"], "environment_digest": op.args["environment"]["digest"]}
 
     def environment(self, digest: str) -> dict[str, Any]:
         """A stored environment: python, platform and ``packages`` ({name: version})."""

@@ -72,14 +72,24 @@ def git_state(directory: str | os.PathLike[str] | None = None, *, max_diff_bytes
     root = _text(_git(["rev-parse", "--show-toplevel"], cwd))
     if root is None:
         return None
-    commit = _text(_git(["rev-parse", "--verify", "-q", "HEAD"], cwd))
-    branch = _text(_git(["symbolic-ref", "--short", "-q", "HEAD"], cwd))
-    remote = None
-    if branch:
-        upstream = _text(_git(["config", f"branch.{branch}.remote"], cwd))
-        remote = _text(_git(["remote", "get-url", upstream or "origin"], cwd))
-    status = _git(["status", "--porcelain", "--untracked-files=no"], cwd) or b""
-    dirty = bool(status.strip())
+    # one call gives commit, branch, upstream and the changed tracked files
+    status = (_git(["status", "--porcelain=v2", "--branch", "--untracked-files=no"], cwd) or b"").decode(
+        "utf-8", "replace")
+    headers = {}
+    dirty = False
+    for line in status.splitlines():
+        if line.startswith("# "):
+            key, _, value = line[2:].partition(" ")
+            headers[key] = value.strip()
+        elif line.strip():
+            dirty = True
+    commit = headers.get("branch.oid")
+    commit = None if not commit or commit.startswith("(") else commit
+    branch = headers.get("branch.head")
+    branch = None if not branch or branch.startswith("(") else branch
+    upstream = headers.get("branch.upstream", "")
+    remote_name = upstream.split("/", 1)[0] if "/" in upstream else "origin"
+    remote = _text(_git(["config", "--get", f"remote.{remote_name}.url"], cwd))
     diff = b""
     if dirty and commit:
         diff = _git(["diff", "--no-color", "--no-ext-diff", "HEAD"], cwd) or b""
