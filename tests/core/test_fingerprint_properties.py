@@ -178,3 +178,36 @@ def test_bytes_single_byte_changes(blob: bytes, data: st.DataObject) -> None:
         changed[i] ^= 0xFF
         assert digest(bytes(changed)) != digest(blob)
     assert digest(blob + b"\x00") != digest(blob)
+
+
+@SETTINGS
+@given(st.lists(st.one_of(st.none(), st.floats(allow_nan=True, width=64)), max_size=30), st.integers(1, 7),
+       st.data())
+def test_arrow_numeric_columns_with_nulls(values: list[float | None], chunk: int, data: st.DataObject) -> None:
+    table = pa.table({"f": pa.array(values, pa.float64())})
+    base = digest(table)
+    assert digest(pa.Table.from_batches(table.to_batches(max_chunksize=chunk), table.schema)) == base
+    assert digest(pa.concat_tables([table.slice(0, len(values) // 2), table.slice(len(values) // 2)])) == base
+    assert digest(table.rename_columns(["g"])) != base
+    assert digest(table.cast(pa.schema([("f", pa.float32())]))) != base or not values
+    if values:
+        row = data.draw(st.integers(0, len(values) - 1))
+        changed = list(values)
+        changed[row] = None if values[row] is not None else 0.0
+        assert digest(pa.table({"f": pa.array(changed, pa.float64())})) != base
+
+
+@SETTINGS
+@given(st.lists(st.integers(-1000, 1000), min_size=1, max_size=20), st.data())
+def test_pandas_series_and_index(values: list[int], data: st.DataObject) -> None:
+    series = pd.Series(values, name="v")
+    assert digest(series) == digest(pd.Series(np.array(values), name="v"))
+    assert digest(series) == digest(pd.Series(values, name="v", dtype="Int64"))  # same logical type and values
+    assert digest(series) != digest(series.rename("w"))
+    index = pd.Index(values, name="v")
+    assert digest(index) == digest(pd.Index(list(values), name="v"))
+    row = data.draw(st.integers(0, len(values) - 1))
+    changed = list(values)
+    changed[row] += 1
+    assert digest(pd.Series(changed, name="v")) != digest(series)
+    assert digest(pd.Index(changed, name="v")) != digest(index)
