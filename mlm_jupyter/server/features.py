@@ -42,6 +42,7 @@ def model_history_view(client: MlmClient, name: str) -> dict[str, Any]:
     history = []
     for event in events:
         item = jsonable(event)
+        item["from"], item["to"] = item.get("from_value"), item.get("to_value")  # the DataFrame's names
         item["previous_version"] = _as_int(item.get("from_value")) if item.get("alias") else None
         history.append(item)
     return {"name": name, "history": history}

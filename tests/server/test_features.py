@@ -47,7 +47,7 @@ async def test_set_and_move_an_alias_with_reason(api: Any, mlm_app: Any) -> None
     status, body = await api("models", "churn", "history")
     moved = [e for e in body["history"] if e["alias"] == "production"]
     assert [e["reason"] for e in moved] == ["first", "better"]
-    assert moved[-1]["previous_version"] == 1
+    assert moved[-1]["previous_version"] == 1 and (moved[-1]["from"], moved[-1]["to"]) == ("1", "2")
 
 
 async def test_registry_errors_carry_codes(api: Any, mlm_app: Any) -> None:
@@ -74,3 +74,11 @@ async def test_cells_and_lineage(api: Any, mlm_app: Any) -> None:
     assert status == 404 and body["code"] == "NOT_FOUND"
     status, body = await api("lineage")
     assert status == 400
+
+
+async def test_a_blocked_promotion_is_409_with_the_reason(api: Any, mlm_app: Any) -> None:
+    register_two_versions(mlm_app)
+    mlm_app.context.client.set_promotion_rule("churn", "metric_threshold", metric="val_auc", op=">=", threshold=0.99)
+    status, body = await api("models", "churn", "aliases", method="POST",
+                             body=json.dumps({"alias": "production", "version": 2, "reason": "try"}))
+    assert status == 409 and body["code"] == "PROMOTION_BLOCKED" and "val_auc" in body["message"]
