@@ -7,9 +7,12 @@ Reusable by every ``tests/ui`` module (widgets, the JupyterLab sidebar):
   ``url``, ``token``, ``root_dir``, ``store_dir`` and helpers.
 - ``browser`` (session) / ``page`` (per test, fresh context): Playwright sync
   API on Debian's ``chromium`` (browser downloads do not work here).
-- ``open_notebook(page, lab_server, cells, name)``: writes a notebook (with
-  ``metadata.kernelspec``), opens it in JupyterLab, runs all cells and waits
-  until the kernel is idle.
+- ``notebook(cells, name)`` fixture / ``open_notebook(page, lab_server, cells, name)``:
+  writes a notebook (with ``metadata.kernelspec``), opens it in JupyterLab,
+  runs all cells and waits until the kernel is idle; ``run_code(page, code)``
+  appends a cell and runs it.
+- ``start_lab_server(base)`` / ``stop_lab_server(server)``: the same server
+  outside pytest (benchmarks).
 - ``artifact_path(name)``: where screenshots go (``test-artifacts/``, gitignored).
 
 Mark browser tests ``@pytest.mark.ui``. The whole ``tests/ui`` directory is
@@ -151,13 +154,15 @@ def _wait_ready(server: LabServer) -> None:
                        f"{server.log()[-4000:]}")
 
 
-@pytest.fixture(scope="session")
-def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
-    """One JupyterLab server for the whole session, on a temp root dir and a temp store."""
-    base = tmp_path_factory.mktemp("lab")
+def start_lab_server(base: Path) -> LabServer:
+    """Start ``jupyter lab`` on loopback with a token, ``base/root`` as root dir and ``base/store`` as store.
+
+    Returns once ``/api/status`` answers. Stop it with ``stop_lab_server``.
+    (Benchmarks use this too; tests use the ``lab_server`` fixture.)
+    """
     root_dir, store_dir = base / "root", base / "store"
-    root_dir.mkdir()
-    store_dir.mkdir()
+    root_dir.mkdir(parents=True, exist_ok=True)
+    store_dir.mkdir(parents=True, exist_ok=True)
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(os.environ)
     env.update({
@@ -170,28 +175,44 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     })
     log_path = base / "jupyter-lab.log"
-    log = log_path.open("wb")
     command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
                "--ServerApp.ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
                f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root_dir}",
                "--LabApp.news_url=", "--ServerApp.log_level=WARN"]
-    process = subprocess.Popen(command, cwd=root_dir, env=env, stdout=log, stderr=subprocess.STDOUT)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=root_dir, env=env, stdout=log, stderr=subprocess.STDOUT)
     server = LabServer(url=f"http://127.0.0.1:{port}/", token=token, root_dir=root_dir, store_dir=store_dir,
                        port=port, process=process, log_path=log_path, env=env)
     try:
         _wait_ready(server)
+    except BaseException:
+        stop_lab_server(server)
+        raise
+    return server
+
+
+def stop_lab_server(server: LabServer) -> None:
+    """Stop the kernels and the server (terminate, then kill after 15 s)."""
+    if server.process.poll() is None:
+        server.shutdown_kernels()
+        server.process.terminate()
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    """One JupyterLab server for the whole session, on a temp root dir and a temp store."""
+    server = start_lab_server(tmp_path_factory.mktemp("lab"))
+    try:
         yield server
     finally:
-        server.shutdown_kernels()
-        process.terminate()
+        stop_lab_server(server)
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        log.close()
-        try:
-            shutil.copy(log_path, artifact_path("jupyter-lab.log"))
+            shutil.copy(server.log_path, artifact_path("jupyter-lab.log"))
         except OSError:
             pass
 
@@ -273,8 +294,8 @@ def wait_kernel_idle(page: Any, timeout_ms: int = CELL_TIMEOUT_MS) -> None:
         }""", timeout=timeout_ms)
 
 
-def run_code(page: Any, code: str, timeout_ms: int = CELL_TIMEOUT_MS) -> Any:
-    """Append a code cell to the open notebook, run it (Ctrl+Enter) and return its output area locator."""
+def add_cell(page: Any, code: str) -> int:
+    """Append a code cell holding ``code`` to the open notebook (not run); returns its index."""
     cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell")
     count = cells.count()
     cells.nth(count - 1).locator(".jp-InputPrompt").click()
@@ -282,17 +303,26 @@ def run_code(page: Any, code: str, timeout_ms: int = CELL_TIMEOUT_MS) -> Any:
     page.keyboard.press("b")
     page.wait_for_function(
         "n => document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell').length > n", arg=count)
-    new_cell = cells.nth(count)
-    new_cell.locator(".cm-content").click()
+    cells.nth(count).locator(".cm-content").click()
     page.keyboard.insert_text(code)
+    return count
+
+
+def execute_cell(page: Any, index: int, timeout_ms: int = CELL_TIMEOUT_MS) -> Any:
+    """Run the selected cell ``index`` (Ctrl+Enter), wait for its execution count; returns its output area."""
     page.keyboard.press("Control+Enter")
     page.wait_for_function(
         """n => {
             const cell = document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell')[n];
             const prompt = cell && cell.querySelector('.jp-InputArea-prompt');
             return prompt && /\\[\\d+\\]/.test(prompt.textContent);
-        }""", arg=count, timeout=timeout_ms)
-    return new_cell.locator(".jp-OutputArea")
+        }""", arg=index, timeout=timeout_ms)
+    return page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").nth(index).locator(".jp-OutputArea")
+
+
+def run_code(page: Any, code: str, timeout_ms: int = CELL_TIMEOUT_MS) -> Any:
+    """Append a code cell to the open notebook, run it and return its output area locator."""
+    return execute_cell(page, add_cell(page, code), timeout_ms)
 
 
 def run_all_cells(page: Any, timeout_ms: int = CELL_TIMEOUT_MS) -> None:
