@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import ast
 import builtins
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 __all__ = ["CellNames", "analyze", "literal_value", "strip_ipython_syntax"]
 
@@ -106,7 +107,8 @@ def _function_free_names(node: ast.AST) -> set[str]:
         for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
             if arg is not None:
                 bound.add(arg.arg)
-    body = node.body if isinstance(node.body, list) else [node.body]
+    raw_body = getattr(node, "body", [])
+    body: list[ast.AST] = raw_body if isinstance(raw_body, list) else [raw_body]
     for statement in body:  # locals: every name stored anywhere in the body
         for child in ast.walk(statement):
             if isinstance(child, ast.Name) and not isinstance(child.ctx, ast.Load):
@@ -265,6 +267,8 @@ def _literals(tree: ast.Module) -> dict[str, Any]:
                 and isinstance(statement.target, ast.Name):
             targets = [statement.target]
         else:
+            continue
+        if statement.value is None:
             continue
         try:
             value = literal_value(statement.value)

@@ -8,8 +8,9 @@ previously matched cell wins, so a top-to-bottom run matches in order.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 __all__ = ["CodeCell", "NotebookIndex", "normalize_source"]
 
@@ -43,7 +44,7 @@ class NotebookIndex:
     @classmethod
     def from_notebook(cls, notebook: Mapping[str, Any]) -> NotebookIndex:
         """Index a notebook given as nbformat JSON (a dict)."""
-        cells = []
+        cells: list[CodeCell] = []
         for cell in notebook.get("cells") or ():
             if cell.get("cell_type") != "code":
                 continue

@@ -14,8 +14,9 @@ import os
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from mlm_jupyter.core.cell_names import CellNames, analyze
 from mlm_jupyter.core.notebook_cells import CodeCell, normalize_source
@@ -105,6 +106,7 @@ class CellCapture:
         self.current: PendingCell | None = None
         self._depth = 0
         self._names: OrderedDict[str, CellNames] = OrderedDict()
+        self._sources: dict[str, str] = {}  # one copy per distinct source for the whole session
         self._last_index: int | None = None
         self._session_sent = False
         self.recorded = 0
@@ -202,7 +204,8 @@ class CellCapture:
         if final:
             self.history.append(HistoryEntry(
                 record_id=pending.record_id, seq=record["seq"], execution_count=execution_count,
-                cell_id=pending.cell_id, source=source, names=names, start_time=pending.start_time,
+                cell_id=pending.cell_id, source=self._sources.setdefault(digest, source), names=names,
+                start_time=pending.start_time,
                 success=error is None, digests={d["name"]: d["digest"] for d in data}))
             self.recorded += 1
         return record

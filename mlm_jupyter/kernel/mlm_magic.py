@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import importlib
 import shlex
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from mlm_jupyter.core.errors import MlmError
 from mlm_jupyter.kernel.capture import CellCapture
@@ -142,9 +143,9 @@ class MlmMagic:
         return pd.DataFrame({"value": [str(v) for v in rows.values()]}, index=list(rows))
 
     def _notebook(self, rest: str) -> Any:
-        from mlm_jupyter.kernel.session import notebook_path
-
         import os
+
+        from mlm_jupyter.kernel.session import notebook_path
 
         os.environ["MLM_NOTEBOOK"] = rest
         path = notebook_path()

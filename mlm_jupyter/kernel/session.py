@@ -6,8 +6,9 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 __all__ = ["KernelSession", "kernel_id", "notebook_path"]
 

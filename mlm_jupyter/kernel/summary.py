@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 __all__ = ["RunSummary"]
 
@@ -44,8 +45,8 @@ class RunSummary:
         return text + (f" (+{more} more)" if more > 0 else "")
 
     def __repr__(self) -> str:
-        parts = [f"{_ICONS.get(self.status, '?')} run {self.name} ({self.run_id[:8]}) in {self.experiment}: "
-                 f"{self.status} in {self.duration:.2f} s"]
+        parts = [(f"{_ICONS.get(self.status, '?')} run {self.name} ({self.run_id[:8]}) in {self.experiment}: "
+                  f"{self.status} in {self.duration:.2f} s")]
         if self.metrics:
             parts.append(self._metric_text())
         if self.staleness:
@@ -56,8 +57,8 @@ class RunSummary:
     def _repr_html_(self) -> str:
         color = _COLORS.get(self.status, "#57606a")
         pieces = [f'<span style="color:{color}">{_ICONS.get(self.status, "?")} {html.escape(self.status)}</span>',
-                  f"run <b>{html.escape(self.name)}</b> <code title=\"{html.escape(self.run_id)}\">"
-                  f"{html.escape(self.run_id[:8])}</code> in {html.escape(self.experiment)}",
+                  (f"run <b>{html.escape(self.name)}</b> <code title=\"{html.escape(self.run_id)}\">"
+                   f"{html.escape(self.run_id[:8])}</code> in {html.escape(self.experiment)}"),
                   f"{self.duration:.2f} s"]
         if self.metrics:
             pieces.append(html.escape(self._metric_text()))

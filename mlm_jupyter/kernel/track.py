@@ -62,8 +62,8 @@ def _user_traceback(error: BaseException) -> str:
 
 
 def _execute(shell: Any, code: Any, last: Any) -> Any:
-    __tracebackhide__ = True  # noqa: F841 -- IPython hides this frame in the user's traceback
-    exec(code, shell.user_global_ns, shell.user_ns)
+    __tracebackhide__ = True
+    exec(code, shell.user_global_ns, shell.user_ns)  # noqa: S102 -- running the user's cell is the job
     return eval(last, shell.user_global_ns, shell.user_ns) if last is not None else None
 
 
@@ -76,7 +76,7 @@ class TrackMagic:
         self.failsafe = failsafe
 
     def __call__(self, line: str, cell: str) -> Any:
-        __tracebackhide__ = True  # noqa: F841
+        __tracebackhide__ = True
         try:
             args = parse_track_args(line)
         except (InvalidInputError, ValueError) as error:

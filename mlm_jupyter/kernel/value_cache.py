@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import sys
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["CachedFingerprint", "FingerprintCache", "kind_of"]
 

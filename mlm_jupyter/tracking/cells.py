@@ -15,7 +15,8 @@ import hashlib
 import logging
 import threading
 import weakref
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -76,7 +77,7 @@ class CellRecordBuffer:
             if source is not None and digest not in self._sent_sources:
                 self._sources[digest] = source
             if data:
-                self._data.extend(data)
+                self._data.extend(dict(d) for d in data)
             pending = len(self._records)
         if pending >= self.batch_size:
             self._wake.set()
@@ -276,11 +277,11 @@ def _flush_cells_at_exit() -> None:
     for buffer in list(_buffers):
         try:
             buffer.close()
-        except Exception:  # the journal keeps what the store refused; exit must not fail
+        except Exception:  # noqa: BLE001, S110 -- the journal keeps what the store refused; exit must not fail
             pass
         stores.append(buffer.store)
     for store in stores:
         try:
             store.close()
-        except Exception:
+        except Exception:  # noqa: BLE001, S110 -- exit must not fail
             pass

@@ -117,11 +117,11 @@ def environment() -> dict[str, Any]:
     stamp = _path_stamp()
     if _env_cache is not None and _env_cache[0] == stamp:
         return _env_cache[1]
-    import importlib.metadata as metadata
+    from importlib import metadata
 
     packages: dict[str, str] = {}
     for dist in metadata.distributions():
-        name = dist.metadata.get("Name") if dist.metadata else None
+        name = dist.metadata["Name"] if dist.metadata else None
         if name:
             packages.setdefault(str(name).lower().replace("_", "-"), str(dist.version))
     content = {"python": platform.python_version(), "implementation": platform.python_implementation(),
