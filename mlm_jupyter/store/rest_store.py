@@ -90,7 +90,14 @@ class RestStore(Store):
         if self._closed:
             raise StoreError("this store was closed; open a new one")
         try:
-            response = self._session().request(method, self.api + path, timeout=timeout or self.timeout, **kwargs)
+            try:
+                response = self._session().request(method, self.api + path, timeout=timeout or self.timeout,
+                                                   **kwargs)
+            except self._requests.ConnectionError:
+                if not self._follow_restarted_server() or hasattr(kwargs.get("data"), "read"):
+                    raise
+                response = self._session().request(method, self.api + path, timeout=timeout or self.timeout,
+                                                   **kwargs)
         except self._requests.RequestException as error:
             raise StoreUnreachableError(
                 f"the Jupyter server at {self.url} that owns this store does not answer ({error}). "
@@ -99,6 +106,21 @@ class RestStore(Store):
         if response.status_code >= 400:
             raise _error_from_response(response, self.url)
         return response
+
+    def _follow_restarted_server(self) -> bool:
+        """If the store's owner restarted at another URL (its record says so), switch to it."""
+        if self.directory is None:
+            return False
+        from mlm_jupyter.store.discovery import read_server_record
+
+        record = read_server_record(self.directory)
+        if record is None or (record["url"] == self.url and record["token"] == self.token):
+            return False
+        self.url = str(record["url"])
+        self.api = self.url + "mlm/api/store/"
+        self.token = str(record["token"])
+        self._local = threading.local()  # new sessions carry the new token
+        return True
 
     # ------------------------------------------------------------ contract
 

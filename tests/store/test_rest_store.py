@@ -67,3 +67,33 @@ def test_a_stale_server_record_is_ignored(store_dir: Path, monkeypatch: pytest.M
 
 def test_no_record_means_no_server(store_dir: Path) -> None:
     assert discover_server_store(store_dir) is None
+
+
+def test_a_restarted_server_at_a_new_url_is_followed(store_dir: Path) -> None:
+    """The old URL refuses connections; the record in the store points at the new server."""
+    import http.server
+    import json
+    import threading
+
+    class Owner(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            seen.append((self.path, self.headers.get("Authorization")))
+            body = json.dumps({"result": {"runs": 1}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    seen: list[tuple[str, str | None]] = []
+    server = http.server.HTTPServer(("127.0.0.1", 0), Owner)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        remote = RestStore(closed_port_url(), token="old", directory=store_dir, timeout=5)
+        write_server_record(store_dir, f"http://127.0.0.1:{server.server_port}/", "new")
+        assert remote.read("counts") == {"runs": 1}
+        assert seen[0][0].startswith("/mlm/api/store/read/counts") and seen[0][1] == "token new"
+    finally:
+        server.shutdown()
