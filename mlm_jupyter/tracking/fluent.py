@@ -158,8 +158,12 @@ def get_metric_history(run_id: str, key: str) -> pd.DataFrame:
 
 @atexit.register
 def _end_runs_at_exit() -> None:
+    status, reason = "finished", None
+    if os.environ.get("MLM_RUN_OWNER", "").startswith("kernel:"):
+        # a kernel that exits with a run open was shut down or restarted: the run did not finish
+        status, reason = "killed", "the kernel was shut down or restarted while the run was open"
     while _active:
         try:
-            end_run("finished")
+            end_run(status, reason)
         except Exception:
             _active.clear()

@@ -129,3 +129,65 @@ def test_two_kernels_and_a_script_lose_nothing_and_a_killed_kernel_run_is_killed
     finally:
         for client in (survivor, victim):
             client.stop_channels()
+
+
+OPEN_RUN = """
+import os
+os.environ["MLM_RUN_OWNER"] = "kernel:{kernel_id}"
+import mlm_jupyter as mlm
+run = mlm.start_run(experiment="lifecycle", name="{name}")
+mlm.log_metric("x", 1.0)
+mlm.get_client().flush()
+print("RUN", run.id, flush=True)
+"""
+
+
+def open_run(server: JupyterServerProcess, name: str) -> tuple[str, BlockingKernelClient, str]:
+    kernel_id, client = start_kernel(server)
+    client.execute(OPEN_RUN.format(kernel_id=kernel_id, name=name))
+    return kernel_id, client, read_output(client, "RUN")[1]
+
+
+def wait_status(server: JupyterServerProcess, run_id: str, timeout: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        view = server.get(f"mlm/api/runs/{run_id}").json()
+        if view["status"] != "running" or time.monotonic() > deadline:
+            return view
+
+
+def test_restart_and_shutdown_through_the_api_kill_the_kernels_runs(server: JupyterServerProcess) -> None:
+    restarted_id, restarted, restarted_run = open_run(server, "restarted")
+    stopped_id, stopped, stopped_run = open_run(server, "stopped")
+    try:
+        assert server.post(f"api/kernels/{restarted_id}/restart", {}).status_code == 200
+        view = wait_status(server, restarted_run)
+        assert view["status"] == "killed" and "restarted" in view["status_reason"]
+        assert requests_delete(server, f"api/kernels/{stopped_id}") == 204
+        view = wait_status(server, stopped_run)
+        assert view["status"] == "killed" and "shut down" in view["status_reason"]
+    finally:
+        restarted.stop_channels()
+        stopped.stop_channels()
+
+
+def requests_delete(server: JupyterServerProcess, path: str) -> int:
+    import requests
+
+    return requests.delete(server.url + path, headers=server.headers, timeout=60).status_code
+
+
+def test_server_shutdown_kills_open_runs_and_frees_the_store(tmp_path: Path) -> None:
+    server = JupyterServerProcess(tmp_path, tmp_path / "store").start()
+    try:
+        _, client, run_id = open_run(server, "left-open")
+        client.stop_channels()
+    finally:
+        server.stop()
+    assert server.process is not None and server.process.returncode == 0
+    assert not (server.store / "server.json").exists() and not (server.store / "server.token").exists()
+    from mlm_jupyter.store.duckdb_store import DuckDbStore
+
+    with DuckDbStore(server.store) as store:  # the file is free and the run is not left running
+        run = store.read("run", run_id=run_id)
+    assert run["status"] == "killed" and "shut down" in run["status_reason"]
