@@ -280,10 +280,16 @@ def _sample_pandas(values: Any, idx: np.ndarray | None) -> Any:
 def _pandas_frame(df: Any, kind: str, rows: bool, profile: bool, cache: Any) -> Fingerprint:
     from mlm_jupyter.core.fingerprint_tables import encode_pandas_frame
 
-    encoding = encode_pandas_frame(df)
+    converted: dict[int, Any] = {}  # object columns already turned into Arrow while hashing
+    encoding = encode_pandas_frame(df, converted)
 
     def sample(idx: np.ndarray | None) -> list[Any]:
-        return [_sample_pandas(df.iloc[:, i].array, idx) for i in range(df.shape[1])]
+        def column(i: int) -> Any:
+            if i in converted:
+                return converted[i] if idx is None else converted[i].take(idx)
+            return _sample_pandas(df.iloc[:, i].array, idx)
+
+        return [column(i) for i in range(df.shape[1])]
 
     return _table_fp(encoding, kind, tuple(df.shape), sample,
                      lambda: [_pandas_values(df.iloc[:, i].array) for i in range(df.shape[1])], rows, profile)

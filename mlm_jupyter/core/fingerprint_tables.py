@@ -274,11 +274,17 @@ def _object_to_arrow(values: np.ndarray) -> tuple[pa.Array | pa.ChunkedArray, st
         return _mixed_to_arrow(values), "mixed"
 
 
-def object_values_hasher(values: np.ndarray) -> ColumnHasher:
-    """Hasher for a 1-D object (or numpy StringDType) array: Arrow type inference, mixed fallback."""
+def object_values_hasher(values: np.ndarray, keep: list[Any] | None = None) -> ColumnHasher:
+    """Hasher for a 1-D object (or numpy StringDType) array: Arrow type inference, mixed fallback.
+
+    ``keep`` receives the Arrow conversion (when the values had one type), so callers can
+    reuse it instead of converting Python objects a second time.
+    """
     if values.dtype.kind == "T":
         values = values.astype(object)
     arr, special = _object_to_arrow(values)
+    if keep is not None and special is None:
+        keep.append(arr)
     if special is not None:
         hasher = ColumnHasher(special)
         add_arrow_chunk(hasher, arr)
@@ -308,8 +314,11 @@ def pandas_column_to_arrow(values: Any) -> pa.Array | pa.ChunkedArray:
         return _object_to_arrow(np.asarray(values, dtype=object))[0]
 
 
-def pandas_column_hasher(values: Any) -> ColumnHasher:
-    """Hasher for the values of a pandas Series or Index (``.array`` or numpy array)."""
+def pandas_column_hasher(values: Any, keep: list[Any] | None = None) -> ColumnHasher:
+    """Hasher for the values of a pandas Series or Index (``.array`` or numpy array).
+
+    ``keep`` receives the Arrow conversion of object columns (see ``object_values_hasher``).
+    """
     import pandas as pd
 
     if isinstance(values, pd.arrays.NumpyExtensionArray):
@@ -317,7 +326,7 @@ def pandas_column_hasher(values: Any) -> ColumnHasher:
     dtype = values.dtype
     if isinstance(dtype, np.dtype):
         if dtype.kind == "O":
-            return object_values_hasher(np.asarray(values))
+            return object_values_hasher(np.asarray(values), keep)
         array = np.asarray(values)
         hasher = ColumnHasher(numpy_logical_type(array.dtype))
         add_numpy_values(hasher, array)
@@ -372,11 +381,20 @@ def _encoding(family: bytes, rows: int, names: Sequence[Any], hashers: list[Colu
                          column_digests=tuple(h.digest() for h in hashers))
 
 
-def encode_pandas_frame(df: Any) -> TableEncoding:
-    """Encode a pandas DataFrame: its columns in order, then its index (if not the default range)."""
+def encode_pandas_frame(df: Any, converted: dict[int, Any] | None = None) -> TableEncoding:
+    """Encode a pandas DataFrame: its columns in order, then its index (if not the default range).
+
+    ``converted`` receives, by column position, the Arrow arrays built from object columns.
+    """
     names = list(df.columns)
-    columns = [df.iloc[:, i].array for i in range(len(names))]
-    hashers = map_columns(pandas_column_hasher, columns, int(df.memory_usage(index=False, deep=False).sum()))
+    keeps: list[list[Any]] = [[] for _ in names]
+
+    def one(i: int) -> ColumnHasher:
+        return pandas_column_hasher(df.iloc[:, i].array, keeps[i])
+
+    hashers = map_columns(one, list(range(len(names))), int(df.memory_usage(index=False, deep=False).sum()))
+    if converted is not None:
+        converted.update({i: keep[0] for i, keep in enumerate(keeps) if keep})
     return _encoding(b"table", len(df), names, hashers, _index_part(df.index))
 
 
