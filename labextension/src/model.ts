@@ -24,6 +24,17 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Run `fn` over `items`, at most `limit` at a time. */
+export async function inBatches<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      await fn(items[next++]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 /** Server compatibility, experiments, the runs page and the selection. */
 export class SidebarModel {
   readonly changed = new Signal<this, void>(this);
@@ -201,6 +212,9 @@ export class ComparisonModel {
   counts: number[] = [];
 
   private readonly hints = new Map<string, RunSummary>();
+  private firstArrival: Promise<void> = Promise.resolve();
+  /** Metric histories fetched at once after the first one. */
+  concurrency = 2;
 
   /**
    * `hints` are the runs as the list already shows them (with latest metrics):
@@ -226,6 +240,8 @@ export class ComparisonModel {
         this.keys = metricKeys(this.runs.map(r => r.metrics));
         if (this.keys.length) {
           first = this.selectMetric(this.keys[0]);
+          // Details (params, code, data) can wait for the first trace.
+          await this.firstArrival;
         }
       }
       const details = await Promise.all(this.runIds.map(id => this.api.run(id)));
@@ -255,28 +271,33 @@ export class ComparisonModel {
     this.series = runs.map(run => ({ label: run.name || run.id, points: [] }));
     this.counts = runs.map(() => 0);
     let failed = '';
-    await Promise.all(
-      runs.map(async (run, i) => {
-        if (!(run.metrics && key in run.metrics)) {
+    const fetchOne = async (i: number) => {
+      try {
+        const history = await this.api.metric(runs[i].id, key, this.maxPoints);
+        if (this.metric !== key) {
           return;
         }
-        try {
-          const history = await this.api.metric(run.id, key, this.maxPoints);
-          if (this.metric !== key) {
-            return;
-          }
-          this.counts[i] = history.count;
-          // The server downsamples; if it sent everything, do it here so drawing stays cheap.
-          this.series[i] = {
-            label: this.series[i].label,
-            points: downsampleMinMax(history.points, this.maxPoints, this.axis)
-          };
-          this.changed.emit();
-        } catch (error) {
-          failed = messageOf(error);
-        }
-      })
-    );
+        this.counts[i] = history.count;
+        // The server downsamples; if it sent everything, do it here so drawing stays cheap.
+        this.series[i] = {
+          label: this.series[i].label,
+          points: downsampleMinMax(history.points, this.maxPoints, this.axis)
+        };
+        this.changed.emit();
+      } catch (error) {
+        failed = messageOf(error);
+      }
+    };
+    const wanted = runs.map((_, i) => i).filter(i => runs[i].metrics && key in runs[i].metrics!);
+    // The first history alone, so the first trace is not slowed by the others
+    // competing for the server; then the rest, a few at a time.
+    let arrived: () => void = () => undefined;
+    this.firstArrival = new Promise<void>(resolve => (arrived = resolve));
+    if (wanted.length) {
+      await fetchOne(wanted[0]);
+    }
+    arrived();
+    await inBatches(wanted.slice(1), this.concurrency, fetchOne);
     if (this.metric !== key) {
       return;
     }
@@ -284,6 +305,7 @@ export class ComparisonModel {
     this.complete = true;
     this.changed.emit();
   }
+
 
   /** Series that have points (what the chart draws). */
   get drawn(): Series[] {

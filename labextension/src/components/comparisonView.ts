@@ -149,10 +149,12 @@ export class ComparisonView extends Widget {
     if (this.firstChartMs === null) {
       this.firstChartMs = Number(elapsed);
       this.node.dataset.firstChartMs = elapsed;
+      this.node.dataset.firstChartAt = String(Date.now());
     }
     this.chartHost.dataset.complete = String(m.complete);
     if (m.complete && !this.node.dataset.allChartMs) {
       this.node.dataset.allChartMs = elapsed;
+      this.node.dataset.allChartAt = String(Date.now());
     }
   }
 
