@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -12,9 +13,14 @@ from mlm_jupyter.tracking.client import MlmClient
 
 @pytest.fixture(scope="session")
 def shell() -> Any:
-    from IPython.testing.globalipapp import start_ipython
+    from IPython.testing import globalipapp
 
-    return start_ipython()
+    shell = globalipapp.start_ipython() or globalipapp.get_ipython()
+    # start_ipython() returns None when called again; other test modules call it expecting the shell,
+    # so let a later call set up the same singleton shell again instead of returning None.
+    if hasattr(globalipapp.start_ipython, "already_called"):
+        del globalipapp.start_ipython.already_called
+    return shell
 
 
 @pytest.fixture
