@@ -12,6 +12,7 @@ import pandas as pd
 
 from mlm_jupyter.core.entities import Run
 from mlm_jupyter.core.errors import InvalidInputError
+from mlm_jupyter.widgets.curves_preview import CurvesPreview
 from mlm_jupyter.widgets.fallback import html_table, text_table
 from mlm_jupyter.widgets.widget_base import default_client, with_fallback
 
@@ -151,8 +152,6 @@ class Comparison(ipywidgets.VBox):  # type: ignore[misc]
 
     def __init__(self, run_ids: Iterable[str], *, client: Any = None, metric: str | None = None,
                  smoothing: float = 0.0, max_points: int = MAX_POINTS) -> None:
-        import plotly.graph_objects as go
-
         self.client = client if client is not None else default_client()
         ids = list(dict.fromkeys(run_ids))
         if not ids:
@@ -168,14 +167,15 @@ class Comparison(ipywidgets.VBox):  # type: ignore[misc]
                                                  description="metric")
         self.smoothing_slider = ipywidgets.FloatSlider(value=float(smoothing), min=0.0, max=0.99, step=0.01,
                                                        description="smoothing", continuous_update=False)
-        self.figure = go.FigureWidget(layout=_layout(len(self.runs) > 1 and self._parcoords_dimensions_exist()))
-        self.figure.add_class("mlm-compare-figure")
+        self._figure: Any = None
         self.diff = diff_frame(self.runs)
         self.code = code_diff(self.runs) if len(self.runs) > 1 else ""
         title = ipywidgets.HTML(f"<b>Comparing {len(self.runs)} runs</b>: "
                                 + ", ".join(html.escape(label) for label in _labels(self.runs)))
         self.details = ipywidgets.HTML(self._details_html())
-        super().__init__([title, ipywidgets.HBox([self.metric_picker, self.smoothing_slider]), self.figure,
+        self.preview = CurvesPreview()
+        # the figure joins the box only after the box is on screen (see _attach_figure_after_display)
+        super().__init__([title, ipywidgets.HBox([self.metric_picker, self.smoothing_slider]), self.preview,
                           self.details])
         self.add_class("mlm-comparison")
         self.draw()
@@ -254,12 +254,32 @@ class Comparison(ipywidgets.VBox):  # type: ignore[misc]
                                "values": [run.metrics.get(self.metric, float("nan")) for run in self.runs]})
         return dimensions
 
+    @property
+    def figure(self) -> Any:
+        """The plotly ``FigureWidget`` (curves and parallel coordinates), created on first use."""
+        if self._figure is None:
+            import plotly.graph_objects as go
+
+            self._figure = go.FigureWidget(layout=_layout(len(self.runs) > 1 and self._parcoords_dimensions_exist()))
+            self._figure.add_class("mlm-compare-figure")
+            self._draw_figure(self.curves())
+        return self._figure
+
     def draw(self) -> None:
         """Redraw the curves and the parallel coordinates for the current metric and smoothing."""
+        curves = self.curves()
+        self.preview.show(curves, _PALETTE, self._y_label())
+        if self._figure is not None:
+            self._draw_figure(curves)
+
+    def _y_label(self) -> str:
+        return f"{self.metric}" + (f" (smoothed {self.smoothing:.2f})" if self.smoothing else "")
+
+    def _draw_figure(self, curves: list[dict[str, Any]]) -> None:
         import plotly.graph_objects as go
 
         traces: list[Any] = []
-        for index, curve in enumerate(self.curves()):
+        for index, curve in enumerate(curves):
             mode = "lines" if len(curve["x"]) > 50 else "lines+markers"
             traces.append(go.Scattergl(x=curve["x"], y=curve["y"], mode=mode, name=curve["name"],
                                        line={"color": _PALETTE[index % len(_PALETTE)], "width": 1.5},
@@ -271,11 +291,11 @@ class Comparison(ipywidgets.VBox):  # type: ignore[misc]
             traces.append(go.Parcoords(dimensions=dimensions, domain={"x": [0.04, 0.96], "y": [0.0, 0.30]},
                                        line={"color": color, "colorscale": "Viridis", "showscale": False},
                                        name="params -> metric"))
-        with self.figure.batch_update():
-            self.figure.data = ()
-            self.figure.add_traces(traces)
-            self.figure.layout.yaxis.title = f"{self.metric}" + (f" (smoothed {self.smoothing:.2f})"
-                                                                 if self.smoothing else "")
+        figure = self._figure
+        with figure.batch_update():
+            figure.data = ()
+            figure.add_traces(traces)
+            figure.layout.yaxis.title = self._y_label()
 
     # ------------------------------------------------------------ tables
 
@@ -302,7 +322,38 @@ class Comparison(ipywidgets.VBox):  # type: ignore[misc]
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         bundle = super()._repr_mimebundle_(**kwargs)
+        self._attach_figure_after_display()
         return with_fallback(bundle, self.fallback_html(), self.fallback_text())
+
+    def attach_figure(self) -> None:
+        """Create the plotly figure (if needed) and put it in the box, below the quick view."""
+        if self.figure not in self.children:
+            children = list(self.children)
+            children.insert(children.index(self.preview) + 1, self.figure)
+            self.children = tuple(children)
+
+    def _attach_figure_after_display(self) -> None:
+        # A FigureWidget ships plotly.js (~5 MB) with its model, and JupyterLab handles kernel messages
+        # in order: the model's arrival holds up every later message, the display of this box included.
+        # So the box is displayed first (the quick view paints at once) and the figure is created and
+        # added when the cell has finished.
+        if self._figure is not None and self._figure in self.children:
+            return
+        try:
+            from IPython import get_ipython
+
+            shell = get_ipython()
+        except ImportError:
+            shell = None
+        if shell is None:
+            self.attach_figure()
+            return
+
+        def attach(*_args: Any) -> None:
+            shell.events.unregister("post_execute", attach)
+            self.attach_figure()
+
+        shell.events.register("post_execute", attach)
 
 
 def _layout(with_parcoords: bool) -> dict[str, Any]:

@@ -94,3 +94,15 @@ def test_fallback_has_the_diff_table(client, pair):
     bundle = comparison._repr_mimebundle_()
     data = bundle[0] if isinstance(bundle, tuple) else bundle
     assert "params.lr" in data["text/html"] and "Comparison of 2 runs" in data["text/plain"]
+
+
+def test_quick_view_holds_the_drawn_series_and_the_figure_joins_after_display(client, pair):
+    comparison = Comparison(pair, max_points=300)
+    assert [s["name"] for s in comparison.preview.series] == ["a", "b"]
+    assert all(len(s["x"]) <= 300 for s in comparison.preview.series)
+    assert comparison._figure is None  # plotly.js is not shipped before the box is on screen
+    comparison._repr_mimebundle_()  # outside IPython the figure is attached at once
+    assert comparison.figure in comparison.children
+    assert comparison.children.index(comparison.figure) == comparison.children.index(comparison.preview) + 1
+    comparison.metric = "acc"
+    assert [len(s["x"]) for s in comparison.preview.series] == [1, 1]
