@@ -101,7 +101,8 @@ class OwnerStore(DuckDbStore):
                 relation = con.sql(statement, params=list(params) or None)
                 return relation.limit(max_rows).to_arrow_table() if relation is not None else pa.table({})
             except duckdb.InterruptException as error:
-                raise StoreError(f"the query ran longer than {timeout_s:g} s and was stopped") from error
+                raise InvalidInputError(f"the query ran longer than {timeout_s:g} s and was stopped; "
+                                        "narrow it (WHERE, LIMIT) or aggregate", timeout_s=timeout_s) from error
             except duckdb.Error as error:
                 raise InvalidInputError(f"SQL error: {error}") from error
             finally:

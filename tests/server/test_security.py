@@ -10,16 +10,26 @@ from tornado.httpclient import HTTPClientError
 
 from mlm_jupyter.server.context import Limits
 
-ROUTES_TO_PROBE = [
-    ("GET", ("version",)), ("GET", ("runs",)), ("GET", ("runs", "x")), ("GET", ("runs", "x", "metrics", "k")),
-    ("GET", ("experiments",)), ("GET", ("artifacts", "0" * 64)), ("GET", ("models",)),
-    ("POST", ("models", "m", "aliases")), ("POST", ("store", "write")), ("GET", ("store", "read", "counts")),
-    ("PUT", ("store", "blobs", "0" * 64)), ("POST", ("store", "sql")),
-]
+def every_route() -> list[tuple[str, tuple[str, ...]]]:
+    """Every (verb, path) of the URL table, with sample path parameters, plus the catch-all."""
+    import re
+
+    from mlm_jupyter.server.routes import ROUTES, methods_of
+
+    samples = {"run_id": "x", "key": "k", "sha256": "0" * 64, "name": "m", "query": "counts"}
+    probes = []
+    for template, handler in ROUTES:
+        path = re.sub(r"\{(\w+)\}", lambda m: samples[m.group(1)], template)
+        parts = tuple(path.removeprefix("/mlm/api/").split("/"))
+        probes.extend((method.upper(), parts) for method in methods_of(handler))
+    return [*probes, ("GET", ("no", "such", "route"))]
+
+
+ROUTES_TO_PROBE = every_route()
 
 
 async def fetch_status(jp_fetch: Any, method: str, parts: tuple[str, ...], headers: dict[str, str]) -> int:
-    kwargs: dict[str, Any] = {"method": method, "headers": headers}
+    kwargs: dict[str, Any] = {"method": method, "headers": headers, "allow_nonstandard_methods": True}
     if method in ("POST", "PUT"):
         kwargs["body"] = "{}"
     try:
@@ -34,7 +44,7 @@ async def test_no_token_is_refused(jp_fetch: Any, method: str, parts: tuple[str,
     assert await fetch_status(jp_fetch, method, parts, {"Authorization": ""}) in (401, 403)
 
 
-@pytest.mark.parametrize(("method", "parts"), ROUTES_TO_PROBE[:3] + ROUTES_TO_PROBE[7:9])
+@pytest.mark.parametrize(("method", "parts"), ROUTES_TO_PROBE)
 async def test_wrong_token_is_refused(jp_fetch: Any, method: str, parts: tuple[str, ...]) -> None:
     assert await fetch_status(jp_fetch, method, parts, {"Authorization": "token not-the-token"}) in (401, 403)
 
@@ -122,3 +132,12 @@ async def test_raw_sql_is_read_only_and_bounded(api: Any, mlm_app: Any) -> None:
     status, reply = await api("store", "sql", method="POST",
                               body=json.dumps({"statement": "SELECT * FROM read_csv('/etc/passwd')"}))
     assert status == 400
+
+
+async def test_raw_sql_has_a_time_limit(api: Any, mlm_app: Any) -> None:
+    mlm_app.context.limits = Limits(sql_timeout_s=0.3)
+    started = __import__("time").monotonic()
+    status, reply = await api("store", "sql", method="POST", body=json.dumps(
+        {"statement": "SELECT count(*) FROM range(100000000000) a", "timeout_s": 60}))
+    assert status == 400 and reply["code"] == "INVALID_PARAMETER" and "longer than" in reply["message"]
+    assert __import__("time").monotonic() - started < 20
