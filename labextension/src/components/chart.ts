@@ -47,8 +47,7 @@ export function drawChart(host: HTMLElement, spec: ChartSpec, previous: uPlot | 
         label,
         stroke: PALETTE[i % PALETTE.length],
         width: 1.5,
-        spanGaps: true,
-        points: { show: false }
+        spanGaps: true
       }))
     ],
     legend: { show: true },
