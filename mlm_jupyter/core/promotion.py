@@ -131,22 +131,22 @@ def evaluate_rules(rules: Sequence[PromotionRule], *, candidate: str, metrics: M
     """
     failures = []
     for rule in rules:
+        metric = str(rule.metric)
         if rule.kind == "metric_threshold":
-            assert rule.metric is not None and rule.op is not None and rule.threshold is not None
-            value = _metric(metrics, rule.metric)
+            threshold = float(rule.threshold or 0.0)  # always set: __post_init__ refuses a rule without it
+            value = _metric(metrics, metric)
             if value is None:
                 failures.append(GateFailure(rule, f"rule '{rule.describe()}': {candidate} has no metric "
                                                   f"{rule.metric!r} (log it in the version's run)"))
-            elif not _OPS[rule.op](value, rule.threshold):
-                gap = abs(rule.threshold - value)
+            elif not _OPS[str(rule.op)](value, threshold):
+                gap = abs(threshold - value)
                 failures.append(GateFailure(rule, f"rule '{rule.describe()}': {candidate} has {rule.metric} = "
                                                   f"{value:g}, {gap:.4g} short", gap))
         elif rule.kind == "beats_current":
-            assert rule.metric is not None
             if holder is None:
                 continue  # nothing to beat yet
-            value = _metric(metrics, rule.metric)
-            current = _metric(holder_metrics or {}, rule.metric)
+            value = _metric(metrics, metric)
+            current = _metric(holder_metrics or {}, metric)
             if value is None:
                 failures.append(GateFailure(rule, f"rule '{rule.describe()}': {candidate} has no metric "
                                                   f"{rule.metric!r} to compare"))

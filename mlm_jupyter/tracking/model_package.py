@@ -8,6 +8,7 @@ where the model was logged) and where it came from.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -47,14 +48,28 @@ def _distribution_version(name: str) -> str | None:
         return None
 
 
+_KNOWN_DISTRIBUTIONS = {"sklearn": "scikit-learn", "xgboost": "xgboost", "lightgbm": "lightgbm", "torch": "torch",
+                        "builtins": None, "__main__": None}
+
+
+@functools.lru_cache(maxsize=1)
+def _distributions_by_package() -> dict[str, list[str]]:
+    # scanning every installed distribution takes ~2 s: do it at most once per process
+    try:
+        return dict(importlib.metadata.packages_distributions())
+    except Exception:  # metadata of a broken environment must not stop logging a model
+        return {}
+
+
 def requirements_for(model: Any, distributions: Sequence[str]) -> list[str]:
     """``dist==version`` for the flavor's distributions and the package the model's class comes from."""
     names = list(distributions)
     top = type(model).__module__.split(".")[0]
-    try:
-        names.extend(importlib.metadata.packages_distributions().get(top, []))
-    except Exception:  # metadata of a broken environment must not stop logging a model
-        pass
+    if top in _KNOWN_DISTRIBUTIONS:
+        known = _KNOWN_DISTRIBUTIONS[top]
+        names.extend([known] if known else [])
+    else:
+        names.extend(_distributions_by_package().get(top, []))
     found: dict[str, str] = {}
     for name in names:
         version = _distribution_version(name)

@@ -299,8 +299,7 @@ class RegistryClient:
     def _resolve(self, uri: str) -> ResolvedModel:
         parsed = parse_model_uri(uri)
         if parsed.kind == "models":
-            assert parsed.name is not None
-            version = self.get_model_version(parsed.name, parsed.version, alias=parsed.alias)
+            version = self.get_model_version(str(parsed.name), parsed.version, alias=parsed.alias)
             if version.manifest_sha256:
                 manifest = read_manifest(self.store.read_blob(version.manifest_sha256))
             else:  # pragma: no cover - every version we write has a manifest
@@ -311,8 +310,7 @@ class RegistryClient:
                                      actual=manifest["sha256"])
             return ResolvedModel(str(uri), manifest, version.sha256, version, version.run_id)
         if parsed.kind == "runs":
-            assert parsed.run_id is not None
-            run = self.get_run(parsed.run_id)
+            run = self.get_run(str(parsed.run_id))
             wanted = f"{parsed.artifact_path}/{MANIFEST_FILE}"
             for artifact in run.artifacts:
                 if artifact.path == wanted:

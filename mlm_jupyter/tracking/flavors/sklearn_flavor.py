@@ -59,7 +59,16 @@ def save(model: Any) -> tuple[bytes, dict[str, Any]]:
 
 def load(data: bytes, details: dict[str, Any], options: Any) -> Any:
     import skops.io
+    from skops.io.exceptions import UntrustedTypesFoundException
 
+    # one parse in the usual case: offer skops the sklearn classes the manifest says the file holds (the
+    # manifest may lie, so each is checked again) plus the caller's types; skops refuses anything else
+    recorded = [str(t) for t in details.get("untrusted_types") or ()]
+    offered = [t for t in recorded if _is_sklearn_class(t)] + list(options.trusted_types)
+    try:
+        return skops.io.loads(data, trusted=offered)
+    except UntrustedTypesFoundException:
+        pass
     found = untrusted_types(data)
     allowed = set(options.trusted_types)
     refused = [t for t in found if t not in allowed and not _is_sklearn_class(t)]
