@@ -58,8 +58,11 @@ def migrate(con: Any, *, upto: int | None = None) -> int:
             f"this store has schema version {version}, but this mlm-jupyter knows only up to {newest}. "
             "Upgrade mlm-jupyter (pip install -U mlm-jupyter) to open it; nothing was changed.",
             store_version=version, known_version=newest)
+    applied = {int(row[0]) for row in con.execute("SELECT version FROM schema_version").fetchall()}
     for migration in migrations:
-        if migration.version <= version or (upto is not None and migration.version > upto):
+        # apply every known migration not yet recorded, even one numbered below the newest
+        # applied (a store made by a build that lacked it must still get its tables)
+        if migration.version in applied or (upto is not None and migration.version > upto):
             continue
         con.execute("BEGIN TRANSACTION")
         try:
@@ -70,5 +73,5 @@ def migrate(con: Any, *, upto: int | None = None) -> int:
         except Exception:
             con.execute("ROLLBACK")
             raise
-        version = migration.version
+        version = max(version, migration.version)
     return version

@@ -210,3 +210,32 @@ print("journaled:", store.write(WriteBatch.of(Op("log_metrics", {{"points": tabl
 
 def test_busy_error_is_an_mlm_error() -> None:
     assert issubclass(StoreBusyError, Exception) and StoreBusyError.code == "STORE_BUSY"
+
+
+def test_a_migration_missing_below_the_newest_is_still_applied(tmp_path: Path) -> None:
+    (tmp_path / "s").mkdir()
+    con = duckdb.connect(str(tmp_path / "s" / "mlm.duckdb"))
+    migrate(con)
+    newest = known_migrations()[-1]
+    skipped = known_migrations()[1] if len(known_migrations()) > 2 else None
+    if skipped is None:
+        pytest.skip("needs at least three migrations")
+    tables_before = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    # simulate a store made by a build that lacked the second migration
+    con.close()
+    (tmp_path / "s" / "mlm.duckdb").unlink()
+    con = duckdb.connect(str(tmp_path / "s" / "mlm.duckdb"))
+    migrate(con, upto=1)
+    for migration in known_migrations()[2:]:
+        con.execute(migration.sql)
+        con.execute("INSERT INTO schema_version VALUES (?, ?, 0)", [migration.version, migration.name])
+    con.close()
+    store = DuckDbStore(tmp_path / "s")
+    store.read("counts")
+    store.close()
+    con = duckdb.connect(str(tmp_path / "s" / "mlm.duckdb"))
+    tables_after = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    versions = {r[0] for r in con.execute("SELECT version FROM schema_version").fetchall()}
+    con.close()
+    assert skipped.version in versions and newest.version in versions
+    assert tables_after == tables_before
