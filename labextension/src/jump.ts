@@ -24,7 +24,8 @@ export async function jumpToCell(
   tracker: INotebookTracker | null,
   cell: CellRecord | null | undefined
 ): Promise<string | null> {
-  if (!cell || !cell.notebook_path) {
+  const path = cell ? cell.notebook_path || cell.notebook : null;
+  if (!cell || !path) {
     return 'This run was not made by a recorded notebook cell.';
   }
   if (!tracker) {
@@ -32,12 +33,12 @@ export async function jumpToCell(
   }
   let panel: NotebookPanel | null = null;
   tracker.forEach(p => {
-    if (!panel && samePath(p.context.path, cell.notebook_path!)) {
+    if (!panel && samePath(p.context.path, path)) {
       panel = p;
     }
   });
   if (!panel) {
-    return `Open ${cell.notebook_path} to jump to the cell that made this run.`;
+    return `Open ${path} to jump to the cell that made this run.`;
   }
   const found: NotebookPanel = panel;
   app.shell.activateById(found.id);
@@ -48,7 +49,7 @@ export async function jumpToCell(
     index = cells.findIndex(c => (c.model as any).executionCount === cell.execution_count);
   }
   if (index < 0) {
-    return `The cell that made this run is no longer in ${cell.notebook_path}.`;
+    return `The cell that made this run is no longer in ${path}.`;
   }
   notebook.activeCellIndex = index;
   notebook.mode = 'command';

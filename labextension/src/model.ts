@@ -92,7 +92,7 @@ export class SidebarModel {
     try {
       this.experiments = await this.api.experiments();
     } catch {
-      this.experiments = [];
+      return; // keep the last list: the runs request reports the failure
     }
     this.changed.emit();
   }

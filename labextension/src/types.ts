@@ -58,7 +58,10 @@ export interface RunInputWire {
 }
 
 export interface CellRecord {
+  /** The notebook's path as the kernel reported it (relative to the server root). */
+  notebook?: string | null;
   notebook_path?: string | null;
+  notebook_index?: number | null;
   cell_id?: string | null;
   execution_count?: number | null;
   source?: string | null;

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
-from tests.ui.conftest import artifact_path
+from tests.ui.conftest import artifact_path, assert_no_cell_errors
 from tests.ui.sidebar_fixtures import (  # noqa: F401 - fixtures
     SIDEBAR_TAB,
     choose_experiment,
@@ -123,3 +125,43 @@ def test_missing_server_extension_shows_what_to_install(page, lab_without_mlm):
     assert "server extension is not installed" in text
     assert "pip install mlm-jupyter" in text
     assert page.locator("#mlm-sidebar .mlm-run").count() == 0
+
+
+def test_running_run_updates_without_a_refresh(page, lab_server):
+    client = lab_server.client()
+    experiment = f"live-{uuid.uuid4().hex[:6]}"
+    try:
+        run_id = client.create_run(experiment, "live-run").id
+        client.log_metric(run_id, "loss", 1.0)
+        client.flush()
+        open_sidebar(page, lab_server)
+        choose_experiment(page, experiment)
+        badge = page.locator(f"#mlm-sidebar .mlm-run[data-run-id='{run_id}'] .mlm-badge")
+        badge.wait_for()
+        assert badge.inner_text().strip() == "running"
+        # a new run and the end of this one show up by polling alone (2 s while something runs)
+        later = client.create_run(experiment, "second-run").id
+        client.end_run(run_id, status="finished")
+        client.end_run(later, status="failed")
+        client.flush()
+        page.wait_for_function(
+            """(id) => { const b = document.querySelector(`#mlm-sidebar .mlm-run[data-run-id='${id}'] .mlm-badge`);
+                       return b && b.textContent.trim() === 'finished'; }""", arg=run_id, timeout=15_000)
+        page.locator(f"#mlm-sidebar .mlm-run[data-run-id='{later}']").wait_for(timeout=15_000)
+    finally:
+        client.close()
+
+
+def test_clicking_a_run_jumps_to_the_cell_that_made_it(page, lab_server, notebook):
+    experiment = f"jump-{uuid.uuid4().hex[:6]}"
+    notebook(["%load_ext mlm_jupyter", "x = 1",
+              f"%%track -e {experiment} -n jump-run\nimport mlm_jupyter as mlm\nmlm.log_metric('loss', 0.5)",
+              "y = 2"], f"{experiment}.ipynb")
+    assert_no_cell_errors(page)
+    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").nth(0).click()
+    page.click(SIDEBAR_TAB)
+    choose_experiment(page, experiment)
+    page.locator("#mlm-sidebar .mlm-run .mlm-run-name", has_text="jump-run").click()
+    page.wait_for_function(
+        """() => { const cells = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')];
+                   return cells.findIndex(c => c.classList.contains('jp-mod-active')) === 2; }""", timeout=15_000)

@@ -62,7 +62,12 @@ export class MlmSidebar extends Panel {
     });
     this.addWidget(bannerWidget);
     this.addWidget(this.tabs);
-    this.poller = new Poller(() => model.refresh(), {
+    // Each tick also re-reads the experiments (one small request), so new ones appear in the picker.
+    const tick = async () => {
+      const [running] = await Promise.all([model.refresh(), model.loadExperiments()]);
+      return running;
+    };
+    this.poller = new Poller(tick, {
       activeInterval: options.activeInterval ?? 2000,
       idleInterval: options.idleInterval ?? 10000,
       maxInterval: 60000
