@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import weakref
 from typing import Any
@@ -18,12 +19,29 @@ _loaded: weakref.WeakKeyDictionary[Any, Extension] = weakref.WeakKeyDictionary()
 _captures: weakref.WeakKeyDictionary[Any, CellCapture] = weakref.WeakKeyDictionary()
 
 
+def kernel_log() -> logging.Logger:
+    """The kernel application's log (the server's terminal) inside ipykernel, else ``mlm_jupyter.kernel``.
+
+    Inside a kernel, ``sys.stderr`` is the user's cell output, so warnings go to the kernel's own log.
+    """
+    try:
+        from ipykernel.kernelapp import IPKernelApp
+
+        if IPKernelApp.initialized():
+            app_log = IPKernelApp.instance().log
+            if isinstance(app_log, logging.Logger):
+                return app_log.getChild("mlm_jupyter")
+    except Exception:  # noqa: BLE001 -- not in a kernel
+        pass
+    return logging.getLogger("mlm_jupyter.kernel")
+
+
 class Extension:
     """Everything the extension adds to one shell, so ``unload`` can take exactly that away."""
 
     def __init__(self, shell: Any) -> None:
         self.shell = shell
-        self.failsafe = FailSafe()
+        self.failsafe = FailSafe(kernel_log())
         # one capture (and session) per shell for the life of the process, across unload/load
         capture = _captures.get(shell)
         if capture is None:

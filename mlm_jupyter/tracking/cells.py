@@ -58,6 +58,7 @@ class CellRecordBuffer:
         self._thread: threading.Thread | None = None
         self._closed = False
         self.failures = 0
+        self._failing = False
         _buffers.add(self)
 
     @property
@@ -98,7 +99,12 @@ class CellRecordBuffer:
             try:
                 self.flush()
             except Exception:  # keep the records queued; the next round retries
-                log.warning("mlm-jupyter could not store cell records yet; will retry", exc_info=True)
+                # once per streak of failures: a kernel's stderr is the user's cell output
+                level = logging.WARNING if self._failing is False else logging.DEBUG
+                log.log(level, "mlm-jupyter could not store cell records yet; will retry", exc_info=True)
+                self._failing = True
+            else:
+                self._failing = False
 
     def flush(self, extra: Sequence[Op] = ()) -> None:
         """Write every queued record durably (or to the store's journal), with ``extra`` ops in the same batch."""

@@ -45,7 +45,7 @@ def test_a_provisional_record_is_completed_by_the_final_one(client: MlmClient) -
     frame = client.cell_history()
     assert len(frame) == 1
     row = frame.iloc[0]
-    assert row["success"] == False and row["error_type"] == "KeyError" and row["run_id"] == "run-1"  # noqa: E712
+    assert row["success"] == False and row["error_type"] == "KeyError" and row["run_id"] == "run-1"
     assert client.cell_data("r0")[0]["name"] == "df"
 
 

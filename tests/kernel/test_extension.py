@@ -14,7 +14,6 @@ from mlm_jupyter.kernel import extension
 from mlm_jupyter.tracking.client import MlmClient
 
 
-
 def run(shell: Any, source: str) -> Any:
     """Run a cell as a front end would (history on, so execution counts advance)."""
     return shell.run_cell(source, store_history=True)
@@ -252,3 +251,59 @@ def test_kernel_id_comes_from_the_connection_file_name(monkeypatch: pytest.Monke
     assert kernel_id() == "0b8e7d2c-1111-4a4a-9c9c-123456789abc"
     monkeypatch.setattr(ipykernel.connect, "get_connection_file", lambda: "/tmp/tmpsz8g5w62.json")
     assert kernel_id() is None
+
+
+def test_interrupted_tracked_cell_marks_the_run_killed(ip: Any, client: MlmClient) -> None:
+    result = run(ip, "%%track -e interrupted\nsteps = 10\nraise KeyboardInterrupt")
+    assert not result.success
+    runs = client.search_runs(experiment="interrupted")
+    assert list(runs["status"]) == ["killed"]
+    assert mlm.active_run() is None
+
+
+def test_syntax_error_in_a_tracked_body_makes_no_run(ip: Any, client: MlmClient) -> None:
+    result = run(ip, "%%track -e syntax\nx = (")
+    assert isinstance(result.error_in_exec, SyntaxError)
+    assert len(client.search_runs(experiment="syntax")) == 0
+    assert mlm.active_run() is None
+
+
+def test_cells_edited_after_they_ran_make_a_tracked_run_stale(ip: Any, client: MlmClient, tmp_path: Any) -> None:
+    import json
+    import time
+
+    def save(sources: dict[str, str]) -> None:
+        cells = [{"cell_type": "code", "id": cid, "source": src, "metadata": {}, "outputs": [],
+                  "execution_count": None} for cid, src in sources.items()]
+        path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+
+    path = tmp_path / "lab.ipynb"
+    tracked = "%%track -e lab\nscore = base * 2"
+    save({"c1": "base = 1", "c2": tracked})
+    run(ip, f"%mlm notebook {path}")
+    ip.run_cell("base = 1", store_history=True, cell_id="c1")
+    ip.run_cell(tracked, store_history=True, cell_id="c2")
+    time.sleep(0.05)
+    save({"c1": "base = 100", "c2": tracked})  # the user edits cell 1 and the notebook is saved
+    ip.run_cell(tracked, store_history=True, cell_id="c2")
+    runs = client.search_runs(experiment="lab", order_by=["attributes.start_time"])
+    first, second = (client.get_run(r) for r in runs["run_id"])
+    assert first.staleness == ()
+    assert second.staleness == ("`base` comes from code cell 1, which was edited after it ran",)
+    assert second.previous_run_id == first.id and second.cell["cell_id"] == "c2"
+    os.environ.pop("MLM_NOTEBOOK", None)
+
+
+def test_paths_to_files_are_fingerprinted_per_cell(ip: Any, client: MlmClient, tmp_path: Any) -> None:
+    data = tmp_path / "train.csv"
+    data.write_text("a,b\n1,2\n")
+    ip.user_ns["data_path"] = data
+    run(ip, "first_look = data_path")
+    data.write_text("a,b\n1,2\n3,4\n")
+    run(ip, "second_look = data_path")
+    frame = history(client).set_index("source")
+    first = {d["name"]: d for d in client.cell_data(frame.loc["first_look = data_path"]["record_id"])}
+    second = {d["name"]: d for d in client.cell_data(frame.loc["second_look = data_path"]["record_id"])}
+    assert first["data_path"]["kind"] == "file" and first["data_path"]["role"] == "read"
+    assert first["first_look"]["role"] == "write"
+    assert second["data_path"]["digest"] != first["data_path"]["digest"] and second["data_path"]["changed"] is True
