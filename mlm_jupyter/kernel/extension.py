@@ -31,7 +31,7 @@ def kernel_log() -> logging.Logger:
             app_log = IPKernelApp.instance().log
             if isinstance(app_log, logging.Logger):
                 return app_log.getChild("mlm_jupyter")
-    except Exception:  # noqa: BLE001 -- not in a kernel
+    except Exception:  # noqa: BLE001, S110 -- not in a kernel
         pass
     return logging.getLogger("mlm_jupyter.kernel")
 
