@@ -139,3 +139,49 @@ def test_demo_prints_the_quickstart_runs(store_dir: Path) -> None:
         assert len(client.cell_history()) >= len(tracked)
     finally:
         client.close()
+
+
+SERVER_CELLS = [
+    "%load_ext mlm_jupyter\nimport numpy as np\nfeatures = np.arange(10.0)",
+    "%%track -e served -n via-server\nwidth = 7\nimport mlm_jupyter as mlm\nmlm.log_metric('total', float(features.sum()))",
+    "import mlm_jupyter as mlm, os\n"
+    "print('RUN', mlm.search_runs(experiment='served')['run_id'][0], mlm.get_client().store.describe()['backend'],"
+    " os.environ.get('MLM_RUN_OWNER'), flush=True)",
+]
+
+
+def test_kernel_started_by_a_server_captures_through_its_rest_store(tmp_path: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from jupyter_client import BlockingKernelClient
+    from server_process import JupyterServerProcess
+
+    server = JupyterServerProcess(tmp_path, tmp_path / "store").start()
+    try:
+        response = server.post("api/kernels", {"name": "python3"})
+        assert response.status_code == 201, response.text
+        kernel_id = response.json()["id"]
+        kernel = BlockingKernelClient(connection_file=str(server.runtime / f"kernel-{kernel_id}.json"))
+        kernel.load_connection_file()
+        kernel.start_channels(hb=False)
+        kernel.wait_for_ready(timeout=60)
+        for cell in SERVER_CELLS:
+            reply = kernel.execute_interactive(cell, timeout=120, output_hook=lambda message: None)
+            assert reply["content"]["status"] == "ok", reply["content"]
+        words: list[str] = []
+
+        def grab(message: dict[str, Any]) -> None:
+            if message["msg_type"] == "stream" and message["content"]["text"].startswith("RUN"):
+                words.extend(message["content"]["text"].split())
+
+        kernel.execute_interactive(SERVER_CELLS[-1], timeout=60, output_hook=grab)
+        _, run_id, backend, owner = words[:4]
+        assert backend != "duckdb"  # the kernel reached the store through the server
+        assert owner == f"kernel:{kernel_id}"
+        run = server.get(f"mlm/api/runs/{run_id}").json()
+        assert run["status"] == "finished" and run["params"] == {"width": "7"}
+        assert run["metrics"] == {"total": 45.0}
+        assert run["cell"]["source"].startswith("%%track -e served") and run["provenance"]["environment_digest"]
+        assert [i["name"] for i in run["inputs"]] == ["features"]
+        kernel.stop_channels()
+    finally:
+        server.stop()
