@@ -132,6 +132,8 @@ def test_comparison_draws_curves_and_the_code_diff_of_tracked_cells(page, notebo
     points = page.evaluate("() => document.querySelector('.mlm-comparison .js-plotly-plot').data"
                            ".filter(t => t.type === 'scattergl').map(t => t.x.length)")
     assert len(points) == 2 and all(100 < n <= 2000 for n in points)
+    # the canvas quick view painted both curves first (hidden once plotly has drawn)
+    assert page.locator(".mlm-comparison .mlm-curves-preview canvas[data-painted='2']").count() == 1
     # the cell-level code diff between the two runs' cells
     diff = page.locator(".mlm-comparison .mlm-code-diff")
     changed = diff.locator(".mlm-add, .mlm-del").all_inner_texts()
