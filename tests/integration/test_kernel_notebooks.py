@@ -143,10 +143,11 @@ def test_demo_prints_the_quickstart_runs(store_dir: Path) -> None:
 
 SERVER_CELLS = [
     "%load_ext mlm_jupyter\nimport numpy as np\nfeatures = np.arange(10.0)",
-    "%%track -e served -n via-server\nwidth = 7\nimport mlm_jupyter as mlm\nmlm.log_metric('total', float(features.sum()))",
-    "import mlm_jupyter as mlm, os\n"
-    "print('RUN', mlm.search_runs(experiment='served')['run_id'][0], mlm.get_client().store.describe()['backend'],"
-    " os.environ.get('MLM_RUN_OWNER'), flush=True)",
+    ("%%track -e served -n via-server\nwidth = 7\nimport mlm_jupyter as mlm\n"
+     "mlm.log_metric('total', float(features.sum()))"),
+    ("import mlm_jupyter as mlm, os\n"
+     "print('RUN', mlm.search_runs(experiment='served')['run_id'][0], mlm.get_client().store.describe()['backend'],"
+     " os.environ.get('MLM_RUN_OWNER'), flush=True)"),
 ]
 
 
