@@ -175,16 +175,28 @@ def _new_id() -> str:
 
 
 def _log_literals(client: Any, run_id: str, literals: dict[str, Any]) -> None:
-    """Top-level literal assignments become params, unless the body logged that key itself."""
-    if not literals:
-        return
-    from mlm_jupyter.core.errors import ParamConflictError
+    """Top-level literal assignments become params, unless the body logged that key itself.
 
+    Literals that cannot be params (too long, bad key) are skipped one by one.
+    """
+    from mlm_jupyter.core.errors import ParamConflictError
+    from mlm_jupyter.core.validation import check_key, param_text
+
+    usable = {}
+    for key, value in literals.items():
+        try:
+            check_key(key, "param")
+            param_text(value, key)
+        except MlmError:
+            continue
+        usable[key] = value
+    if not usable:
+        return
     try:
-        client.log_params(run_id, literals)
+        client.log_params(run_id, usable)
     except ParamConflictError:
         logged = client.get_run(run_id).params
-        rest = {k: v for k, v in literals.items() if k not in logged}
+        rest = {k: v for k, v in usable.items() if k not in logged}
         if rest:
             client.log_params(run_id, rest)
 

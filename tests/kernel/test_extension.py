@@ -307,3 +307,10 @@ def test_paths_to_files_are_fingerprinted_per_cell(ip: Any, client: MlmClient, t
     assert first["data_path"]["kind"] == "file" and first["data_path"]["role"] == "read"
     assert first["first_look"]["role"] == "write"
     assert second["data_path"]["digest"] != first["data_path"]["digest"] and second["data_path"]["changed"] is True
+
+
+def test_literals_that_cannot_be_params_are_skipped(ip: Any, client: MlmClient) -> None:
+    result = run(ip, "%%track -e literals\nsmall = 3\nhuge = " + repr(list(range(20_000))))
+    assert result.success
+    tracked = client.get_run(client.search_runs(experiment="literals")["run_id"][0])
+    assert tracked.params == {"small": "3"}

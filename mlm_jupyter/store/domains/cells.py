@@ -215,6 +215,9 @@ def run_details(s: Session, run_id: str) -> dict[str, Any]:
                          "remote": record["git_remote"], "dirty": record["git_dirty"],
                          "diff_sha256": record["git_diff_sha256"], "diff_size": record["git_diff_size"],
                          "diff_truncated": record["git_diff_truncated"], "root": record["git_root"]}
+        record.update(commit=record["git_commit"], branch=record["git_branch"], remote=record["git_remote"],
+                      dirty=record["git_dirty"], diff_sha256=record["git_diff_sha256"],
+                      diff_digest=record["git_diff_sha256"])
         record["environment"] = {"digest": digest, "python": record.get("python"),
                                  "platform": record.get("platform")}
         details["provenance"] = record
