@@ -214,3 +214,30 @@ def test_history_shows_this_sessions_cells(page, notebook):
     stale = timeline.locator(".mlm-cell-row.mlm-stale")
     assert stale.count() >= 1 and "y = x + 1" in stale.first.inner_text()
     _screenshot(timeline, "history")
+
+
+def _set_theme(page, name: str, light: bool) -> None:
+    page.locator(".lm-MenuBar-item", has_text="Settings").first.click()
+    page.locator(".lm-Menu-content .lm-Menu-itemLabel").get_by_text("Theme", exact=True).hover()
+    page.locator(".lm-Menu-content .lm-Menu-itemLabel").get_by_text(name, exact=True).click()
+    page.wait_for_function(f"() => document.body.dataset.jpThemeLight === '{str(light).lower()}'")
+
+
+def _luminance(locator) -> float:
+    rgb = locator.evaluate("e => getComputedStyle(e).backgroundColor.match(/\\d+/g).slice(0, 3).map(Number)")
+    return (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) / 255
+
+
+def test_widgets_follow_the_dark_theme(page, notebook, ui_runs):
+    notebook(["import mlm_jupyter as mlm\nmlm.runs(experiment='ui-runs', live=False)"], "theme.ipynb")
+    table = page.locator(".mlm-runs-table")
+    table.locator(".mlm-row").first.wait_for()
+    assert _luminance(table) > 0.8
+    _set_theme(page, "JupyterLab Dark", light=False)
+    try:
+        page.wait_for_function("() => { const c = getComputedStyle(document.querySelector('.mlm-runs-table'))"
+                               ".backgroundColor.match(/\\d+/g).map(Number); return c[0] + c[1] + c[2] < 200; }")
+        assert _luminance(table) < 0.3
+        _screenshot(table, "runs-table-dark")
+    finally:
+        _set_theme(page, "JupyterLab Light", light=True)
