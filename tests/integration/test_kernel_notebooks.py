@@ -64,10 +64,12 @@ def executed(tmp_path: Path, store_dir: Path) -> dict[str, Any]:
     env.pop("MLM_RUN_OWNER", None)
     code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     order = [code[0], code[1], code[2], code[3], code[2], code[4]]
+    outputs = []
     with client.setup_kernel(env=env):
         for index in order:
             client.execute_cell(nb.cells[index], index)
-    return {"path": path, "nb": nb, "store": store_dir}
+            outputs.append(list(nb.cells[index].outputs))
+    return {"path": path, "nb": nb, "store": store_dir, "outputs": outputs}
 
 
 def test_notebook_capture_end_to_end(executed: dict[str, Any]) -> None:
@@ -108,6 +110,12 @@ def test_notebook_capture_end_to_end(executed: dict[str, Any]) -> None:
         assert first.previous_run_id is None and second.previous_run_id == first.id
 
         assert first.staleness == ()
+        summaries = [o for o in executed["outputs"][4] if o.get("output_type") == "display_data"]
+        assert "mlm-run-summary" in summaries[0]["data"]["text/html"]
+        assert "not reproducible top to bottom" in summaries[0]["data"]["text/plain"]
+        first_summary = [o for o in executed["outputs"][2] if o.get("output_type") == "display_data"]
+        assert "run train" in first_summary[0]["data"]["text/plain"]
+        assert "not reproducible" not in first_summary[0]["data"]["text/plain"]
         assert any("`df` comes from code cell 4, which is below code cell 3" in r for r in second.staleness), second.staleness
 
         assert broken.status == "failed" and broken.params == {"rate": "0.5"}
