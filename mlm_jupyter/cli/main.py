@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from mlm_jupyter.cli.cells import cells
 from mlm_jupyter.cli.demo import demo
 from mlm_jupyter.cli.models import models
 from mlm_jupyter.cli.export import export
@@ -27,6 +28,7 @@ cli.add_command(experiments)
 cli.add_command(runs)
 cli.add_command(sql)
 cli.add_command(demo)
+cli.add_command(cells)
 cli.add_command(models)
 cli.add_command(export)
 

@@ -51,6 +51,7 @@ class MlmClient(RunsClient, RegistryClient, CellsClient, DataClient):
 
     def close(self) -> None:
         try:
+            self.flush_cells()
             self.buffer.close()
         finally:
             self.store.close()
