@@ -2,8 +2,9 @@
 
 1. p50/p99 latency of run search (filter + order + page of 100) over 10,000 runs x 10 params x 3 metrics.
 2. p50/p99 latency of a 1M-point metric history downsampled to 1,000 points.
-3. Metric logging throughput of a process that goes through the server (RestStore, the path a
-   kernel takes) vs the same loop on an embedded DuckDB store.
+3. Metric logging throughput (``log_metric`` loop until durable) in a kernel started through the
+   server's API and in a script, both going through the server (RestStore), vs the same loop on an
+   embedded DuckDB store.
 
 Usage: ``python benchmarks/bench_rest.py [--runs 10000] [--clients 20] [--requests 25] [--repeats 3]``.
 """
@@ -97,7 +98,7 @@ def percentile(values: list[float], q: float) -> float:
 LOGGER = """
 import sys, time
 import mlm_jupyter as mlm
-n = int(sys.argv[1])
+n = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else N
 client = mlm.get_client()
 with mlm.start_run(experiment="throughput") as run:
     start = time.perf_counter()
@@ -117,6 +118,31 @@ def logging_rate(store: Path, calls: int, through_server: bool) -> tuple[str, fl
     out = subprocess.run([sys.executable, "-c", LOGGER, str(calls)], env=env, check=True, capture_output=True,
                          text=True, timeout=600).stdout.split()
     return out[0], calls / float(out[1])
+
+
+def kernel_logging_rate(server: JupyterServerProcess, calls: int) -> tuple[str, float]:
+    """The same loop in a real kernel started through the server's API."""
+    from jupyter_client import BlockingKernelClient
+
+    kernel_id = server.post("api/kernels", {"name": "python3"}).json()["id"]
+    client = BlockingKernelClient(connection_file=str(server.runtime / f"kernel-{kernel_id}.json"))
+    client.load_connection_file()
+    client.start_channels(hb=False)
+    try:
+        client.wait_for_ready(timeout=120)
+        lines: list[str] = []
+
+        def collect(message: dict) -> None:
+            if message["msg_type"] == "stream":
+                lines.extend(message["content"]["text"].split())
+            elif message["msg_type"] == "error":
+                raise RuntimeError("\n".join(message["content"]["traceback"]))
+
+        client.execute_interactive(f"N = {calls}\n" + LOGGER, timeout=600, output_hook=collect)
+    finally:
+        client.stop_channels()
+        requests.delete(server.url + f"api/kernels/{kernel_id}", headers=server.headers, timeout=60)
+    return lines[-2], calls / float(lines[-1])
 
 
 def main() -> None:
@@ -155,16 +181,19 @@ def main() -> None:
                 print(f"{label}: {args.clients} clients, p50 {statistics.median(p50s):.1f} ms, "
                       f"p99 {statistics.median(p99s):.1f} ms, {statistics.median(rates):.0f} requests/s "
                       f"(medians of {args.repeats} x {args.clients * args.requests} requests)")
-            remote = [logging_rate(store, args.calls, True) for _ in range(args.repeats)]
+            remote = [kernel_logging_rate(server, args.calls) for _ in range(args.repeats)]
+            script = [logging_rate(store, args.calls, True) for _ in range(args.repeats)]
         finally:
             server.stop()
-        assert all(backend == "rest" for backend, _ in remote), remote
+        assert all(backend == "rest" for backend, _ in remote + script), (remote, script)
         embedded = [logging_rate(workdir / f"embedded-{i}", args.calls, False) for i in range(args.repeats)]
         assert all(backend == "duckdb" for backend, _ in embedded), embedded
         rest_rate = statistics.median(rate for _, rate in remote)
         local_rate = statistics.median(rate for _, rate in embedded)
-        print(f"log_metric x {args.calls} until durable: through the server {rest_rate:,.0f} calls/s, "
-              f"embedded {local_rate:,.0f} calls/s, ratio {rest_rate / local_rate:.2f}")
+        script_rate = statistics.median(rate for _, rate in script)
+        print(f"log_metric x {args.calls} until durable: kernel through the server {rest_rate:,.0f} calls/s, "
+              f"script through the server {script_rate:,.0f} calls/s, embedded {local_rate:,.0f} calls/s, "
+              f"kernel/embedded {rest_rate / local_rate:.2f}")
 
 
 if __name__ == "__main__":

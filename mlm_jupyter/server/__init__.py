@@ -19,4 +19,4 @@ def _jupyter_server_extension_points() -> list[dict[str, Any]]:
 
 def _load_jupyter_server_extension(serverapp: Any) -> MlmServer:
     """Load the extension into ``serverapp`` (also works when enabled as ``mlm_jupyter.server``)."""
-    return MlmServer._load_jupyter_server_extension(serverapp)  # type: ignore[no-any-return]
+    return MlmServer._load_jupyter_server_extension(serverapp)  # type: ignore[no-any-return,no-untyped-call]
