@@ -100,10 +100,10 @@ def _data_lines(run: Run) -> list[str]:
 
 
 def render_model_card(version: ModelVersion, run: Run | None, manifest: Mapping[str, Any] | None = None,
-                      checks: Sequence[Mapping[str, Any]] | None = None) -> str:
+                      checks: Sequence[Mapping[str, Any]] | None = None, *, title: str | None = None) -> str:
     """The markdown model card of ``version`` (``run``: the run that produced it, if known)."""
     manifest = dict(manifest or {})
-    lines = [f"# Model card: {version.name} v{version.version}", ""]
+    lines = [f"# Model card: {title or f'{version.name} v{version.version}'}", ""]
     if version.description:
         lines += [version.description, ""]
     summary = [("flavor", version.flavor), ("sha256", f"`{version.sha256}`"),

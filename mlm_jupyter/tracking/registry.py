@@ -7,7 +7,6 @@ DuckDB store and the REST backend.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass
@@ -360,7 +359,7 @@ class RegistryClient:
             if model_version.manifest_sha256 else {}
         return self._render_card(model_version, manifest)
 
-    def _render_card(self, version: ModelVersion, manifest: Mapping[str, Any]) -> str:
+    def _render_card(self, version: ModelVersion, manifest: Mapping[str, Any], title: str | None = None) -> str:
         run = None
         checks: list[dict[str, Any]] = []
         if version.run_id:
@@ -369,7 +368,7 @@ class RegistryClient:
                 checks = list(self.store.read("registry_run_checks", run_id=version.run_id))
             except NotFoundError:
                 run = None
-        return render_model_card(version, run, manifest, checks)
+        return render_model_card(version, run, manifest, checks, title=title)
 
     def export_model(self, uri: str, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Write the model at ``uri`` as a self-contained directory that ``load_model(path)`` reads without a store.
@@ -385,5 +384,9 @@ class RegistryClient:
                                  "uri": version.uri}
             card = self._render_card(version, manifest)
         else:
-            card = f"# Model from run {resolved.run_id}\n\n```\n{json.dumps(manifest, indent=2, default=str)}\n```\n"
+            unregistered = ModelVersion.from_record({
+                "name": "unregistered", "version": 0, "run_id": resolved.run_id, "sha256": resolved.sha256,
+                "flavor": manifest["flavor"], "signature": manifest.get("signature"), "size": manifest.get("size"),
+                "requirements": manifest.get("requirements"), "source": resolved.uri})
+            card = self._render_card(unregistered, manifest, title=f"{resolved.uri} (not registered)")
         return write_model_dir(path, data, manifest, card, overwrite=overwrite)

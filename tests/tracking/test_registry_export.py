@@ -73,3 +73,15 @@ def test_an_export_can_be_registered_again(client: MlmClient, tmp_path: Path) ->
     assert imported.version == 1 and imported.run_id is None
     assert imported.sha256 == mlm.get_model_version("churn", 1).sha256
     np.testing.assert_array_equal(mlm.load_model("models:/imported/1").predict(x), model.predict(x))
+
+
+def test_a_run_model_exports_without_being_registered(client: MlmClient, tmp_path: Path) -> None:
+    model, x, _ = pipeline()
+    with mlm.start_run() as run:
+        mlm.log_metric("val_auc", 0.9)
+        mlm.log_model(model, name="churn")
+    folder = mlm.export_model(f"runs:/{run.id}/model", tmp_path / "from-run")
+    card = (folder / "model_card.md").read_text()
+    assert card.startswith(f"# Model card: runs:/{run.id}/model (not registered)") and "| val_auc | 0.9 |" in card
+    assert "model" not in json.loads((folder / "MLmodel.json").read_text())
+    np.testing.assert_array_equal(mlm.load_model(folder).predict(x), model.predict(x))
