@@ -159,6 +159,7 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--mlflow-repeats", type=int, default=3)
+    parser.add_argument("--cache", default=None, help="Keep the seeded search stores in this folder.")
     parser.add_argument("--only", choices=["loop", "ingest", "search"], action="append",
                         help="Run only these parts (repeatable); default: all.")
     args = parser.parse_args()
@@ -193,12 +194,28 @@ def bench_ingest(args: argparse.Namespace) -> None:
 
 
 def bench_search(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(args.cache or scratch) / f"search-{args.runs}"
+        seeded = (folder / "seeded").exists()  # --cache keeps both seeded stores between invocations
+        folder.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
-        mlm_client = seed_mlm(Path(folder), args.runs)
+        if seeded:
+            from mlm_jupyter.tracking.client import MlmClient
+
+            mlm_client = MlmClient(folder / "store")
+        else:
+            mlm_client = seed_mlm(folder, args.runs)
         mlm_seed = time.perf_counter() - start
         start = time.perf_counter()
-        mlflow_client, experiment = seed_mlflow(Path(folder), args.runs)
+        if seeded:
+            import mlflow
+
+            mlflow.set_tracking_uri(f"sqlite:///{folder}/mlflow.db")
+            mlflow_client = mlflow.MlflowClient()
+            experiment = mlflow_client.get_experiment_by_name("bench").experiment_id
+        else:
+            mlflow_client, experiment = seed_mlflow(folder, args.runs)
+        (folder / "seeded").touch()
         mlflow_seed = time.perf_counter() - start
         found = mlm_client.search_runs(FILTER, max_results=args.runs)
         found_mlflow = mlflow_client.search_runs([experiment], MLFLOW_FILTER, max_results=50_000)

@@ -253,29 +253,43 @@ def _utc(epoch: float) -> Any:
     return to_datetime(epoch)
 
 
+def _wide_columns(long: Any, run_ids: Any, prefix: str, numeric: bool) -> dict[str, Any]:
+    """Pivot (run_id, key, value) rows to one array per key, aligned with ``run_ids``.
+
+    Done with numpy fancy indexing: a pandas pivot costs several times more
+    and dominated search time over 10,000 runs.
+    """
+    import numpy as np
+    import pyarrow.compute as pc
+
+    if long.num_rows == 0:
+        return {}
+    rows = pc.index_in(long.column("run_id"), value_set=run_ids).to_numpy()
+    keys = long.column("key").combine_chunks().dictionary_encode()
+    names = keys.dictionary.to_pylist()
+    columns = keys.indices.to_numpy()
+    if numeric:
+        grid = np.full((len(names), len(run_ids)), np.nan)
+        grid[columns, rows] = long.column("value").to_numpy()
+    else:
+        grid = np.full((len(names), len(run_ids)), None, dtype=object)
+        grid[columns, rows] = np.asarray(long.column("value").to_pylist(), dtype=object)
+    return {f"{prefix}.{names[i]}": grid[i] for i in sorted(range(len(names)), key=names.__getitem__)}
+
+
 def _runs_frame(result: Mapping[str, Any]) -> pd.DataFrame:
     import pandas as pd
 
-    runs = result["runs"].to_pandas()
-    frame = pd.DataFrame({
-        "run_id": runs["run_id"], "experiment": runs["experiment"], "name": runs["name"],
-        "status": runs["status"],
-        "start_time": pd.to_datetime(runs["start_time"], unit="s", utc=True),
-        "end_time": pd.to_datetime(runs["end_time"], unit="s", utc=True),
-    })
-    frame["user"] = runs["user_name"]
-    pieces = [frame]
-    for prefix in ("params", "metrics", "tags"):
-        long = result[prefix].to_pandas()
-        if long.empty:
-            continue
-        wide = long.pivot(index="run_id", columns="key", values="value")
-        wide.columns = [f"{prefix}.{c}" for c in wide.columns]
-        pieces.append(wide.reindex(runs["run_id"]).reset_index(drop=True))
-    out = pd.concat(pieces, axis=1)
-    out.attrs["total"] = int(result["total"])
-    for column in out.columns:
-        if column.startswith("metrics."):
-            out[column] = out[column].astype("float64")
-    return out
-
+    runs = result["runs"]
+    run_ids = runs.column("run_id").combine_chunks()
+    data: dict[str, Any] = {
+        name: runs.column(name).to_pylist() for name in ("run_id", "experiment", "name", "status")}
+    for name in ("start_time", "end_time"):
+        data[name] = pd.to_datetime(runs.column(name).to_numpy(zero_copy_only=False), unit="s", utc=True)
+    data["user"] = runs.column("user_name").to_pylist()
+    data.update(_wide_columns(result["params"], run_ids, "params", numeric=False))
+    data.update(_wide_columns(result["metrics"], run_ids, "metrics", numeric=True))
+    data.update(_wide_columns(result["tags"], run_ids, "tags", numeric=False))
+    frame = pd.DataFrame(data)
+    frame.attrs["total"] = int(result["total"])
+    return frame

@@ -21,12 +21,12 @@ def test_literals_become_parameters_never_sql_text() -> None:
 
 def test_and_binds_tighter_than_or() -> None:
     sql, _ = compile_filter("metrics.a > 1 or metrics.b > 2 and metrics.c > 3")
-    assert sql.startswith("(EXISTS") and " OR (EXISTS" in sql
+    assert sql.startswith("(r.id IN") and " OR (r.id IN" in sql
 
 
 def test_parentheses_override_precedence() -> None:
     sql, params = compile_filter("(metrics.a > 1 or metrics.b > 2) and metrics.c > 3")
-    assert sql.startswith("((EXISTS")
+    assert sql.startswith("((r.id IN")
     assert params == ["a", 1, "b", 2, "c", 3]
 
 
@@ -43,12 +43,12 @@ def test_string_param_literal_compares_text() -> None:
 @pytest.mark.parametrize("text, fragment", [
     ("params.name like 'rf%'", "LIKE ?"),
     ("params.name ilike 'RF%'", "ILIKE ?"),
-    ("params.name not like 'rf%'", "(NOT EXISTS"),
+    ("params.name not like 'rf%'", "(NOT r.id IN"),
     ("attributes.status in ('finished', 'failed')", "r.status IN (?, ?)"),
     ("attributes.status not in ('killed')", "(NOT r.status IN (?))"),
-    ("metrics.acc is null", "(NOT EXISTS"),
-    ("metrics.acc is not null", "EXISTS (SELECT 1 FROM latest_metrics"),
-    ("not metrics.acc > 0.5", "(NOT EXISTS"),
+    ("metrics.acc is null", "(NOT r.id IN"),
+    ("metrics.acc is not null", "r.id IN (SELECT x.run_id FROM latest_metrics"),
+    ("not metrics.acc > 0.5", "(NOT r.id IN"),
     ("datasets.name = 'train'", "run_inputs"),
     ("attributes.end_time is null", "r.end_time IS NULL"),
 ])

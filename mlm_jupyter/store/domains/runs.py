@@ -214,21 +214,31 @@ def search_runs(s: Session, filter: str | None = None, experiments: list[str] | 
         params.append(list(run_ids))
     where_sql = " AND ".join(f"({c})" for c in conditions)
     order_sql, order_params = compile_order_by(order_by or [])
-    base = f"FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE {where_sql}"
-    total = int(s.one(f"SELECT count(*) {base}", params)[0])  # type: ignore[index]
-    page = s.table(
-        f"SELECT {_RUN_COLUMNS} {base} ORDER BY {order_sql} LIMIT ? OFFSET ?",
-        [*params, *order_params, int(max_results), int(offset)])
-    ids = page.column("run_id").to_pylist()
+    # one query for every match (cheaper than a count plus a page), sliced in Arrow
+    matches = s.table(
+        f"SELECT {_RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+        f"WHERE {where_sql} ORDER BY {order_sql}", [*params, *order_params])
+    page = matches.slice(int(offset), max(int(max_results), 0))
     name = "_mlm_page"
-    s.con.register(name, pa.table({"run_id": pa.array(ids, pa.string())}))
+    s.con.register(name, pa.table({"run_id": page.column("run_id")}))
     try:
-        long_params = s.table(f"SELECT p.run_id, p.key, p.value FROM params p JOIN {name} USING (run_id)")
-        long_metrics = s.table(f"SELECT m.run_id, m.key, m.value FROM latest_metrics m JOIN {name} USING (run_id)")
-        long_tags = s.table(f"SELECT t.run_id, t.key, t.value FROM tags t JOIN {name} USING (run_id)")
+        values = s.table(
+            f"SELECT 0 AS kind, x.run_id, x.key, x.value AS text, NULL::DOUBLE AS number "
+            f"FROM params x JOIN {name} USING (run_id) "
+            f"UNION ALL SELECT 1, x.run_id, x.key, NULL, x.value FROM latest_metrics x JOIN {name} USING (run_id) "
+            f"UNION ALL SELECT 2, x.run_id, x.key, x.value, NULL FROM tags x JOIN {name} USING (run_id)")
     finally:
         s.con.unregister(name)
-    return {"runs": page, "params": long_params, "metrics": long_metrics, "tags": long_tags, "total": total}
+    kind = values.column("kind")
+    import pyarrow.compute as pc
+
+    def long(code: int, column: str) -> pa.Table:
+        part = values.filter(pc.equal(kind, code))
+        return pa.table({"run_id": part.column("run_id"), "key": part.column("key"),
+                         "value": part.column(column)})
+
+    return {"runs": page, "params": long(0, "text"), "metrics": long(1, "number"), "tags": long(2, "text"),
+            "total": matches.num_rows}
 
 
 def metric_history(s: Session, run_id: str, key: str) -> pa.Table:
