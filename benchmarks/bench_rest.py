@@ -171,6 +171,8 @@ def main() -> None:
                     ("1M-point history -> 1,000 points", f"mlm/api/runs/{series_run}/metrics/loss",
                      {"max_points": "1000"})):
                 latencies(server, path, params, 2, 2)  # warm up
+                alone = latencies(server, path, params, 1, 20)
+                print(f"{label}: 1 client, p50 {percentile(alone, 50):.1f} ms, p99 {percentile(alone, 99):.1f} ms")
                 p50s, p99s, rates = [], [], []
                 for _ in range(args.repeats):
                     begin = time.perf_counter()
