@@ -2,7 +2,7 @@
  * Plugin wiring only: the mlm sidebar in the left area, the comparison in the
  * main area, and jump-to-cell through the notebook tracker.
  */
-import { ILabShell, ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { MainAreaWidget, Notification } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 
@@ -21,10 +21,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
   id: 'mlm-jupyter:sidebar',
   description: 'Runs, comparison and model promotion next to the notebook.',
   autoStart: true,
-  optional: [ILabShell, ILayoutRestorer, INotebookTracker],
+  optional: [ILayoutRestorer, INotebookTracker],
   activate: (
     app: JupyterFrontEnd,
-    labShell: ILabShell | null,
     restorer: ILayoutRestorer | null,
     tracker: INotebookTracker | null
   ) => {
@@ -75,7 +74,6 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     app.shell.add(sidebar, 'left', { rank: 600 });
     restorer?.add(sidebar, sidebar.id);
-    void labShell;
   }
 };
 
