@@ -15,6 +15,10 @@ function show(value: unknown): string {
   if (value === null || value === undefined) {
     return '';
   }
+  if (typeof value === 'number') {
+    // Six significant digits: float noise (0.7799999999) would read as a difference.
+    return Number.isFinite(value) ? String(Number(value.toPrecision(6))) : String(value);
+  }
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 

@@ -20,6 +20,12 @@ describe('params and tags diff', () => {
     ]);
   });
 
+  it('rounds float noise so equal metrics do not read as different', () => {
+    const a = makeRun('a', { metrics: { auc: 0.78 } });
+    const b = makeRun('b', { metrics: { auc: 0.7799999999999999 } });
+    expect(mapDiff([a, b], 'metrics', true)).toEqual([]);
+  });
+
   it('keeps only differing keys with the toggle on', () => {
     expect(mapDiff(runs, 'params', true).map(r => r.key)).toEqual(['lr', 'opt']);
     expect(mapDiff(runs, 'tags', true)).toEqual([]);
