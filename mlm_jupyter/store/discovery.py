@@ -97,7 +97,9 @@ def discover_server_store(directory: Path) -> Store | None:
     record = read_server_record(Path(directory))
     if record is None or int(record["pid"]) == os.getpid():
         return None
-    if not _is_parent_server(record):
+    if _is_parent_server(record):
+        record["token"] = record["token"] or os.environ.get("MLM_SERVER_TOKEN", "")
+    else:
         if record.get("host") != socket.gethostname():
             return None  # a record from another machine sharing the folder: the pid means nothing here
         if not is_alive(int(record["pid"]), record.get("pid_start")):
