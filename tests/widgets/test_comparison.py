@@ -96,7 +96,8 @@ def test_fallback_has_the_diff_table(client, pair):
     assert "params.lr" in data["text/html"] and "Comparison of 2 runs" in data["text/plain"]
 
 
-def test_quick_view_holds_the_drawn_series_and_the_figure_joins_after_display(client, pair):
+def test_quick_view_holds_the_drawn_series_and_the_figure_joins_after_display(client, pair, monkeypatch):
+    monkeypatch.setattr("IPython.get_ipython", lambda: None)
     comparison = Comparison(pair, max_points=300)
     assert [s["name"] for s in comparison.preview.series] == ["a", "b"]
     assert all(len(s["x"]) <= 300 for s in comparison.preview.series)
@@ -106,3 +107,16 @@ def test_quick_view_holds_the_drawn_series_and_the_figure_joins_after_display(cl
     assert comparison.children.index(comparison.figure) == comparison.children.index(comparison.preview) + 1
     comparison.metric = "acc"
     assert [len(s["x"]) for s in comparison.preview.series] == [1, 1]
+
+
+def test_in_ipython_the_figure_is_created_when_the_cell_has_finished(client, pair):
+    from IPython.testing.globalipapp import get_ipython
+
+    shell = get_ipython()
+    comparison = Comparison(pair)
+    comparison._repr_mimebundle_()
+    assert comparison._figure is None  # the box is displayed first
+    shell.events.trigger("post_execute")
+    assert comparison._figure is not None and comparison.figure in comparison.children
+    shell.events.trigger("post_execute")  # the hook ran once and is gone
+    assert list(comparison.children).count(comparison.figure) == 1

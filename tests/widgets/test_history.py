@@ -22,9 +22,9 @@ def test_mark_stale_flags_readers_of_names_rewritten_later():
 
 @pytest.fixture
 def shell(client):
-    from IPython.testing.globalipapp import start_ipython
+    from IPython.testing.globalipapp import get_ipython
 
-    ip = start_ipython()
+    ip = get_ipython()
     ip.run_line_magic("load_ext", "mlm_jupyter")
     yield ip
     ip.run_line_magic("unload_ext", "mlm_jupyter")
