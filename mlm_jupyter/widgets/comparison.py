@@ -159,6 +159,7 @@ class Comparison(ipywidgets.VBox):  # type: ignore[misc]
         self.runs = [self.client.get_run(run_id) for run_id in ids]
         self.max_points = int(max_points)
         self._histories: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self._curves_cache: tuple[Any, list[dict[str, Any]]] | None = None
         keys = sorted({k for run in self.runs for k in run.metrics})
         if metric is not None and metric not in keys:
             raise InvalidInputError(f"none of the runs logged metric {metric!r}; they have: {', '.join(keys) or '-'}")
@@ -218,9 +219,12 @@ class Comparison(ipywidgets.VBox):  # type: ignore[misc]
     def curves(self) -> list[dict[str, Any]]:
         """The drawn series: one per run that logged the metric (smoothed, then downsampled)."""
         key = self.metric
-        out = []
+        out: list[dict[str, Any]] = []
         if key is None:
             return out
+        cache_key = (key, self.smoothing, self.max_points)
+        if self._curves_cache is not None and self._curves_cache[0] == cache_key:
+            return self._curves_cache[1]
         for label, run in zip(_labels(self.runs), self.runs):
             if key not in run.metrics:
                 continue
@@ -228,6 +232,7 @@ class Comparison(ipywidgets.VBox):  # type: ignore[misc]
             smoothed = smooth(values, self.smoothing)
             x, y = downsample(steps, smoothed, self.max_points)
             out.append({"run_id": run.id, "name": label, "x": x, "y": y, "points": len(values)})
+        self._curves_cache = (cache_key, out)
         return out
 
     def _parcoords_dimensions_exist(self) -> bool:
