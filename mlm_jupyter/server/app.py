@@ -10,10 +10,12 @@ shutdown it flushes and closes the store and removes the record.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 from typing import Any
 
+from jupyter_core.utils import ensure_async
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
 from traitlets import Float, Int, Unicode
@@ -45,6 +47,8 @@ class MlmServer(ExtensionApp):
     sql_max_rows = Int(Limits.sql_max_rows, config=True, help="Row limit of raw SQL.")
     sql_timeout = Float(Limits.sql_timeout_s, config=True, help="Time limit (s) of raw SQL.")
     workers = Int(8, config=True, help="Threads running store calls (reads run concurrently).")
+    kernel_shutdown_timeout = Float(
+        30.0, config=True, help="Seconds to wait at server shutdown for kernels to stop and flush.")
 
     context: MlmContext | None = None
 
@@ -92,6 +96,17 @@ class MlmServer(ExtensionApp):
 
         write_server_record(self.context.store.directory, url, token, version=__version__)
 
+    async def _shut_down_kernels_first(self) -> None:
+        """Extensions stop before the server shuts its kernels down; doing it first lets their
+        last writes (buffered metrics, open runs ended at exit) reach the store before it closes."""
+        manager = getattr(self.serverapp, "kernel_manager", None)
+        if manager is None or not list(manager.list_kernel_ids()):
+            return
+        try:
+            await asyncio.wait_for(ensure_async(manager.shutdown_all()), timeout=self.kernel_shutdown_timeout)
+        except Exception:  # the server shuts them down again; their runs are marked below
+            self.log.warning("mlm-jupyter: kernels did not shut down within %.0f s", self.kernel_shutdown_timeout)
+
     def _kill_runs_of_live_kernels(self) -> None:
         assert self.context is not None
         manager = getattr(self.serverapp, "kernel_manager", None)
@@ -107,6 +122,7 @@ class MlmServer(ExtensionApp):
         if sweeper is not None:
             sweeper.stop()
         if self.context is not None:
+            await self._shut_down_kernels_first()
             remove_server_record(self.context.store.directory)
             self._kill_runs_of_live_kernels()  # extensions stop before the kernels are shut down
             self.context.close()

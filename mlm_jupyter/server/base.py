@@ -15,7 +15,7 @@ from mlm_jupyter.server.errors import PAYLOAD_TOO_LARGE, error_body, status_for,
 __all__ = ["MlmHandler"]
 
 _STATUS_CODES = {400: "INVALID_PARAMETER", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
-                 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: PAYLOAD_TOO_LARGE}
+                 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: PAYLOAD_TOO_LARGE, 503: "STORE_UNREACHABLE"}
 
 
 class MlmHandler(APIHandler):

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
+from mlm_jupyter.core.errors import StoreUnreachableError
 from mlm_jupyter.server.owner import OwnerStore
 from mlm_jupyter.tracking.client import MlmClient
 
@@ -45,20 +46,29 @@ class MlmContext:
     pool: ThreadPoolExecutor = field(init=False)
 
     def __post_init__(self) -> None:
+        self._closing = False
         self.client = MlmClient(self.store)
         self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="mlm-rest")
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a blocking store call in the pool (reads run concurrently; writes queue on the store lock)."""
+        """Run a blocking store call in the pool (reads run concurrently; writes queue on the store lock).
+
+        After ``close()`` it raises ``StoreUnreachableError`` (503), so a late
+        client journals its writes for the next owner instead of losing them.
+        """
+        if self.closed:
+            raise StoreUnreachableError("the Jupyter server is shutting down and has closed the store; "
+                                        "writes wait in the journal until the store is opened again")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.pool, functools.partial(fn, *args, **kwargs))
 
     @property
     def closed(self) -> bool:
-        return self.store._closed
+        return self._closing or self.store._closed
 
     def close(self) -> None:
         """Flush the client, stop the pool and close the store."""
+        self._closing = True
         try:
             self.client.flush()
         finally:

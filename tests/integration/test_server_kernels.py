@@ -181,7 +181,8 @@ def test_server_shutdown_kills_open_runs_and_frees_the_store(tmp_path: Path) -> 
     server = JupyterServerProcess(tmp_path, tmp_path / "store").start()
     try:
         _, client, run_id = open_run(server, "left-open")
-        client.stop_channels()
+        client.execute_interactive("for i in range(1000):\n    mlm.log_metric('y', float(i), step=i)", timeout=60)
+        client.stop_channels()  # the points may still sit in the kernel's buffer when the server stops
     finally:
         server.stop()
     assert server.process is not None and server.process.returncode == 0
@@ -190,4 +191,6 @@ def test_server_shutdown_kills_open_runs_and_frees_the_store(tmp_path: Path) -> 
 
     with DuckDbStore(server.store) as store:  # the file is free and the run is not left running
         run = store.read("run", run_id=run_id)
+        points = store.read("metric_history", run_id=run_id, key="y")
     assert run["status"] == "killed" and "shut down" in run["status_reason"]
+    assert points.column("step").to_pylist() == list(range(1000))  # flushed at kernel exit, none lost
