@@ -94,3 +94,13 @@ async def test_record_written_when_listening_and_removed_at_shutdown(jp_serverap
     assert store._closed
     probe = "import duckdb, sys; duckdb.connect(sys.argv[1]).close()"  # another process can take the file
     subprocess.run([sys.executable, "-c", probe, str(store_dir / "mlm.duckdb")], check=True, timeout=60)
+
+
+async def test_after_shutdown_requests_get_503_so_clients_journal(mlm_app: Any, api: Any) -> None:
+    await mlm_app.stop_extension()
+    status, body = await api("store", "write", method="POST",
+                             body=json.dumps({"id": "late", "ops": [{"kind": "create_experiment", "args": {"name": "x"}}]}))
+    assert status == 503 and body["code"] == "STORE_UNREACHABLE"
+    from mlm_jupyter.core.errors import StoreUnreachableError, error_from_code
+
+    assert isinstance(error_from_code(body["code"], body["message"]), StoreUnreachableError)  # RestStore journals it
