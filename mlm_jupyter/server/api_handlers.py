@@ -19,6 +19,8 @@ API_VERSION = 1
 
 
 class VersionHandler(MlmHandler):
+    """GET the extension's version (the sidebar compares it with its own)."""
+
     @web.authenticated
     @authorized
     async def get(self) -> None:
@@ -26,6 +28,8 @@ class VersionHandler(MlmHandler):
 
 
 class StatusHandler(MlmHandler):
+    """GET the owning store's description and counts."""
+
     @web.authenticated
     @authorized
     async def get(self) -> None:
@@ -35,6 +39,8 @@ class StatusHandler(MlmHandler):
 
 
 class ExperimentsHandler(MlmHandler):
+    """GET experiments with their run counts."""
+
     @web.authenticated
     @authorized
     async def get(self) -> None:
@@ -42,6 +48,8 @@ class ExperimentsHandler(MlmHandler):
 
 
 class RunsHandler(MlmHandler):
+    """GET a page of runs matching ``filter`` (the run search language), ordered, with the total."""
+
     @web.authenticated
     @authorized
     async def get(self) -> None:
@@ -55,6 +63,8 @@ class RunsHandler(MlmHandler):
 
 
 class RunHandler(MlmHandler):
+    """GET one run with everything recorded about it."""
+
     @web.authenticated
     @authorized
     async def get(self, run_id: str) -> None:
@@ -62,6 +72,8 @@ class RunHandler(MlmHandler):
 
 
 class MetricHistoryHandler(MlmHandler):
+    """GET a metric's points, downsampled to ``max_points`` when given."""
+
     @web.authenticated
     @authorized
     async def get(self, run_id: str, key: str) -> None:
@@ -70,6 +82,8 @@ class MetricHistoryHandler(MlmHandler):
 
 
 class ArtifactHandler(MlmHandler):
+    """GET an artifact's bytes by sha256 (content address only)."""
+
     @web.authenticated
     @authorized
     async def get(self, sha256: str) -> None:
@@ -77,6 +91,8 @@ class ArtifactHandler(MlmHandler):
 
 
 class CompareHandler(MlmHandler):
+    """GET the comparison of ``runs=a,b,...`` (the first is the baseline)."""
+
     @web.authenticated
     @authorized
     async def get(self) -> None:
@@ -88,6 +104,8 @@ class CompareHandler(MlmHandler):
 
 
 class CellsHandler(MlmHandler):
+    """GET cell execution history of a notebook or kernel session."""
+
     @web.authenticated
     @authorized
     async def get(self) -> None:
@@ -98,6 +116,8 @@ class CellsHandler(MlmHandler):
 
 
 class LineageHandler(MlmHandler):
+    """GET the lineage of a run or model (``ref``)."""
+
     @web.authenticated
     @authorized
     async def get(self) -> None:
@@ -109,6 +129,8 @@ class LineageHandler(MlmHandler):
 
 
 class ModelsHandler(MlmHandler):
+    """GET registered models."""
+
     @web.authenticated
     @authorized
     async def get(self) -> None:
@@ -116,6 +138,8 @@ class ModelsHandler(MlmHandler):
 
 
 class ModelHandler(MlmHandler):
+    """GET one model with its versions and aliases."""
+
     @web.authenticated
     @authorized
     async def get(self, name: str) -> None:
@@ -123,6 +147,8 @@ class ModelHandler(MlmHandler):
 
 
 class ModelHistoryHandler(MlmHandler):
+    """GET a model's audit trail."""
+
     @web.authenticated
     @authorized
     async def get(self, name: str) -> None:
@@ -130,6 +156,8 @@ class ModelHistoryHandler(MlmHandler):
 
 
 class ModelAliasesHandler(MlmHandler):
+    """POST ``{alias, version, reason}``: set or move an alias (promotion rules apply)."""
+
     @web.authenticated
     @authorized
     async def post(self, name: str) -> None:
