@@ -84,13 +84,22 @@ def test_runs_table_rows_sort_filter_select_and_compare(page, notebook, ui_runs)
     assert "^" in error.locator(".mlm-error-text").inner_text()
 
     # a valid filter searches the store
-    box.fill("metrics.acc >= 0.3 and params.opt = 'adam'")
+    box.fill("")
+    box.press_sequentially("metrics.acc >= 0.3 and params.opt = 'adam'")  # real key presses: no notebook shortcut fires
     box.press("Enter")
     error.wait_for(state="hidden")
     page.wait_for_function("() => document.querySelector('.mlm-runs-table .mlm-footer').innerText"
                            ".startsWith('5 runs')")
     assert sorted(_row_names(page)) == ["run-31", "run-33", "run-35", "run-37", "run-39"]
     _screenshot(table, "runs-table")
+
+    # the column chooser adds and removes columns
+    table.locator(".mlm-columns-button").click()
+    table.locator(".mlm-chooser input[data-column='run_id']").check()
+    table.locator(".mlm-head[data-column='run_id']").wait_for()
+    table.locator(".mlm-chooser input[data-column='params.opt']").uncheck()
+    table.locator(".mlm-head[data-column='params.opt']").wait_for(state="detached")
+    table.locator(".mlm-columns-button").click()
 
     # selecting rows reaches Python, and compare() takes the table's selection
     rows = table.locator(".mlm-row")
