@@ -85,6 +85,8 @@ class MlmServer(ExtensionApp):
         """After the port is bound: record the URL, listen to kernel events, start sweeping."""
         assert self.context is not None
         self.record_server(serverapp.connection_url, serverapp.identity_provider.token or "")
+        self._previous_env.setdefault("MLM_SERVER_URL", os.environ.get("MLM_SERVER_URL"))
+        os.environ["MLM_SERVER_URL"] = serverapp.connection_url  # kernels started from now on inherit it
         serverapp.event_logger.add_listener(schema_id=KERNEL_ACTIONS_SCHEMA, listener=self.watcher.on_kernel_action)
         self._sweeper = PeriodicCallback(self.watcher.sweep, self.sweep_interval * 1000)
         self._sweeper.start()

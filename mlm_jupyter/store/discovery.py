@@ -3,9 +3,10 @@
 A server with the mlm-jupyter extension writes, once it listens,
 ``<store>/server.json`` (url, pid, process start time, host, version) and
 ``<store>/server.token`` (its token, mode 0600: never world-readable). It also
-exports ``MLM_SERVER_PID`` (and ``MLM_STORE``) to the kernels it starts. A
-process opening the store calls ``discover_server_store``: a kernel whose
-``JPY_PARENT_PID`` is the recorded pid trusts its parent at once; any other
+exports ``MLM_STORE``, ``MLM_SERVER_PID``, ``MLM_SERVER_TOKEN`` and, once
+listening, ``MLM_SERVER_URL`` to the kernels it starts. A process opening the
+store calls ``discover_server_store``: a kernel whose ``JPY_PARENT_PID`` is
+its server's pid uses that server at once; any other
 process checks the recorded pid is alive on this host and that the server
 answers ``/api/status`` before using it. A stale record (server gone) is
 ignored, so the process opens the DuckDB file itself.
@@ -87,6 +88,18 @@ def _answers(url: str, token: str) -> bool:
         return False
 
 
+def _parent_server_from_environment(directory: Path) -> Store | None:
+    """In a kernel started by the server that owns ``directory``: the server it exported."""
+    url, pid = os.environ.get("MLM_SERVER_URL"), os.environ.get("MLM_SERVER_PID")
+    if not url or not pid or os.environ.get("JPY_PARENT_PID") != pid:
+        return None
+    if Path(os.environ.get("MLM_STORE") or "/nonexistent").resolve() != Path(directory).resolve():
+        return None  # this kernel opens another store than its server's
+    from mlm_jupyter.store.rest_store import RestStore
+
+    return RestStore(url, token=os.environ.get("MLM_SERVER_TOKEN", ""), directory=Path(directory))
+
+
 def discover_server_store(directory: Path) -> Store | None:
     """A ``RestStore`` on the live server that owns ``directory``, or ``None``.
 
@@ -94,6 +107,9 @@ def discover_server_store(directory: Path) -> Store | None:
     """
     if os.environ.get("MLM_NO_SERVER") == "1":
         return None
+    from_parent = _parent_server_from_environment(Path(directory))
+    if from_parent is not None:
+        return from_parent
     record = read_server_record(Path(directory))
     if record is None or int(record["pid"]) == os.getpid():
         return None

@@ -97,3 +97,17 @@ def test_a_restarted_server_at_a_new_url_is_followed(store_dir: Path) -> None:
         assert seen[0][0].startswith("/mlm/api/store/read/counts") and seen[0][1] == "token new"
     finally:
         server.shutdown()
+
+
+def test_a_kernel_uses_the_server_its_parent_exported(store_dir: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLM_SERVER_URL", "http://127.0.0.1:9/base/")
+    monkeypatch.setenv("MLM_SERVER_PID", "4242")
+    monkeypatch.setenv("MLM_SERVER_TOKEN", "tok")
+    monkeypatch.setenv("JPY_PARENT_PID", "4242")
+    found = discover_server_store(store_dir)
+    assert isinstance(found, RestStore) and found.url == "http://127.0.0.1:9/base/" and found.token == "tok"
+    assert found.directory == store_dir
+    assert discover_server_store(tmp_path / "another-store") is None  # not the server's store: no record there
+    monkeypatch.setenv("JPY_PARENT_PID", "1")  # a kernel of some other server
+    assert discover_server_store(store_dir) is None
