@@ -122,6 +122,32 @@ def test_runs_table_rows_sort_filter_select_and_compare(page, notebook, ui_runs)
     assert_no_cell_errors(page)
 
 
+def test_runs_table_refreshes_running_runs_live(page, notebook, lab_server):
+    client = lab_server.client()
+    try:
+        running = client.create_run("ui-live", "training", owner="test")
+        client.log_metric(running.id, "loss", 1.0)
+        client.flush()
+    finally:
+        client.close()
+    notebook(["import mlm_jupyter as mlm\nmlm.runs(experiment='ui-live', refresh_seconds=0.5)"], "live.ipynb")
+    table = page.locator(".mlm-runs-table")
+    table.locator(".mlm-row .mlm-status-running").wait_for()
+    assert "1 running" in table.locator(".mlm-live").inner_text()
+    client = lab_server.client()
+    try:
+        client.log_metric(running.id, "loss", 0.25)
+        client.end_run(running.id)
+        newer = client.create_run("ui-live", "next-one", owner="test")
+        client.end_run(newer.id)
+    finally:
+        client.close()
+    # no click, no cell: the table's refresh thread picks both changes up
+    table.locator(".mlm-row[data-run-id='%s'] .mlm-status-finished" % running.id).wait_for(timeout=30_000)
+    table.locator(".mlm-row", has_text="next-one").wait_for(timeout=30_000)
+    assert table.locator(".mlm-row", has_text="training").locator("[data-column='metrics.loss']").inner_text() == "0.25"
+
+
 TRACKED = """%%track -e ui-track -n {name}
 lr = {lr}
 for step in range(5000):
