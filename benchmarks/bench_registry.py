@@ -16,6 +16,7 @@ import statistics
 import tempfile
 import time
 import warnings
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -60,6 +61,8 @@ def mlflow_side(model: Any, x: np.ndarray, versions: int, folder: str) -> dict[s
     uri = f"sqlite:///{os.path.join(folder, 'mlflow.db')}"
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
+    # keep MLflow's artifacts in the temporary folder (by default they land in ./mlruns)
+    mlflow.create_experiment("bench", artifact_location=Path(folder, "artifacts").as_uri())
     mlflow.set_experiment("bench")
     client = mlflow.MlflowClient()
     timings: dict[str, float] = {}
