@@ -23,8 +23,8 @@ Without a known notebook nothing can be judged and the verdict is empty.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 __all__ = ["ExecutedCell", "NotebookCell", "verdict"]
 
