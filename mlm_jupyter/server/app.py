@@ -84,7 +84,11 @@ class MlmServer(ExtensionApp):
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         """After the port is bound: record the URL, listen to kernel events, start sweeping."""
         assert self.context is not None
-        self.record_server(serverapp.connection_url, serverapp.identity_provider.token or "")
+        try:
+            self.record_server(serverapp.connection_url, serverapp.identity_provider.token or "")
+        except OSError as error:  # kernels still find the server through their environment
+            self.log.warning("mlm-jupyter: cannot write server.json in %s (%s); scripts on this store will "
+                             "not find the server", self.context.store.directory, error)
         self._previous_env.setdefault("MLM_SERVER_URL", os.environ.get("MLM_SERVER_URL"))
         os.environ["MLM_SERVER_URL"] = serverapp.connection_url  # kernels started from now on inherit it
         serverapp.event_logger.add_listener(schema_id=KERNEL_ACTIONS_SCHEMA, listener=self.watcher.on_kernel_action)
