@@ -146,6 +146,15 @@ class ModelHandler(MlmHandler):
         self.send_json(await self.mlm.run(features.model_view, self.mlm.client, name))
 
 
+class ModelVersionHandler(MlmHandler):
+    """GET one model version by number or alias."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, name: str, version: str) -> None:
+        self.send_json(await self.mlm.run(features.model_version_view, self.mlm.client, name, version))
+
+
 class ModelHistoryHandler(MlmHandler):
     """GET a model's audit trail."""
 

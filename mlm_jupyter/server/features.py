@@ -14,7 +14,8 @@ from mlm_jupyter.server.errors import NotServedError
 from mlm_jupyter.server.views import jsonable
 from mlm_jupyter.tracking.client import MlmClient
 
-__all__ = ["cells_view", "lineage_view", "model_history_view", "model_view", "models_view", "set_alias_view"]
+__all__ = ["cells_view", "lineage_view", "model_history_view", "model_version_view", "model_view", "models_view",
+           "set_alias_view"]
 
 
 def _method(client: MlmClient, name: str, feature: str) -> Callable[..., Any]:
@@ -33,6 +34,12 @@ def model_view(client: MlmClient, name: str) -> dict[str, Any]:
     model = jsonable(_method(client, "get_model", "the model registry")(name))
     versions = jsonable(_method(client, "get_model_versions", "the model registry")(name))
     return {**model, "versions": versions} if isinstance(model, dict) else {"name": name, "versions": versions}
+
+
+def model_version_view(client: MlmClient, name: str, version: str) -> dict[str, Any]:
+    """One version by number (``3``) or alias (``production``)."""
+    getter = _method(client, "get_model_version", "the model registry")
+    return jsonable(getter(name, int(version) if version.isdigit() else version))  # type: ignore[no-any-return]
 
 
 def model_history_view(client: MlmClient, name: str) -> dict[str, Any]:

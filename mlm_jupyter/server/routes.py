@@ -31,6 +31,7 @@ ROUTES: list[tuple[str, Any]] = [
     ("/mlm/api/lineage", api.LineageHandler),
     ("/mlm/api/models", api.ModelsHandler),
     ("/mlm/api/models/{name}", api.ModelHandler),
+    ("/mlm/api/models/{name}/versions/{version}", api.ModelVersionHandler),
     ("/mlm/api/models/{name}/history", api.ModelHistoryHandler),
     ("/mlm/api/models/{name}/aliases", api.ModelAliasesHandler),
     # the generic Store contract, for RestStore

@@ -82,3 +82,14 @@ async def test_a_blocked_promotion_is_409_with_the_reason(api: Any, mlm_app: Any
     status, body = await api("models", "churn", "aliases", method="POST",
                              body=json.dumps({"alias": "production", "version": 2, "reason": "try"}))
     assert status == 409 and body["code"] == "PROMOTION_BLOCKED" and "val_auc" in body["message"]
+
+
+async def test_one_version_by_number_or_alias(api: Any, mlm_app: Any) -> None:
+    first, run_id = register_two_versions(mlm_app)
+    mlm_app.context.client.set_alias("churn", "production", 1, reason="first")
+    status, body = await api("models", "churn", "versions", "2")
+    assert status == 200 and body["version"] == 2 and body["run_id"] == run_id
+    status, body = await api("models", "churn", "versions", "production")
+    assert status == 200 and body["version"] == 1 and "production" in body["aliases"]
+    status, body = await api("models", "churn", "versions", "9")
+    assert status == 404 and body["code"] == "NOT_FOUND"
