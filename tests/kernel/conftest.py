@@ -11,23 +11,17 @@ from mlm_jupyter.kernel import extension
 from mlm_jupyter.tracking.client import MlmClient
 
 
-@pytest.fixture(scope="module")
-def shell() -> Iterator[Any]:
-    """IPython's global test shell, torn down after the module so later tests run outside IPython again."""
-    from IPython.core.interactiveshell import InteractiveShell
+@pytest.fixture(scope="session")
+def shell() -> Any:
+    """IPython's global test shell (one per test process, shared with other test packages)."""
     from IPython.testing import globalipapp
 
     ip = globalipapp.start_ipython() or globalipapp.get_ipython()
     # start_ipython() returns None when called again; other test modules call it expecting the shell,
-    # so let a later call set up the singleton shell again instead of returning None.
+    # so let a later call set up the same singleton shell again instead of returning None.
     if hasattr(globalipapp.start_ipython, "already_called"):
         del globalipapp.start_ipython.already_called
-    yield ip
-    extension.unload(ip)
-    extension._captures.pop(ip, None)
-    for cls in type(ip).__mro__:
-        if isinstance(cls, type) and issubclass(cls, InteractiveShell) and cls.initialized():
-            cls.clear_instance()
+    return ip
 
 
 @pytest.fixture
