@@ -109,10 +109,8 @@ def test_quick_view_holds_the_drawn_series_and_the_figure_joins_after_display(cl
     assert [len(s["x"]) for s in comparison.preview.series] == [1, 1]
 
 
-def test_in_ipython_the_figure_is_created_when_the_cell_has_finished(client, pair):
-    from IPython.testing.globalipapp import get_ipython
-
-    shell = get_ipython()
+def test_in_ipython_the_figure_is_created_when_the_cell_has_finished(client, pair, ipython_shell):
+    shell = ipython_shell
     comparison = Comparison(pair)
     comparison._repr_mimebundle_()
     assert comparison._figure is None  # the box is displayed first

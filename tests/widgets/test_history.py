@@ -21,10 +21,8 @@ def test_mark_stale_flags_readers_of_names_rewritten_later():
 
 
 @pytest.fixture
-def shell(client):
-    from IPython.testing.globalipapp import get_ipython
-
-    ip = get_ipython()
+def shell(client, ipython_shell):
+    ip = ipython_shell
     ip.run_line_magic("load_ext", "mlm_jupyter")
     yield ip
     ip.run_line_magic("unload_ext", "mlm_jupyter")
