@@ -76,6 +76,7 @@ _EXPORTS: dict[str, str] = {
     "ModelSignature": "mlm_jupyter.core.signature:ModelSignature",
     "infer_signature": "mlm_jupyter.core.signature:infer_signature",
     # kernel capture
+    "gather": "mlm_jupyter.tracking.gather:gather",
     # widgets
     "runs": "mlm_jupyter.widgets.runs_table:runs",
     "compare": "mlm_jupyter.widgets.comparison:compare",

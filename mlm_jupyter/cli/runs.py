@@ -116,3 +116,20 @@ def sql(ctx: click.Context, statement: str, limit: int, as_json: bool) -> None:
     except MlmError as error:
         fail(error)
     echo_frame(frame, as_json)
+
+
+@runs.command("gather")
+@click.argument("run_id")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Notebook to write (default: gathered-<run id prefix>.ipynb).")
+@click.pass_context
+def runs_gather(ctx: click.Context, run_id: str, output: str | None) -> None:
+    """Write the minimal notebook that reproduces a tracked run."""
+    from mlm_jupyter.tracking.gather import gather
+
+    target = output or f"gathered-{run_id[:8]}.ipynb"
+    try:
+        notebook = gather(run_id, target, client=client_from(ctx))
+    except MlmError as error:
+        fail(error)
+    click.echo(f"wrote {target} ({len(notebook.cells) - 1} code cells)")

@@ -61,9 +61,12 @@ class MlmClient(RunsClient, RegistryClient, CellsClient, DataClient):
 
 
 @atexit.register
-def _flush_all_at_exit() -> None:
+def _close_all_at_exit() -> None:
+    # Flush every client's metrics and cell records, then close its store, so that no daemon
+    # thread is inside DuckDB while the interpreter tears down (that aborts the process).
+    # Registered after the cells module's hook, so it runs before it (atexit is LIFO).
     for client in list(_open_clients):
         try:
-            client.buffer.close()
+            client.close()
         except Exception:  # the journal keeps what the store refused; exit must not fail
             pass
