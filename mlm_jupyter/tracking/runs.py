@@ -218,13 +218,26 @@ class RunsClient:
         self.flush()
         return Run.from_record(self.store.read("run", run_id=run_id))
 
-    def get_metric_history(self, run_id: str, key: str) -> pd.DataFrame:
-        """Every point of ``key`` in ``run_id`` as a DataFrame (step, value, time)."""
+    def get_metric_history(self, run_id: str, key: str, max_points: int | None = None) -> pd.DataFrame:
+        """Points of ``key`` in ``run_id`` as a DataFrame (step, value, time).
+
+        With ``max_points``, a long series is downsampled inside the store to
+        at most that many points (each bucket's min and max, plus the first
+        and last point); ``frame.attrs["count"]`` holds the stored total.
+        """
         import pandas as pd
 
         self.flush()
-        frame = self.store.read("metric_history", run_id=run_id, key=key).to_pandas()
+        if max_points is None:
+            table = self.store.read("metric_history", run_id=run_id, key=key)
+            count = table.num_rows
+        else:
+            sampled = self.store.read("metric_history_sampled", run_id=run_id, key=key,
+                                      max_points=max(int(max_points), 3))
+            table, count = sampled["points"], int(sampled["count"])
+        frame = table.to_pandas()
         frame["time"] = pd.to_datetime(frame["time"], unit="s", utc=True)
+        frame.attrs["count"] = count
         return frame
 
     def search_runs(self, filter: str | None = None, experiment: str | Iterable[str] | None = None,

@@ -137,3 +137,19 @@ def test_search_runs_returns_one_row_per_run_like_mlflow(client: MlmClient) -> N
 def test_search_runs_on_an_empty_store(client: MlmClient) -> None:
     frame = mlm.search_runs()
     assert frame.empty and "run_id" in frame.columns
+
+
+def test_long_histories_are_downsampled_in_the_store_keeping_spikes(client: MlmClient) -> None:
+    import numpy as np
+
+    values = np.sin(np.linspace(0, 20, 100_000))
+    values[54_321] = 50.0  # a spike the downsampled curve must keep
+    with mlm.start_run() as run:
+        client.log_metric_batch(run.id, "signal", values)
+    sampled = client.get_metric_history(run.id, "signal", max_points=1_000)
+    assert len(sampled) <= 1_000 and sampled.attrs["count"] == 100_000
+    assert sampled["value"].max() == 50.0 and sampled["value"].min() == values.min()
+    assert sampled["step"].is_monotonic_increasing
+    assert sampled["step"].iloc[0] == 0 and sampled["step"].iloc[-1] == 99_999
+    short = client.get_metric_history(run.id, "signal", max_points=200_000)
+    assert len(short) == 100_000

@@ -246,6 +246,36 @@ def metric_history(s: Session, run_id: str, key: str) -> pa.Table:
                    [run_id, key])
 
 
+def metric_history_sampled(s: Session, run_id: str, key: str, max_points: int) -> dict[str, Any]:
+    """At most ``max_points`` points of a series, chosen inside DuckDB, plus the stored total.
+
+    The series is cut into equal buckets of steps; each bucket keeps its
+    lowest and highest value, and the first and last points are always kept,
+    so spikes and the overall shape survive. Only the kept rows leave the
+    database (a 1M-point series costs a scan, not a million-row transfer).
+    """
+    total = int(s.one("SELECT count(*) FROM metrics WHERE run_id = ? AND key = ?", [run_id, key])[0])  # type: ignore[index]
+    if total <= max_points:
+        return {"points": metric_history(s, run_id, key), "count": total}
+    buckets = max((int(max_points) - 2) // 2, 1)
+    # buckets by step range (no sort of the whole series); each yields its min and max row
+    points = s.table("""
+        WITH pts AS (SELECT step, value, time FROM metrics WHERE run_id = ? AND key = ?),
+        span AS (SELECT min(step) AS lo, max(step) - min(step) + 1 AS width FROM pts),
+        picked AS (
+            SELECT unnest([
+                {'step': arg_min(step, value), 'value': min(value), 'time': arg_min(time, value)},
+                {'step': arg_max(step, value), 'value': max(value), 'time': arg_max(time, value)}]) AS p
+            FROM pts, span GROUP BY ((step - lo) * ?) // width
+            UNION ALL SELECT {'step': step, 'value': value, 'time': time}
+            FROM (SELECT * FROM pts ORDER BY step, time LIMIT 1)
+            UNION ALL SELECT {'step': step, 'value': value, 'time': time}
+            FROM (SELECT * FROM pts ORDER BY step DESC, time DESC LIMIT 1))
+        SELECT DISTINCT p.step AS step, p.value AS value, p.time AS time FROM picked ORDER BY step, time""",
+        [run_id, key, buckets])
+    return {"points": points, "count": total}
+
+
 def metric_keys(s: Session, run_id: str) -> list[str]:
     return [r[0] for r in s.con.execute(
         "SELECT DISTINCT key FROM latest_metrics WHERE run_id = ? ORDER BY key", [run_id]).fetchall()]
@@ -270,6 +300,7 @@ READERS = {
     "run": run,
     "search_runs": search_runs,
     "metric_history": metric_history,
+    "metric_history_sampled": metric_history_sampled,
     "metric_keys": metric_keys,
     "running_runs": running_runs,
     "counts": counts,
