@@ -31,6 +31,9 @@ __all__ = ["OwnerStore"]
 
 log = logging.getLogger("mlm_jupyter.server")
 _READ_ONLY_STATEMENTS = ("SELECT", "EXPLAIN")
+# DuckDB errors that mean "the caller's values do not fit" (a 400), not "the store failed" (a 500)
+_BAD_VALUES = (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.BinderException,
+               duckdb.TypeMismatchException, duckdb.ConstraintException, duckdb.OutOfRangeException)
 
 
 class OwnerStore(DuckDbStore):
@@ -66,6 +69,20 @@ class OwnerStore(DuckDbStore):
         finally:
             self._cursors.put(cursor)
 
+    def write(self, batch: WriteBatch) -> list[Any]:
+        """Apply ``batch``; malformed op arguments from a remote client are a 400, not a 500."""
+        try:
+            return super().write(batch)
+        except StoreError as error:
+            if isinstance(error.__cause__, _BAD_VALUES):
+                raise InvalidInputError(f"write batch {batch.id} has values the store cannot take: "
+                                        f"{error.__cause__}") from error
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as error:  # nothing was applied (rolled back)
+            raise InvalidInputError(
+                f"malformed write batch {batch.id}: {type(error).__name__}: {error}. Each op is "
+                "{'kind': <store operation>, 'args': {...}} with the arguments that operation needs.") from error
+
     def read(self, query: str, **args: Any) -> Any:
         reader = self._readers.get(query)
         if reader is None:
@@ -75,7 +92,7 @@ class OwnerStore(DuckDbStore):
                 return reader(session, **args)
             except MlmError:
                 raise
-            except TypeError as error:  # unexpected or missing arguments from a remote caller
+            except (TypeError, KeyError, ValueError, AttributeError, *_BAD_VALUES) as error:  # a remote caller's args
                 raise InvalidInputError(f"bad arguments for store read {query!r}: {error}") from error
             except duckdb.Error as error:
                 raise StoreError(f"the store could not answer {query!r}: {error}") from error

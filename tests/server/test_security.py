@@ -99,6 +99,13 @@ async def test_malformed_write_batch_is_400(api: Any) -> None:
     status, reply = await api("store", "write", method="POST",
                               body=json.dumps({"id": "x", "ops": [{"kind": "drop_everything", "args": {}}]}))
     assert status == 400 and "unknown store operation" in reply["message"]
+    for op in ({"kind": "create_run", "args": {}}, {"kind": "log_metrics", "args": {"points": "nope"}},
+               {"kind": "log_params", "args": {"run_id": 3, "params": [1]}}):
+        status, reply = await api("store", "write", method="POST", body=json.dumps({"id": "bad", "ops": [op]}))
+        assert status in (400, 404) and reply["code"] in ("INVALID_PARAMETER", "NOT_FOUND"), (op, reply)
+    for args in ('{"run_id": 1, "extra": 2}', '{"nope": 1}', '{"run_id": {"a": 1}}'):
+        status, reply = await api("store", "read", "run", params={"args": args})
+        assert status in (400, 404) and reply["code"] in ("INVALID_PARAMETER", "NOT_FOUND"), (args, reply)
 
 
 async def test_oversized_bodies_are_413(api: Any, mlm_app: Any) -> None:
@@ -175,3 +182,16 @@ async def test_browser_session_posts_need_the_xsrf_header(jp_serverapp: Any, jp_
         assert read.code == 200  # GETs need the session cookie only
     finally:
         client.close()
+
+
+async def test_values_the_store_cannot_take_are_400(api: Any, mlm_app: Any) -> None:
+    store = mlm_app.context.store
+    from mlm_jupyter.store.contract import Op, WriteBatch
+
+    store.write(WriteBatch.of(Op("create_run", {"run_id": "r", "experiment": "e", "name": "r", "start_time": 0.0})))
+    for op in ({"kind": "create_run", "args": {"run_id": "q", "experiment": "e", "name": "q", "start_time": "soon"}},
+               {"kind": "end_run", "args": {"run_id": "r", "status": "finished", "end_time": "later"}}):
+        status, reply = await api("store", "write", method="POST", body=json.dumps({"id": "v", "ops": [op]}))
+        assert status == 400 and reply["code"] == "INVALID_PARAMETER", (op, reply)
+    status, reply = await api("store", "read", "search_runs", params={"args": '{"max_results": "many"}'})
+    assert status == 400, reply
