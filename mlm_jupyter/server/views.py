@@ -16,7 +16,6 @@ from typing import Any, Mapping
 import numpy as np
 import pyarrow as pa
 
-from mlm_jupyter.core.downsample import min_max_indices
 from mlm_jupyter.core.errors import NotFoundError
 from mlm_jupyter.tracking.client import MlmClient
 
@@ -121,11 +120,13 @@ def _history_in_step_order(client: MlmClient, run_id: str, key: str) -> pa.Table
 def metric_points_view(client: MlmClient, run_id: str, key: str, max_points: int | None) -> dict[str, Any]:
     """``{"points": [[step, value, time], ...], "count": stored total}``, downsampled to ``max_points``."""
     require_run(client, run_id)
-    table = _history_in_step_order(client, run_id, key)
-    count = table.num_rows
-    if max_points is not None and count > max_points:
-        keep = min_max_indices(table.column("value").to_numpy(), max_points)
-        table = table.take(pa.array(keep))
+    if max_points is None:
+        table = _history_in_step_order(client, run_id, key)
+        count = table.num_rows
+    else:  # downsampled inside DuckDB: only the kept rows leave the database
+        sampled = client.store.read("metric_history_sampled", run_id=run_id, key=key,
+                                    max_points=int(max_points))
+        table, count = sampled["points"], int(sampled["count"])
     steps = table.column("step").to_numpy()
     values = table.column("value").to_numpy()
     times = table.column("time").to_numpy()

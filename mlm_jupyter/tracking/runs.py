@@ -233,7 +233,7 @@ class RunsClient:
             count = table.num_rows
         else:
             sampled = self.store.read("metric_history_sampled", run_id=run_id, key=key,
-                                      max_points=max(int(max_points), 3))
+                                      max_points=int(max_points))
             table, count = sampled["points"], int(sampled["count"])
         frame = table.to_pandas()
         frame["time"] = pd.to_datetime(frame["time"], unit="s", utc=True)

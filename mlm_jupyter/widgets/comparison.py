@@ -158,7 +158,7 @@ class Comparison(ipywidgets.VBox):  # type: ignore[misc]
             raise InvalidInputError("compare needs at least one run id")
         self.runs = [self.client.get_run(run_id) for run_id in ids]
         self.max_points = int(max_points)
-        self._histories: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self._histories: dict[tuple[str, str, int | None], tuple[np.ndarray, np.ndarray, int]] = {}
         self._curves_cache: tuple[Any, list[dict[str, Any]]] | None = None
         keys = sorted({k for run in self.runs for k in run.metrics})
         if metric is not None and metric not in keys:
@@ -205,13 +205,22 @@ class Comparison(ipywidgets.VBox):  # type: ignore[misc]
     def run_ids(self) -> list[str]:
         return [run.id for run in self.runs]
 
-    def history(self, run_id: str, key: str) -> tuple[np.ndarray, np.ndarray]:
-        """Every point of ``key`` in ``run_id`` (steps, values), read once through the client."""
-        cached = self._histories.get((run_id, key))
+    def history(self, run_id: str, key: str, max_points: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Points of ``key`` in ``run_id`` (steps, values), read once through the client.
+
+        With ``max_points`` the store downsamples (min/max per bucket) so only
+        the drawn points travel; smoothing needs every point, so it reads them all.
+        """
+        steps, values, _ = self._history(run_id, key, max_points)
+        return steps, values
+
+    def _history(self, run_id: str, key: str, max_points: int | None) -> tuple[np.ndarray, np.ndarray, int]:
+        cached = self._histories.get((run_id, key, max_points))
         if cached is None:
-            frame = self.client.get_metric_history(run_id, key)
-            cached = (frame["step"].to_numpy(np.int64), frame["value"].to_numpy(np.float64))
-            self._histories[(run_id, key)] = cached
+            frame = self.client.get_metric_history(run_id, key, max_points=max_points)
+            cached = (frame["step"].to_numpy(np.int64), frame["value"].to_numpy(np.float64),
+                      int(frame.attrs.get("count", len(frame))))
+            self._histories[(run_id, key, max_points)] = cached
         return cached
 
     # ------------------------------------------------------------ drawing
@@ -228,10 +237,12 @@ class Comparison(ipywidgets.VBox):  # type: ignore[misc]
         for label, run in zip(_labels(self.runs), self.runs):
             if key not in run.metrics:
                 continue
-            steps, values = self.history(run.id, key)
-            smoothed = smooth(values, self.smoothing)
-            x, y = downsample(steps, smoothed, self.max_points)
-            out.append({"run_id": run.id, "name": label, "x": x, "y": y, "points": len(values)})
+            if self.smoothing > 0:
+                steps, values, total = self._history(run.id, key, None)
+                x, y = downsample(steps, smooth(values, self.smoothing), self.max_points)
+            else:
+                x, y, total = self._history(run.id, key, self.max_points)
+            out.append({"run_id": run.id, "name": label, "x": x, "y": y, "points": total})
         self._curves_cache = (cache_key, out)
         return out
 

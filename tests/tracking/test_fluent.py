@@ -153,3 +153,10 @@ def test_long_histories_are_downsampled_in_the_store_keeping_spikes(client: MlmC
     assert sampled["step"].iloc[0] == 0 and sampled["step"].iloc[-1] == 99_999
     short = client.get_metric_history(run.id, "signal", max_points=200_000)
     assert len(short) == 100_000
+
+
+def test_downsampling_honours_tiny_limits(client: MlmClient) -> None:
+    with mlm.start_run() as run:
+        client.log_metric_batch(run.id, "x", list(range(100)))
+    for limit in (1, 2, 3, 4, 5):
+        assert 1 <= len(client.get_metric_history(run.id, "x", max_points=limit)) <= limit
