@@ -16,24 +16,19 @@ import queue
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator
 
 import duckdb
-import pyarrow as pa
 
-from mlm_jupyter.core.errors import InvalidInputError, MlmError, PermissionDeniedError, StoreError
+from mlm_jupyter.core.errors import InvalidInputError, MlmError, StoreError
 from mlm_jupyter.store.contract import Op, WriteBatch
-from mlm_jupyter.store.duckdb_store import DuckDbStore
+from mlm_jupyter.store.duckdb_store import BAD_VALUES, DuckDbStore
 from mlm_jupyter.store.liveness import is_alive
 from mlm_jupyter.store.session import Session
 
 __all__ = ["OwnerStore"]
 
 log = logging.getLogger("mlm_jupyter.server")
-_READ_ONLY_STATEMENTS = ("SELECT", "EXPLAIN")
-# DuckDB errors that mean "the caller's values do not fit" (a 400), not "the store failed" (a 500)
-_BAD_VALUES = (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.BinderException,
-               duckdb.TypeMismatchException, duckdb.ConstraintException, duckdb.OutOfRangeException)
 
 
 class OwnerStore(DuckDbStore):
@@ -74,7 +69,7 @@ class OwnerStore(DuckDbStore):
         try:
             return super().write(batch)
         except StoreError as error:
-            if isinstance(error.__cause__, _BAD_VALUES):
+            if isinstance(error.__cause__, BAD_VALUES):
                 raise InvalidInputError(f"write batch {batch.id} has values the store cannot take: "
                                         f"{error.__cause__}") from error
             raise
@@ -82,49 +77,6 @@ class OwnerStore(DuckDbStore):
             raise InvalidInputError(
                 f"malformed write batch {batch.id}: {type(error).__name__}: {error}. Each op is "
                 "{'kind': <store operation>, 'args': {...}} with the arguments that operation needs.") from error
-
-    def read(self, query: str, **args: Any) -> Any:
-        reader = self._readers.get(query)
-        if reader is None:
-            raise InvalidInputError(f"unknown store read {query!r}; known: {sorted(self._readers)}")
-        with self._read_session() as session:
-            try:
-                return reader(session, **args)
-            except MlmError:
-                raise
-            except (TypeError, KeyError, ValueError, AttributeError, *_BAD_VALUES) as error:  # a remote caller's args
-                raise InvalidInputError(f"bad arguments for store read {query!r}: {error}") from error
-            except duckdb.Error as error:
-                raise StoreError(f"the store could not answer {query!r}: {error}") from error
-
-    def sql(self, statement: str, params: Sequence[Any] = (), *, max_rows: int = 10_000,
-            timeout_s: float = 30.0) -> pa.Table:
-        try:
-            statements = duckdb.extract_statements(statement)
-        except duckdb.Error as error:
-            raise InvalidInputError(f"SQL does not parse: {error}") from error
-        if len(statements) != 1:
-            raise InvalidInputError("give exactly one SQL statement")
-        if statements[0].type.name not in _READ_ONLY_STATEMENTS:
-            raise PermissionDeniedError(
-                f"raw SQL is read-only: {statements[0].type.name} statements are refused. "
-                "Use the tracking API to change the store.")
-        with self._read_session() as session:
-            con = session.con
-            timer = threading.Timer(timeout_s, con.interrupt)
-            timer.start()
-            con.execute("BEGIN TRANSACTION READ ONLY")
-            try:
-                relation = con.sql(statement, params=list(params) or None)
-                return relation.limit(max_rows).to_arrow_table() if relation is not None else pa.table({})
-            except duckdb.InterruptException as error:
-                raise InvalidInputError(f"the query ran longer than {timeout_s:g} s and was stopped; "
-                                        "narrow it (WHERE, LIMIT) or aggregate", timeout_s=timeout_s) from error
-            except duckdb.Error as error:
-                raise InvalidInputError(f"SQL error: {error}") from error
-            finally:
-                timer.cancel()
-                con.execute("ROLLBACK")
 
     # ------------------------------------------------------------ housekeeping
 

@@ -48,6 +48,9 @@ __all__ = ["DuckDbStore"]
 
 _SHA256_HEX = frozenset("0123456789abcdef")
 _READ_ONLY_STATEMENTS = ("SELECT", "EXPLAIN")
+# DuckDB errors that mean "the caller's values do not fit" (a 400), not "the store failed" (a 500)
+BAD_VALUES = (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.BinderException,
+              duckdb.TypeMismatchException, duckdb.ConstraintException, duckdb.OutOfRangeException)
 
 
 def _is_lock_error(error: Exception) -> bool:
@@ -232,13 +235,21 @@ class DuckDbStore(Store):
         reader = self._readers.get(query)
         if reader is None:
             raise InvalidInputError(f"unknown store read {query!r}; known: {sorted(self._readers)}")
-        with self._session() as session:
+        with self._read_session() as session:
             try:
                 return reader(session, **args)
             except MlmError:
                 raise
+            except (TypeError, KeyError, ValueError, AttributeError, *BAD_VALUES) as error:  # the caller's args
+                raise InvalidInputError(f"bad arguments for store read {query!r}: {error}") from error
             except duckdb.Error as error:
                 raise StoreError(f"the store could not answer {query!r}: {error}") from error
+
+    @contextmanager
+    def _read_session(self) -> Iterator[Session]:
+        """Where reads run; the server's owner store overrides it with per-thread cursors."""
+        with self._session() as session:
+            yield session
 
     def sql(self, statement: str, params: Sequence[Any] = (), *, max_rows: int = 10_000,
             timeout_s: float = 30.0) -> pa.Table:
@@ -252,16 +263,17 @@ class DuckDbStore(Store):
             raise PermissionDeniedError(
                 f"raw SQL is read-only: {statements[0].type.name} statements are refused. "
                 "Use the tracking API to change the store.")
-        with self._session() as session:
+        with self._read_session() as session:
             con = session.con
             timer = threading.Timer(timeout_s, con.interrupt)
             timer.start()
-            con.execute("BEGIN TRANSACTION")
+            con.execute("BEGIN TRANSACTION READ ONLY")
             try:
                 relation = con.sql(statement, params=list(params) or None)
                 table = relation.limit(max_rows).to_arrow_table() if relation is not None else pa.table({})
             except duckdb.InterruptException as error:
-                raise StoreError(f"the query ran longer than {timeout_s:g} s and was stopped") from error
+                raise InvalidInputError(f"the query ran longer than {timeout_s:g} s and was stopped; "
+                                        "narrow it (WHERE, LIMIT) or aggregate", timeout_s=timeout_s) from error
             except duckdb.Error as error:
                 raise InvalidInputError(f"SQL error: {error}") from error
             finally:
