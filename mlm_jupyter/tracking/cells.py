@@ -13,7 +13,6 @@ from __future__ import annotations
 import atexit
 import hashlib
 import logging
-import threading
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from mlm_jupyter.store.contract import Op, Store, WriteBatch
+from mlm_jupyter.tracking.background_flush import BackgroundFlusher
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,25 +40,20 @@ def source_digest(source: str) -> str:
     return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-class CellRecordBuffer:
+class CellRecordBuffer(BackgroundFlusher):
     """Queues cell records and writes them in batches from a background thread."""
 
+    thread_name = "mlm-cell-flush"
+    what = "cell records"
+
     def __init__(self, store: Store, *, interval: float = 1.0, batch_size: int = 500) -> None:
+        super().__init__(interval=interval, batch_size=batch_size)
         self.store = store
-        self.interval = interval
-        self.batch_size = batch_size
-        self._lock = threading.Lock()
-        self._flush_lock = threading.Lock()
-        self._wake = threading.Event()
         self._records: list[dict[str, Any]] = []
         self._sources: dict[str, str] = {}
         self._data: list[dict[str, Any]] = []
         self._sessions: list[dict[str, Any]] = []
         self._sent_sources: set[str] = set()
-        self._thread: threading.Thread | None = None
-        self._closed = False
-        self.failures = 0
-        self._failing = False
         _buffers.add(self)
 
     @property
@@ -80,31 +75,7 @@ class CellRecordBuffer:
             if data:
                 self._data.extend(dict(d) for d in data)
             pending = len(self._records)
-        if pending >= self.batch_size:
-            self._wake.set()
-        if self._thread is None and not self._closed:
-            self._start()
-
-    def _start(self) -> None:
-        with self._lock:
-            if self._thread is not None:
-                return
-            self._thread = threading.Thread(target=self._loop, name="mlm-cell-flush", daemon=True)
-            self._thread.start()
-
-    def _loop(self) -> None:
-        while not self._closed:
-            self._wake.wait(self.interval)
-            self._wake.clear()
-            try:
-                self.flush()
-            except Exception:  # keep the records queued; the next round retries
-                # once per streak of failures: a kernel's stderr is the user's cell output
-                level = logging.WARNING if self._failing is False else logging.DEBUG
-                log.log(level, "mlm-jupyter could not store cell records yet; will retry", exc_info=True)
-                self._failing = True
-            else:
-                self._failing = False
+        self._queued(pending)
 
     def flush(self, extra: Sequence[Op] = ()) -> None:
         """Write every queued record durably (or to the store's journal), with ``extra`` ops in the same batch."""
@@ -135,12 +106,6 @@ class CellRecordBuffer:
                 raise
             self._sent_sources.update(sources)
 
-    def close(self) -> None:
-        try:
-            self.flush()
-        finally:
-            self._closed = True
-            self._wake.set()
 
 
 def _table(rows: list[dict[str, Any]], fields: Sequence[str]) -> pa.Table:

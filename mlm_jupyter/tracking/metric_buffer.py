@@ -10,34 +10,26 @@ than the producer) does ``append`` wait for a flush, so memory stays bounded.
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
 from typing import Any
 
 import pyarrow as pa
 
 from mlm_jupyter.store.contract import Op, Store, WriteBatch
+from mlm_jupyter.tracking.background_flush import BackgroundFlusher
 
 __all__ = ["MetricBuffer"]
 
-log = logging.getLogger("mlm_jupyter")
 
+class MetricBuffer(BackgroundFlusher):
+    thread_name = "mlm-metric-flush"
+    what = "metrics"
 
-class MetricBuffer:
     def __init__(self, store: Store, *, interval: float = 1.0, batch_size: int = 100_000,
                  max_pending: int = 2_000_000) -> None:
+        super().__init__(interval=interval, batch_size=batch_size)
         self.store = store
-        self.interval = interval
-        self.batch_size = batch_size
         self.max_pending = max_pending
-        self._lock = threading.Lock()
-        self._flush_lock = threading.Lock()
-        self._wake = threading.Event()
         self._reset()
-        self._thread: threading.Thread | None = None
-        self._closed = False
-        self.failures = 0
         # pyarrow imports pandas lazily on first use; importing during interpreter
         # shutdown fails, so warm it up now and the exit-time flush never imports.
         pa.array(["warm-up"], pa.string())
@@ -57,13 +49,9 @@ class MetricBuffer:
             self._values.append(value)
             self._times.append(timestamp)
             pending = len(self._values)
-        if pending >= self.batch_size:
-            if pending >= self.max_pending:
-                self.flush()
-            else:
-                self._wake.set()
-        if self._thread is None:
-            self._start()
+        if pending >= self.max_pending:
+            self.flush()
+        self._queued(pending)
 
     def extend(self, run_id: str, keys: list[str], steps: list[int], values: list[float],
                timestamp: float) -> None:
@@ -74,31 +62,11 @@ class MetricBuffer:
             self._values.extend(values)
             self._times.extend([timestamp] * len(keys))
             pending = len(self._values)
-        if pending >= self.batch_size:
-            self._wake.set()
-        if self._thread is None:
-            self._start()
+        self._queued(pending)
 
     @property
     def pending(self) -> int:
         return len(self._values)
-
-    def _start(self) -> None:
-        with self._lock:
-            if self._thread is not None:
-                return
-            self._thread = threading.Thread(target=self._loop, name="mlm-metric-flush", daemon=True)
-            self._thread.start()
-
-    def _loop(self) -> None:
-        while not self._closed:
-            self._wake.wait(self.interval)
-            self._wake.clear()
-            try:
-                self.flush()
-            except Exception:  # never kill the flusher; the points stay queued for the next try
-                log.exception("mlm-jupyter could not flush metrics; will retry")
-                time.sleep(self.interval)
 
     def flush(self) -> None:
         """Write every pending point durably (or to the store's journal)."""
@@ -125,13 +93,6 @@ class MetricBuffer:
                     self._values[:0] = table.column("value").to_pylist()
                     self._times[:0] = table.column("time").to_pylist()
                 raise
-
-    def close(self) -> None:
-        try:
-            self.flush()
-        finally:
-            self._closed = True
-            self._wake.set()
 
     def stats(self) -> dict[str, Any]:
         return {"pending": self.pending, "failures": self.failures}

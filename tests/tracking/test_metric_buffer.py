@@ -8,6 +8,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 import mlm_jupyter as mlm
 from mlm_jupyter.tracking.client import MlmClient
 
@@ -73,3 +75,22 @@ def test_a_failed_flush_keeps_the_points_for_the_next_try(client: MlmClient) -> 
     client.flush()
     client.store.write = real_write  # type: ignore[method-assign]
     assert client.get_metric_history(run.id, "loss")["value"].tolist() == [1.0, 2.0]
+
+
+def test_a_store_that_stays_down_is_reported_once_not_every_second(
+        client: MlmClient, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    client.buffer.interval = 0.05
+    run = mlm.start_run()
+    real_write = client.store.write
+    client.store.write = lambda batch: (_ for _ in ()).throw(OSError("store down"))  # type: ignore[method-assign]
+    with caplog.at_level(logging.WARNING, logger="mlm_jupyter"):
+        mlm.log_metric("loss", 1.0)
+        time.sleep(0.6)  # about ten failed rounds
+    client.store.write = real_write  # type: ignore[method-assign]
+    warnings = [r for r in caplog.records if "could not store metrics" in r.getMessage()]
+    assert len(warnings) == 1
+    assert client.buffer.failures >= 3
+    client.flush()
+    assert client.get_metric_history(run.id, "loss")["value"].tolist() == [1.0]
