@@ -109,7 +109,7 @@ class TrackMagic:
     def _start(self, args: argparse.Namespace) -> Any:
         try:
             return fluent.start_run(args.experiment, args.name, nested=fluent.active_run() is not None,
-                                    source=self.capture.notebook_path)
+                                    source=self.capture.notebook_path, provenance=False)  # linked at the end
         except MlmError as error:
             print(f"mlm: the run could not start ({error}); the cell runs untracked")
             return None

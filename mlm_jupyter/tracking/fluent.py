@@ -8,6 +8,7 @@ threaded); nested runs need ``nested=True``.
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ _client: MlmClient | None = None
 _client_lock = threading.Lock()
 _active: list[Run] = []
 _experiment: str | None = None
+_provenance_workers: dict[str, threading.Thread] = {}
+log = logging.getLogger("mlm_jupyter")
 
 
 def get_client() -> MlmClient:
@@ -69,12 +72,15 @@ class ActiveRun(Run):
 
 
 def start_run(experiment: str | None = None, name: str | None = None, *, nested: bool = False,
-              tags: Mapping[str, Any] | None = None, source: str | None = None) -> ActiveRun:
+              tags: Mapping[str, Any] | None = None, source: str | None = None,
+              provenance: bool = True) -> ActiveRun:
     """Start a run and make it active.
 
     Use it as a context manager: the run ends ``finished``, or ``failed`` when
     the block raises. Starting a run while another is active needs
-    ``nested=True`` (the new run records its parent).
+    ``nested=True`` (the new run records its parent). With ``provenance``
+    (the default) the git state and Python environment are recorded in a
+    background thread, so the run starts at once; ``end_run`` waits for it.
     """
     if _active and not nested:
         raise RunAlreadyActiveError(
@@ -85,7 +91,19 @@ def start_run(experiment: str | None = None, name: str | None = None, *, nested:
                             parent_run_id=_active[-1].id if _active else None, source=source)
     active = ActiveRun(**{f: getattr(run, f) for f in run.__dataclass_fields__})
     _active.append(active)
+    if provenance:
+        worker = threading.Thread(target=_record_provenance, args=(client, run.id), name="mlm-provenance",
+                                  daemon=True)
+        worker.start()
+        _provenance_workers[run.id] = worker
     return active
+
+
+def _record_provenance(client: MlmClient, run_id: str) -> None:
+    try:
+        client.log_provenance(run_id)
+    except Exception:  # provenance is a bonus; the run goes on without it
+        log.warning("mlm-jupyter could not record git/environment provenance for run %s", run_id, exc_info=True)
 
 
 def active_run() -> Run | None:
@@ -105,6 +123,9 @@ def end_run(status: str = "finished", reason: str | None = None) -> None:
     if not _active:
         return
     run = _active.pop()
+    worker = _provenance_workers.pop(run.id, None)
+    if worker is not None:
+        worker.join(timeout=60)
     get_client().end_run(run.id, status, reason)
 
 

@@ -160,3 +160,25 @@ def test_downsampling_honours_tiny_limits(client: MlmClient) -> None:
         client.log_metric_batch(run.id, "x", list(range(100)))
     for limit in (1, 2, 3, 4, 5):
         assert 1 <= len(client.get_metric_history(run.id, "x", max_points=limit)) <= limit
+
+
+def test_runs_record_git_and_environment_provenance(client: MlmClient, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for command in (["git", "init", "-q", "-b", "main"], ["git", "config", "user.email", "t@example.org"],
+                    ["git", "config", "user.name", "t"]):
+        subprocess.run(command, cwd=repo, check=True)
+    (repo / "train.py").write_text("print('v1')\n", encoding="utf-8")
+    subprocess.run(["git", "add", "."], cwd=repo, check=True)
+    subprocess.run(["git", "commit", "-qm", "first"], cwd=repo, check=True)
+    (repo / "train.py").write_text("print('v2, uncommitted')\n", encoding="utf-8")
+    monkeypatch.chdir(repo)
+    with mlm.start_run() as run:
+        pass
+    provenance = mlm.get_run(run.id).provenance
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
+    assert provenance["commit"] == head and provenance["branch"] == "main" and provenance["dirty"] is True
+    assert provenance["environment"]["python"]
