@@ -90,6 +90,11 @@ class Run:
         return self.id
 
     @property
+    def code(self) -> str | None:
+        """The source of the cell that made the run (``%%track``), when it is known."""
+        return None if not self.cell else self.cell.get("source")
+
+    @property
     def duration(self) -> float | None:
         """Seconds from start to end (``None`` while running)."""
         if self.start_time is None or self.end_time is None:

@@ -69,3 +69,9 @@ def test_gather_from_the_command_line(ip: Any, client: MlmClient, tmp_path: Path
     assert result.exit_code == 0, result.output
     sources = [c.source for c in nbformat.read(target, as_version=4).cells if c.cell_type == "code"]
     assert sources[0] == "base = 10"
+
+
+def test_a_tracked_run_exposes_its_code(ip: Any, client: MlmClient) -> None:
+    assert ip.run_cell("%%track -e code\nanswer = 42", store_history=True).success
+    run = client.get_run(client.search_runs(experiment="code")["run_id"][0])
+    assert run.code is not None and "answer = 42" in run.code
