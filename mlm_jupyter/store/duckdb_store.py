@@ -18,9 +18,11 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import sys
 import tempfile
 import threading
 import time
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterator, Sequence
@@ -44,7 +46,22 @@ from mlm_jupyter.store.liveness import is_alive, this_process
 from mlm_jupyter.store.migrate import migrate
 from mlm_jupyter.store.session import Session, first_row
 
-__all__ = ["DuckDbStore"]
+__all__ = ["DuckDbStore", "close_open_stores"]
+
+_open_stores: weakref.WeakSet[DuckDbStore] = weakref.WeakSet()
+
+
+def close_open_stores() -> None:
+    """Close every store of this process (called at interpreter exit, after the clients flushed).
+
+    A daemon thread inside DuckDB while Python finalizes aborts the whole process
+    ("terminate called ... FATAL: exception not rethrown"), so every file is released first.
+    """
+    for store in list(_open_stores):
+        try:
+            store.close()
+        except Exception:  # exit must not fail
+            pass
 
 _SHA256_HEX = frozenset("0123456789abcdef")
 _READ_ONLY_STATEMENTS = ("SELECT", "EXPLAIN")
@@ -99,6 +116,7 @@ class DuckDbStore(Store):
         self._readers = domains.readers()
         self._journalable = domains.journalable()
         self._me = this_process()
+        _open_stores.add(self)
 
     # ------------------------------------------------------------ connection
 
@@ -181,6 +199,8 @@ class DuckDbStore(Store):
         def release_when_idle() -> None:
             while not self._closed:
                 time.sleep(max(self.hold_seconds or 0.5, 0.05) / 2)
+                if sys.is_finalizing():  # never enter DuckDB while the interpreter tears down
+                    return
                 with self._lock:
                     if self._con is None:
                         return

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import sys
 import weakref
 from typing import Any
 
@@ -70,3 +71,5 @@ def _close_all_at_exit() -> None:
             client.close()
         except Exception:  # the journal keeps what the store refused; exit must not fail
             pass
+    if "mlm_jupyter.store.duckdb_store" in sys.modules:  # stores opened without a client, too
+        sys.modules["mlm_jupyter.store.duckdb_store"].close_open_stores()
