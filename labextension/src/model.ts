@@ -212,13 +212,12 @@ export class ComparisonModel {
   counts: number[] = [];
 
   private readonly hints = new Map<string, RunSummary>();
-  private firstArrival: Promise<void> = Promise.resolve();
   /** Metric histories fetched at once after the first one. */
   concurrency = 2;
 
   /**
    * `hints` are the runs as the list already shows them (with latest metrics):
-   * with them the first chart's histories are fetched while the run details load.
+   * with them the chart's histories are fetched first and the run details after them.
    */
   constructor(
     readonly api: MlmApi,
@@ -240,8 +239,9 @@ export class ComparisonModel {
         this.keys = metricKeys(this.runs.map(r => r.metrics));
         if (this.keys.length) {
           first = this.selectMetric(this.keys[0]);
-          // Details (params, code, data) can wait for the first trace.
-          await this.firstArrival;
+          // Details (params, code, data) wait for every trace: requested alongside the
+          // histories they compete with them on the server and hold up the chart.
+          await first;
         }
       }
       const details = await Promise.all(this.runIds.map(id => this.api.run(id)));
@@ -291,12 +291,9 @@ export class ComparisonModel {
     const wanted = runs.map((_, i) => i).filter(i => runs[i].metrics && key in runs[i].metrics!);
     // The first history alone, so the first trace is not slowed by the others
     // competing for the server; then the rest, a few at a time.
-    let arrived: () => void = () => undefined;
-    this.firstArrival = new Promise<void>(resolve => (arrived = resolve));
     if (wanted.length) {
       await fetchOne(wanted[0]);
     }
-    arrived();
     await inBatches(wanted.slice(1), this.concurrency, fetchOne);
     if (this.metric !== key) {
       return;

@@ -134,6 +134,31 @@ describe('comparison', () => {
     expect(api.calls.filter(c => c.startsWith('metric:'))).toHaveLength(2);
   });
 
+  it('asks for run details only once every history is in (they would compete with the chart)', async () => {
+    const api = new FakeApi();
+    api.runsData = ['a', 'b', 'c'].map(id => makeRun(id, { metrics: { loss: 1 } }));
+    ['a', 'b', 'c'].forEach(id => (api.metrics[`${id}/loss`] = [[0, 1, 0]]));
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>(r => (release = r));
+    const metric = api.metric.bind(api);
+    api.metric = async (id: string, key: string, n?: number) => {
+      if (id === 'c') {
+        await gate;
+      }
+      return metric(id, key, n);
+    };
+    const cmp = new ComparisonModel(api, ['a', 'b', 'c'], 2000, api.runsData.map(r => ({ ...r })));
+    const done = cmp.load();
+    await new Promise(r => setTimeout(r, 0));
+    expect(cmp.drawn.map(s => s.label)).toEqual(['run-a', 'run-b']);
+    expect(api.calls.filter(c => c.startsWith('run:'))).toEqual([]);
+    release();
+    await done;
+    expect(cmp.complete).toBe(true);
+    const calls = api.calls.filter(c => c.startsWith('run:') || c.startsWith('metric:'));
+    expect(calls).toEqual(['metric:a:loss:2000', 'metric:b:loss:2000', 'metric:c:loss:2000', 'run:a', 'run:b', 'run:c']);
+  });
+
   it('draws each series as it arrives and says when all are in', async () => {
     const api = new FakeApi();
     api.runsData = [makeRun('a', { metrics: { loss: 1 } }), makeRun('b', { metrics: { loss: 2 } })];
