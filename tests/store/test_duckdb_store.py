@@ -239,3 +239,15 @@ def test_a_migration_missing_below_the_newest_is_still_applied(tmp_path: Path) -
     con.close()
     assert skipped.version in versions and newest.version in versions
     assert tables_after == tables_before
+
+
+def test_metric_history_comes_back_in_step_order_even_when_logged_out_of_order(tmp_path: Path) -> None:
+    store = DuckDbStore(tmp_path / "s")
+    new_run(store)
+    for step in (5, 1, 3):
+        store.write(WriteBatch.of(Op("log_metrics", {"points": pa.table(
+            {"run_id": ["r1"], "key": ["k"], "step": [step], "value": [float(step)], "time": [1.0]})})))
+    assert store.read("metric_history", run_id="r1", key="k").column("step").to_pylist() == [1, 3, 5]
+    sampled = store.read("metric_history_sampled", run_id="r1", key="k", max_points=2)
+    assert sampled["count"] == 3 and sampled["points"].column("step").to_pylist() == [1, 5]
+    store.close()

@@ -242,41 +242,40 @@ def search_runs(s: Session, filter: str | None = None, experiments: list[str] | 
 
 
 def metric_history(s: Session, run_id: str, key: str) -> pa.Table:
-    return s.table("SELECT step, value, time FROM metrics WHERE run_id = ? AND key = ? ORDER BY step, time",
-                   [run_id, key])
+    return _in_step_order(s.table("SELECT step, value, time FROM metrics WHERE run_id = ? AND key = ?",
+                                  [run_id, key]))
+
+
+def _in_step_order(table: pa.Table) -> pa.Table:
+    """Sort by (step, time) only when needed: points almost always arrive in step order,
+    and DuckDB keeps insertion order for a plain scan, so checking is cheaper than ORDER BY."""
+    import numpy as np
+
+    if table.num_rows < 2:
+        return table
+    steps = table.column("step").to_numpy()
+    times = table.column("time").to_numpy()
+    gaps = np.diff(steps)
+    if bool(((gaps > 0) | ((gaps == 0) & (np.diff(times) >= 0))).all()):
+        return table
+    return table.take(pa.array(np.lexsort((times, steps))))
 
 
 def metric_history_sampled(s: Session, run_id: str, key: str, max_points: int) -> dict[str, Any]:
-    """At most ``max_points`` points of a series, chosen inside DuckDB, plus the stored total.
+    """At most ``max_points`` points of a series plus the stored total.
 
-    The series is cut into equal buckets of steps; each bucket keeps its
-    lowest and highest value, and the first and last points are always kept,
-    so spikes and the overall shape survive. Only the kept rows leave the
-    database (a 1M-point series costs a scan, not a million-row transfer).
+    The points are read as Arrow (a 1M-point series is a few milliseconds)
+    and cut into equal buckets by position; each bucket keeps its lowest and
+    highest value and the ends are always kept (``core.downsample``), so
+    spikes and NaN gaps survive. Only the kept rows leave this function.
     """
-    total = int(s.one("SELECT count(*) FROM metrics WHERE run_id = ? AND key = ?", [run_id, key])[0])  # type: ignore[index]
-    if total <= max_points:
-        return {"points": metric_history(s, run_id, key), "count": total}
-    buckets = max((int(max_points) - 2) // 2, 1)
-    # buckets by step range (no sort of the whole series); each yields its min and max row
-    points = s.table("""
-        WITH pts AS (SELECT step, value, time FROM metrics WHERE run_id = ? AND key = ?),
-        span AS (SELECT min(step) AS lo, max(step) - min(step) + 1 AS width FROM pts),
-        picked AS (
-            SELECT unnest([
-                {'step': arg_min(step, value), 'value': min(value), 'time': arg_min(time, value)},
-                {'step': arg_max(step, value), 'value': max(value), 'time': arg_max(time, value)}]) AS p
-            FROM pts, span GROUP BY ((step - lo) * ?) // width
-            UNION ALL SELECT {'step': step, 'value': value, 'time': time}
-            FROM (SELECT * FROM pts ORDER BY step, time LIMIT 1)
-            UNION ALL SELECT {'step': step, 'value': value, 'time': time}
-            FROM (SELECT * FROM pts ORDER BY step DESC, time DESC LIMIT 1))
-        SELECT DISTINCT p.step AS step, p.value AS value, p.time AS time FROM picked ORDER BY step, time""",
-        [run_id, key, buckets])
-    if points.num_rows > max_points:  # only for tiny max_points (< 4): keep evenly spaced points
-        import numpy as np
+    from mlm_jupyter.core.downsample import min_max_indices
 
-        points = points.take(pa.array(np.linspace(0, points.num_rows - 1, int(max_points)).round().astype(int)))
+    points = _in_step_order(s.table("SELECT step, value, time FROM metrics WHERE run_id = ? AND key = ?",
+                                    [run_id, key]))
+    total = points.num_rows
+    if total > max_points:
+        points = points.take(pa.array(min_max_indices(points.column("value").to_numpy(), int(max_points))))
     return {"points": points, "count": total}
 
 
