@@ -92,10 +92,14 @@ class RunsClient:
                    user=current_user())
 
     def end_run(self, run_id: str, status: str = "finished", reason: str | None = None) -> None:
-        """Flush the run's metrics and mark it ``finished``, ``failed`` or ``killed``."""
+        """Flush the run's metrics and mark it ``finished``, ``failed`` or ``killed`` (any case)."""
         self.flush()
-        self.store.write(WriteBatch.of(Op("end_run", {"run_id": run_id, "status": status,
+        self.store.write(WriteBatch.of(Op("end_run", {"run_id": run_id, "status": str(status).lower(),
                                                       "end_time": time.time(), "reason": reason})))
+
+    def set_terminated(self, run_id: str, status: str = "finished") -> None:
+        """MLflow's name for ``end_run`` (``"FINISHED"`` and friends are accepted)."""
+        self.end_run(run_id, status)
 
     # ------------------------------------------------------------ params, tags
 

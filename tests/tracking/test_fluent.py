@@ -182,3 +182,15 @@ def test_runs_record_git_and_environment_provenance(client: MlmClient, tmp_path:
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
     assert provenance["commit"] == head and provenance["branch"] == "main" and provenance["dirty"] is True
     assert provenance["environment"]["python"]
+
+
+def test_explicit_client_with_mlflow_style_calls(client: MlmClient) -> None:
+    run = client.create_run("explicit", "by-id")
+    client.log_param(run.id, "alpha", 0.5)
+    client.log_metric(run.id, "loss", 0.25, step=7)
+    client.set_tag(run.id, "owner", "team-a")
+    client.set_terminated(run.id, "FINISHED")
+    stored = client.get_run(run.id)
+    assert (stored.status, stored.params, stored.metrics, stored.tags) == (
+        "finished", {"alpha": "0.5"}, {"loss": 0.25}, {"owner": "team-a"})
+    assert [e.name for e in client.experiments()] == ["explicit"]
