@@ -154,9 +154,10 @@ def _wait_ready(server: LabServer) -> None:
                        f"{server.log()[-4000:]}")
 
 
-def start_lab_server(base: Path) -> LabServer:
+def start_lab_server(base: Path, extra_args: Sequence[str] = ()) -> LabServer:
     """Start ``jupyter lab`` on loopback with a token, ``base/root`` as root dir and ``base/store`` as store.
 
+    ``extra_args`` go to the command line (e.g. to switch the server extension off).
     Returns once ``/api/status`` answers. Stop it with ``stop_lab_server``.
     (Benchmarks use this too; tests use the ``lab_server`` fixture.)
     """
@@ -178,7 +179,7 @@ def start_lab_server(base: Path) -> LabServer:
     command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
                "--ServerApp.ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
                f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root_dir}",
-               "--LabApp.news_url=", "--ServerApp.log_level=WARN"]
+               "--LabApp.news_url=", "--ServerApp.log_level=WARN", *extra_args]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=root_dir, env=env, stdout=log, stderr=subprocess.STDOUT)
     server = LabServer(url=f"http://127.0.0.1:{port}/", token=token, root_dir=root_dir, store_dir=store_dir,

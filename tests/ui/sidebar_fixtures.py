@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import secrets
-import subprocess
-import sys
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
-from tests.ui.conftest import LabServer, _free_port, _settings_dir, _wait_ready
+from tests.ui.conftest import LabServer, start_lab_server, stop_lab_server
 
 SIDEBAR_TAB = ".jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id='mlm-sidebar']"
 
@@ -69,40 +64,12 @@ def seeded(lab_server: LabServer) -> SeededRuns:
 @pytest.fixture(scope="module")
 def lab_without_mlm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     """A second JupyterLab whose server extension is switched off: the sidebar loads, its API does not."""
-    base = tmp_path_factory.mktemp("lab-no-mlm")
-    root_dir, store_dir = base / "root", base / "store"
-    root_dir.mkdir()
-    store_dir.mkdir()
-    port, token = _free_port(), secrets.token_hex(16)
-    env = dict(os.environ)
-    env.update({
-        "MLM_STORE": str(store_dir),
-        "JUPYTER_CONFIG_DIR": str(base / "config"),
-        "JUPYTERLAB_SETTINGS_DIR": str(_settings_dir(base)),
-        "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
-        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-    })
-    log_path = base / "jupyter-lab.log"
-    with log_path.open("wb") as log:
-        command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
-                   "--ServerApp.ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
-                   f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root_dir}",
-                   "--LabApp.news_url=", "--ServerApp.log_level=WARN",
-                   "--ServerApp.jpserver_extensions={'mlm_jupyter': False}"]
-        process = subprocess.Popen(command, cwd=root_dir, env=env, stdout=log, stderr=subprocess.STDOUT)
-        server = LabServer(url=f"http://127.0.0.1:{port}/", token=token, root_dir=root_dir, store_dir=store_dir,
-                           port=port, process=process, log_path=log_path, env=env)
-        try:
-            _wait_ready(server)
-            yield server
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+    server = start_lab_server(tmp_path_factory.mktemp("lab-no-mlm"),
+                              ["--ServerApp.jpserver_extensions={'mlm_jupyter': False}"])
+    try:
+        yield server
+    finally:
+        stop_lab_server(server)
 
 
 def open_sidebar(page: Any, server: LabServer) -> None:
