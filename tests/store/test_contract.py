@@ -7,11 +7,10 @@ event loop serves them (``LoopDriven``).
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -29,31 +28,12 @@ from mlm_jupyter.core.errors import (
 from mlm_jupyter.store.contract import Op, WriteBatch
 from mlm_jupyter.store.duckdb_store import DuckDbStore
 from mlm_jupyter.store.rest_store import RestStore
-
-
-class LoopDriven:
-    """Each call runs in a worker thread while ``loop`` keeps serving the in-process server."""
-
-    def __init__(self, target: Any, loop: asyncio.AbstractEventLoop) -> None:
-        self._target, self._loop = target, loop
-
-    def __getattr__(self, name: str) -> Any:
-        value = getattr(self._target, name)
-        if not callable(value):
-            return value
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            return self._loop.run_until_complete(self._loop.run_in_executor(None, lambda: value(*args, **kwargs)))
-
-        return call
+from tests.in_process_server import LoopDriven, mlm_server_config
 
 
 @pytest.fixture
 def jp_server_config(store_dir: Path) -> Config:
-    return Config({"ServerApp": {"jpserver_extensions": {"mlm_jupyter": True, "jupyter_server_terminals": False},
-                                 "allow_unauthenticated_access": False,
-                                 "reraise_server_extension_failures": True},
-                   "MlmServer": {"store": str(store_dir)}})
+    return mlm_server_config(store_dir)
 
 
 @pytest.fixture(params=["duckdb", "rest"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -13,32 +12,13 @@ from traitlets.config import Config
 
 from mlm_jupyter.core.errors import IntegrityError, PromotionBlockedError, UntrustedModelError
 from mlm_jupyter.store.rest_store import RestStore
+from tests.in_process_server import LoopDriven, mlm_server_config
 from mlm_jupyter.tracking.client import MlmClient
-
-
-class LoopDriven:
-    """Each call runs in a worker thread while ``loop`` keeps serving the in-process server."""
-
-    def __init__(self, target: Any, loop: asyncio.AbstractEventLoop) -> None:
-        self._target, self._loop = target, loop
-
-    def __getattr__(self, name: str) -> Any:
-        value = getattr(self._target, name)
-        if not callable(value):
-            return value
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            return self._loop.run_until_complete(self._loop.run_in_executor(None, lambda: value(*args, **kwargs)))
-
-        return call
 
 
 @pytest.fixture
 def jp_server_config(store_dir: Path) -> Config:
-    return Config({"ServerApp": {"jpserver_extensions": {"mlm_jupyter": True, "jupyter_server_terminals": False},
-                                 "allow_unauthenticated_access": False,
-                                 "reraise_server_extension_failures": True},
-                   "MlmServer": {"store": str(store_dir)}})
+    return mlm_server_config(store_dir)
 
 
 @pytest.fixture
