@@ -17,7 +17,6 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import xxhash
 
 from mlm_jupyter.core.errors import UnsupportedTypeError

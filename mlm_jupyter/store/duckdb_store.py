@@ -63,6 +63,7 @@ def close_open_stores() -> None:
         except Exception:  # exit must not fail
             pass
 
+
 _SHA256_HEX = frozenset("0123456789abcdef")
 _READ_ONLY_STATEMENTS = ("SELECT", "EXPLAIN")
 # DuckDB errors that mean "the caller's values do not fit" (a 400), not "the store failed" (a 500)

@@ -121,7 +121,7 @@ class HistoryTimeline(MlmWidget):
                 "duration": None if pd.isna(data.get("duration")) else float(data["duration"]),
                 "success": bool(data.get("success")), "error": _text(data.get("error_type")) or "",
                 "run_id": _text(data.get("run_id")),
-                "source": source[:2000], "first_line": next((l for l in source.splitlines() if l.strip()), ""),
+                "source": source[:2000], "first_line": next((line for line in source.splitlines() if line.strip()), ""),
                 "names_read": _names(data.get("names_read")), "names_written": _names(data.get("names_written")),
             }
 
