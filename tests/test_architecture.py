@@ -46,3 +46,10 @@ def test_readme_quick_start_has_the_two_commands_ci_runs() -> None:
     assert "mlm demo" in commands[0]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert commands[1].strip() in ci
+
+
+def test_core_store_and_tracking_pass_mypy_strict() -> None:
+    mypy = Path(sys.executable).with_name("mypy")
+    result = subprocess.run([str(mypy), "mlm_jupyter/core", "mlm_jupyter/store", "mlm_jupyter/tracking"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

@@ -28,7 +28,7 @@ def is_alive(pid: int, started: float | None) -> bool:
     try:
         process = psutil.Process(pid)
         if started is None:
-            return process.is_running()
-        return abs(process.create_time() - started) < 1.0 and process.status() != psutil.STATUS_ZOMBIE
+            return bool(process.is_running())
+        return bool(abs(process.create_time() - started) < 1.0 and process.status() != psutil.STATUS_ZOMBIE)
     except (psutil.NoSuchProcess, psutil.AccessDenied, ProcessLookupError):
         return False

@@ -18,13 +18,10 @@ def open_store(directory: str | os.PathLike[str] | None = None) -> Store:
     A process that can reach a server owning the store talks to it; any other
     process opens the DuckDB file itself.
     """
+    from mlm_jupyter.store.discovery import discover_server_store
+
     path: Path = resolve_store_dir(directory)
-    try:
-        from mlm_jupyter.store.discovery import discover_server_store  # added by the server layer
-    except ImportError:
-        discover_server_store = None
-    if discover_server_store is not None:
-        remote = discover_server_store(path)
-        if remote is not None:
-            return remote
+    remote = discover_server_store(path)
+    if remote is not None:
+        return remote
     return DuckDbStore(path)
