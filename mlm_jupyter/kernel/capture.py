@@ -24,7 +24,7 @@ from mlm_jupyter.core.staleness import ExecutedCell, NotebookCell, verdict
 from mlm_jupyter.kernel.failsafe import FailSafe
 from mlm_jupyter.kernel.notebook_file import NotebookFile
 from mlm_jupyter.kernel.session import KernelSession, notebook_path
-from mlm_jupyter.kernel.value_cache import CachedFingerprint, FingerprintCache
+from mlm_jupyter.kernel.value_cache import CachedFingerprint, FingerprintCache, kind_of
 from mlm_jupyter.tracking.cells import source_digest
 
 __all__ = ["CellCapture", "HistoryEntry", "PendingCell", "default_fingerprinter"]
@@ -79,6 +79,35 @@ class _Match:
     by_frontend: bool
 
 
+_DEFAULT_REHASH_LIMIT = 256 * 1024 * 1024
+
+
+def _rehash_limit() -> float:
+    text = os.environ.get("MLM_CELL_REHASH_LIMIT", "")
+    try:
+        limit = int(text) if text else _DEFAULT_REHASH_LIMIT
+    except ValueError:
+        limit = _DEFAULT_REHASH_LIMIT
+    return float("inf") if limit <= 0 else float(limit)
+
+
+def _nbytes(value: Any) -> int:
+    """Size in memory of an array-like value (0 when unknown)."""
+    for attribute in ("nbytes",):
+        size = getattr(value, attribute, None)
+        if isinstance(size, int):
+            return size
+    estimated = getattr(value, "estimated_size", None)  # polars
+    if callable(estimated):
+        try:
+            return int(estimated())
+        except Exception:  # noqa: BLE001 - a size we cannot read is treated as small
+            return 0
+    if hasattr(value, "element_size") and hasattr(value, "nelement"):  # torch
+        return int(value.element_size() * value.nelement())
+    return 0
+
+
 class CellCapture:
     """Records every cell of one IPython shell.
 
@@ -101,6 +130,7 @@ class CellCapture:
         self.values = FingerprintCache(fingerprinter[0]) if fingerprinter else None
         self.is_supported = fingerprinter[1] if fingerprinter else None
         self.data_enabled = fingerprinter is not None
+        self.skipped_large = 0
         self.history: list[HistoryEntry] = []
         self.digests: dict[str, str] = {}
         self.current: PendingCell | None = None
@@ -221,12 +251,23 @@ class CellCapture:
             return os.path.isfile(value)
         return not isinstance(value, (bytes, bytearray, memoryview))
 
-    def fingerprint_value(self, value: Any) -> CachedFingerprint | None:
+    def fingerprint_value(self, value: Any, *, per_cell: bool = False) -> CachedFingerprint | None:
+        """The value's fingerprint; ``per_cell`` skips big values that would be rehashed every cell.
+
+        numpy, polars and torch values have no safe cheap change check, so a
+        plain cell that touches them hashes them again (about 0.4 s per GB).
+        Above ``MLM_CELL_REHASH_LIMIT`` bytes (default 256 MiB; 0 = no limit)
+        plain cells skip them; ``%%track`` runs and ``mlm.log_input`` always
+        fingerprint them in full.
+        """
         if self.values is None or not self._supported(value):
+            return None
+        if per_cell and kind_of(value) is None and _nbytes(value) > _rehash_limit():
+            self.skipped_large += 1
             return None
         return self.values.get(value)
 
-    def fingerprint_names(self, names: Iterable[str]) -> dict[str, CachedFingerprint]:
+    def fingerprint_names(self, names: Iterable[str], *, per_cell: bool = False) -> dict[str, CachedFingerprint]:
         """Fingerprints of the supported values bound to ``names`` in the user namespace."""
         found: dict[str, CachedFingerprint] = {}
         if not self.data_enabled:
@@ -236,14 +277,14 @@ class CellCapture:
             value = namespace.get(name, _MISSING)
             if value is _MISSING:
                 continue
-            fp = self.failsafe.call("data fingerprint", self.fingerprint_value, value)
+            fp = self.failsafe.call("data fingerprint", self.fingerprint_value, value, per_cell=per_cell)
             if fp is not None:
                 found[name] = fp
         return found
 
     def capture_data(self, record_id: str, names: CellNames) -> list[dict[str, Any]]:
         rows = []
-        for name, fp in self.fingerprint_names(names.reads | names.writes).items():
+        for name, fp in self.fingerprint_names(names.reads | names.writes, per_cell=True).items():
             previous = self.digests.get(name)
             self.digests[name] = fp.digest
             rows.append({"record_id": record_id, "name": name, "role": "write" if name in names.writes else "read",

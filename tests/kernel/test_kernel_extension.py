@@ -314,3 +314,16 @@ def test_literals_that_cannot_be_params_are_skipped(ip: Any, client: MlmClient) 
     assert result.success
     tracked = client.get_run(client.search_runs(experiment="literals")["run_id"][0])
     assert tracked.params == {"small": "3"}
+
+
+def test_big_uncacheable_arrays_are_not_rehashed_by_plain_cells_but_tracked_runs_keep_them(
+        ip: Any, client: MlmClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLM_CELL_REHASH_LIMIT", "10000")  # bytes
+    run(ip, "import numpy as np\nsmall = np.arange(10.0)\nbig = np.arange(100_000.0)")
+    run(ip, "total = small.sum() + big.sum()")
+    frame = history(client).set_index("source")
+    touched = {d["name"] for d in client.cell_data(frame.loc["total = small.sum() + big.sum()"]["record_id"])}
+    assert "small" in touched and "big" not in touched
+    run(ip, "%%track -e big-arrays\nmean = big.mean()")
+    tracked = client.get_run(client.search_runs(experiment="big-arrays")["run_id"][0])
+    assert "big" in {i.name for i in tracked.inputs}
