@@ -93,10 +93,9 @@ def _rehash_limit() -> float:
 
 def _nbytes(value: Any) -> int:
     """Size in memory of an array-like value (0 when unknown)."""
-    for attribute in ("nbytes",):
-        size = getattr(value, attribute, None)
-        if isinstance(size, int):
-            return size
+    size = getattr(value, "nbytes", None)  # numpy
+    if isinstance(size, int):
+        return size
     estimated = getattr(value, "estimated_size", None)  # polars
     if callable(estimated):
         try:

@@ -66,9 +66,14 @@ class ActiveRun(Run):
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if active_run() is not None and active_run().id == self.id:  # type: ignore[union-attr]
-            end_run("failed" if exc_type is not None else "finished",
-                    reason=f"{exc_type.__name__}: {exc}" if exc_type is not None else None)
+        current = active_run()
+        if current is None or current.id != self.id:
+            return
+        if exc_type is None:
+            end_run("finished")
+        else:  # an interrupt stops the run; any other exception fails it
+            end_run("killed" if issubclass(exc_type, KeyboardInterrupt) else "failed",
+                    reason=f"{exc_type.__name__}: {exc}")
 
 
 def start_run(experiment: str | None = None, name: str | None = None, *, nested: bool = False,

@@ -194,3 +194,10 @@ def test_explicit_client_with_mlflow_style_calls(client: MlmClient) -> None:
     assert (stored.status, stored.params, stored.metrics, stored.tags) == (
         "finished", {"alpha": "0.5"}, {"loss": 0.25}, {"owner": "team-a"})
     assert [e.name for e in client.experiments()] == ["explicit"]
+
+
+def test_an_interrupt_marks_the_run_killed(client: MlmClient) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        with mlm.start_run(name="stopped") as run:
+            raise KeyboardInterrupt
+    assert mlm.get_run(run.id).status == "killed"
