@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -18,14 +19,20 @@ NPM = shutil.which("npm")
 needs_npm = pytest.mark.skipif(NPM is None, reason="npm (Node.js 20+) is needed to test the JupyterLab sidebar")
 
 
+def without_colour_codes(text: str) -> str:
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
 @needs_npm
 def test_vitest_suite_passes() -> None:
     if not (LABEXTENSION / "node_modules").exists():
         subprocess.run([NPM, "ci", "--no-audit", "--no-fund"], cwd=LABEXTENSION, check=True,
                        capture_output=True, timeout=600)
+    # CI machines may set FORCE_COLOR; ask for plain text and strip any colour codes that still come through.
+    plain = {key: value for key, value in os.environ.items() if key != "FORCE_COLOR"} | {"NO_COLOR": "1"}
     result = subprocess.run([NPM, "test", "--", "--reporter=verbose"], cwd=LABEXTENSION, capture_output=True,
-                            text=True, timeout=600)
-    output = result.stdout + result.stderr
+                            text=True, timeout=600, env=plain)
+    output = without_colour_codes(result.stdout + result.stderr)
     assert result.returncode == 0, output[-6000:]
     passed = re.search(r"Tests\s+(\d+) passed", output)
     assert passed and int(passed.group(1)) >= 20, output[-3000:]
@@ -50,7 +57,7 @@ def test_installed_labextension_is_enabled_and_ok() -> None:
     pytest.importorskip("jupyterlab")
     result = subprocess.run([sys.executable, "-m", "jupyterlab.labextensions", "list"], capture_output=True,
                             text=True, timeout=120)
-    text = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)
+    text = without_colour_codes(result.stdout + result.stderr)
     line = next((ln for ln in text.splitlines() if ln.strip().startswith("mlm-jupyter ")), None)
     assert line is not None, f"mlm-jupyter is not among the installed lab extensions:\n{text}"
     assert "enabled" in line and "OK" in line, line
