@@ -105,6 +105,28 @@ def _top(counts: pa.StructArray, nonnull: int) -> list[list[Any]]:
     return [[_label(values[int(i)].as_py()), _num(frequencies[int(i)] / nonnull)] for i in order]
 
 
+def _duration_label(count: int, unit: str) -> str:
+    """ISO 8601 text of a duration of ``count`` ``unit`` (whatever the unit, e.g. ``P0DT0H0M1S``)."""
+    import pandas as pd
+
+    try:
+        return str(pd.Timedelta(count, unit=unit).isoformat())
+    except (OverflowError, ValueError):  # beyond pandas' ~292 years
+        return f"{count} {unit}"
+
+
+def _temporal_bounds(column: pa.Array | pa.ChunkedArray, t: pa.DataType) -> tuple[Any, Any]:
+    """Min and max as text; durations go through int64 (Arrow's min_max has no duration kernel)."""
+    if pa.types.is_duration(t):
+        bounds = pc.min_max(column.cast(pa.int64()))
+        return _duration_label(bounds["min"].as_py(), t.unit), _duration_label(bounds["max"].as_py(), t.unit)
+    try:
+        bounds = pc.min_max(column)
+    except pa.ArrowNotImplementedError:  # e.g. month_day_nano intervals: no order to report
+        return None, None
+    return _label(bounds["min"].as_py()), _label(bounds["max"].as_py())
+
+
 def profile_column(column: pa.Array | pa.ChunkedArray, total_rows: int) -> dict[str, Any]:
     """Profile one (possibly sampled) column; counts are scaled to ``total_rows``.
 
@@ -145,8 +167,7 @@ def profile_column(column: pa.Array | pa.ChunkedArray, total_rows: int) -> dict[
                  int(round(nonnull * scale)))
     elif pa.types.is_temporal(t):
         entry["kind"] = "temporal"
-        bounds = pc.min_max(column)
-        entry["min"], entry["max"] = (_label(bounds[k].as_py()) for k in ("min", "max"))
+        entry["min"], entry["max"] = _temporal_bounds(column, t)
     elif pa.types.is_boolean(t) or pa.types.is_string(t) or pa.types.is_large_string(t) \
             or pa.types.is_string_view(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t):
         entry["kind"] = "bool" if pa.types.is_boolean(t) else "categorical"
