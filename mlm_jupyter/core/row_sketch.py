@@ -51,6 +51,24 @@ def _bits(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def _object_array_to_arrow(values: np.ndarray) -> pa.Array | pa.ChunkedArray:
+    """Arrow form of a numpy object (or string) array; mixed Python types get the fingerprint's typed text."""
+    try:
+        return pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError, TypeError, ValueError):
+        from mlm_jupyter.core.fingerprint_tables import pandas_column_to_arrow
+
+        return pandas_column_to_arrow(np.asarray(values, dtype=object))
+
+
+def _nested_row_hashes(column: pa.Array) -> np.ndarray:
+    """Row hashes of list, struct and map values: a hash of each value's Python repr (nulls set by the caller)."""
+    from pandas.util import hash_array
+
+    texts = np.array([repr(value) for value in column.to_pylist()], dtype=object)
+    return _mix(np.asarray(hash_array(texts, categorize=False), dtype=np.uint64))
+
+
 def column_row_hashes(column: Any) -> np.ndarray:
     """64-bit hash of each row's value in one column (a numpy array or an Arrow array)."""
     if isinstance(column, np.ndarray) and column.dtype.kind in "biufcmM":
@@ -59,7 +77,7 @@ def column_row_hashes(column: Any) -> np.ndarray:
             hashes[np.isnat(column)] = _NULL_HASH
         return hashes
     if isinstance(column, np.ndarray):
-        column = pa.array(column, from_pandas=True)
+        column = _object_array_to_arrow(column)
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
     t = column.type
@@ -70,6 +88,8 @@ def column_row_hashes(column: Any) -> np.ndarray:
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t) or pa.types.is_temporal(t):
         filled = column.fill_null(pa.scalar(False if pa.types.is_boolean(t) else 0).cast(t))
         hashes = _mix(_bits(filled.to_numpy(zero_copy_only=False)))
+    elif pa.types.is_nested(t):
+        hashes = _nested_row_hashes(column)
     else:
         from pandas.util import hash_array
 

@@ -46,3 +46,18 @@ def test_disjoint_sets_and_round_trip() -> None:
     assert estimate_overlap(a, b).shared_rows == 0
     assert RowSketch.from_dict(a.to_dict()) == a
     assert len(a.hashes) == a.k
+
+
+def test_row_sketch_of_list_columns_and_mixed_object_arrays() -> None:
+    from mlm_jupyter.core.data_diff import diff_data
+
+    lists_a = pd.DataFrame({"l": [[1], [2, 3], [4], None]})
+    lists_b = pd.DataFrame({"l": [[2, 3], [4], [5], None]})
+    overlap = diff_data(fingerprint(lists_a, rows=True), fingerprint(lists_b, rows=True)).row_overlap
+    assert overlap is not None and overlap.exact and overlap.shared_rows == 3  # [2, 3], [4] and the null row
+
+    mixed = np.array([1, "a", None], dtype=object)
+    sketch = fingerprint(mixed, rows=True).row_sketch
+    assert sketch is not None and sketch.rows == 3 and sketch.distinct_rows == 3
+    same = diff_data(fingerprint(mixed, rows=True), fingerprint(pd.Series(mixed), rows=True)).row_overlap
+    assert same is not None and same.jaccard == 1.0
