@@ -331,16 +331,33 @@ def _arrow(obj: Any, kind: str, rows: bool, profile: bool, cache: Any) -> Finger
     return _table_fp(encoding, kind, shape, sample, lambda: columns, rows, profile)
 
 
+def _polars_to_arrow(obj: Any, schema: dict[str, Any]) -> Any:
+    """``obj.to_arrow()``, refusing columns whose Arrow export is not their values."""
+    for name, dtype in schema.items():
+        if "Object" in str(dtype):  # polars exports Python objects as 8-byte memory addresses
+            raise UnsupportedTypeError(
+                f"cannot fingerprint polars column {name!r} of dtype {dtype}: it holds Python objects, whose "
+                "Arrow export is their memory addresses; cast it to a data type (e.g. pl.String) first",
+                column=name, dtype=str(dtype))
+    try:
+        return obj.to_arrow()
+    except Exception as error:  # noqa: BLE001 -- polars raises plain Arrow/compute errors here
+        raise UnsupportedTypeError(
+            f"cannot fingerprint this polars {type(obj).__name__}: its Arrow export failed ({error}); cast "
+            "columns of types Arrow lacks (e.g. Int128 to pl.Decimal(38, 0) or Int64) first",
+            dtypes=str(schema)) from error
+
+
 def _polars(obj: Any, kind: str, rows: bool, profile: bool, cache: Any) -> Fingerprint:
     from mlm_jupyter.core.fingerprint_tables import encode_arrow_column, encode_arrow_table
 
     if kind == "polars.DataFrame":
-        table = obj.to_arrow()
+        table = _polars_to_arrow(obj, dict(obj.schema))
         encoding = encode_arrow_table(table)
         columns = list(table.columns)
         shape: tuple[int, ...] = (obj.height, obj.width)
     else:
-        column = obj.to_arrow()
+        column = _polars_to_arrow(obj, {obj.name: obj.dtype})
         encoding = encode_arrow_column(column, obj.name)
         columns = [column]
         shape = (len(obj),)

@@ -214,3 +214,20 @@ def test_profile_of_100_columns_stays_small() -> None:
     df = pd.DataFrame(np.random.default_rng(1).normal(size=(1000, 100)), columns=[f"c{i}" for i in range(100)])
     size = len(json.dumps(fingerprint(df).to_dict()["profile"]))
     assert size < 40_000
+
+
+def test_polars_object_columns_are_refused_not_hashed_by_memory_address() -> None:
+    class Point:
+        def __init__(self, x: int) -> None:
+            self.x = x
+
+    frame = pl.DataFrame({"o": pl.Series([Point(1)], dtype=pl.Object)})
+    with pytest.raises(UnsupportedTypeError, match="'o' of dtype Object"):
+        fingerprint(frame)
+    with pytest.raises(UnsupportedTypeError, match="Python objects"):
+        fingerprint(frame["o"])
+
+
+def test_polars_types_without_an_arrow_form_raise_a_clear_mlm_error() -> None:
+    with pytest.raises(UnsupportedTypeError, match="Int128"):
+        fingerprint(pl.DataFrame({"big": pl.Series([1], dtype=pl.Int128)}))
