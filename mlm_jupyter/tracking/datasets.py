@@ -112,9 +112,11 @@ class DataClient:
         target = str(run_id_or_model_uri)
         model = _MODEL_URI.match(target)
         if model:
-            return Lineage.from_dict(self.store.read(
-                "lineage", model=model["name"], version=int(model["version"]) if model["version"] else None,
-                alias=model["alias"], depth=depth))
+            version = int(model["version"]) if model["version"] else None
+            if version is None:  # an alias, @latest or a bare name: the registry's rules (latest skips archived)
+                version = int(self.store.read("model_version", name=model["name"], version=None,
+                                              alias=model["alias"] or "latest")["version"])
+            return Lineage.from_dict(self.store.read("lineage", model=model["name"], version=version, depth=depth))
         run = _RUN_URI.match(target)
         return Lineage.from_dict(self.store.read("lineage", run_id=run["run_id"] if run else target, depth=depth))
 

@@ -132,3 +132,22 @@ def test_lineage_includes_registered_models(client: MlmClient) -> None:
     by_model = mlm.lineage(f"models:/city-model/{mv.version}")
     assert by_model.root == f"model:city-model/{mv.version}"
     assert {n.type for n in by_model.nodes} >= {"model", "run", "data"}
+
+
+def test_lineage_of_models_latest_and_aliases_follows_the_registry(client: MlmClient) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    df = frame()
+    model = LogisticRegression().fit(df[["x"]], df["city"])
+    versions = []
+    for name in ("first", "second"):
+        with mlm.start_run(experiment="lineage", name=name):
+            mlm.log_input(df, name="train", role="train")
+            versions.append(mlm.log_model(model, name="city-model"))
+    mlm.archive_model_version("city-model", 2, reason="bad")
+    mlm.set_alias("city-model", "champion", version=1)
+
+    for uri in ("models:/city-model@latest", "models:/city-model", "models:/city-model@champion"):
+        assert mlm.lineage(uri).root == "model:city-model/1", uri
+    with pytest.raises(NotFoundError, match="no alias 'production'.*champion"):
+        mlm.lineage("models:/city-model@production")
