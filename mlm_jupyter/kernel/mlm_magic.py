@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 import shlex
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +20,8 @@ from mlm_jupyter.tracking import fluent
 
 __all__ = ["MlmMagic"]
 
-USAGE = ('usage: %mlm runs [EXPERIMENT] | compare RUN_ID RUN_ID ... | registry [MODEL] | history [--session] '
+USAGE = ('usage: %mlm runs [EXPERIMENT] [-e EXPERIMENT] [-f FILTER] | compare [RUN_ID RUN_ID ...] | registry [MODEL] '
+         '| history [--session] '
          '| sql "SELECT ..." | status | notebook PATH')
 
 
@@ -41,6 +43,41 @@ def _widget(name: str) -> Callable[..., Any] | None:
 
 
 _NO_WIDGET = object()
+_RUNS_OPTION = re.compile(r"""^(-e|--experiment|-f|--filter)(?:\s+|=)(.*)$""", re.DOTALL)
+
+
+def _unquote(text: str) -> str:
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
+def runs_arguments(rest: str) -> tuple[str | None, str | None]:
+    """``%mlm runs`` arguments -> (experiment, filter).
+
+    ``EXPERIMENT``, ``-e/--experiment EXPERIMENT`` and ``-f/--filter EXPRESSION``
+    (the expression is the rest of the line, in the run search language).
+    """
+    experiment: str | None = None
+    filter: str | None = None
+    text = rest.strip()
+    while text:
+        match = _RUNS_OPTION.match(text)
+        if match is None:
+            if text.startswith("-"):
+                raise MlmError(f"unknown option {text.split()[0]!r}; {USAGE}")
+            experiment = _unquote(text)
+            break
+        flag, tail = match.group(1), match.group(2).strip()
+        if flag in ("-f", "--filter"):
+            filter = _unquote(tail)
+            break
+        quoted = re.match(r"""^("[^"]*"|'[^']*'|\S+)\s*(.*)$""", tail, re.DOTALL)
+        if quoted is None:
+            raise MlmError(f"{flag} needs an experiment name; {USAGE}")
+        experiment, text = _unquote(quoted.group(1)), quoted.group(2).strip()
+    return experiment or None, filter or None
 
 
 class MlmMagic:
@@ -68,18 +105,23 @@ class MlmMagic:
     # ------------------------------------------------------------ commands
 
     def _runs(self, rest: str) -> Any:
-        experiment = rest or None
+        experiment, filter = runs_arguments(rest)
         widget = _widget("runs")
-        shown = widget(experiment=experiment) if widget is not None else _NO_WIDGET
+        shown = widget(experiment=experiment, filter=filter) if widget is not None else _NO_WIDGET
         if shown is not _NO_WIDGET:
             return shown
-        return fluent.get_client().search_runs(experiment=experiment, order_by=["attributes.start_time desc"])
+        return fluent.get_client().search_runs(filter, experiment=experiment,
+                                               order_by=["attributes.start_time desc"])
 
     def _compare(self, rest: str) -> Any:
         ids = shlex.split(rest)
-        if len(ids) < 2:
-            raise MlmError("%mlm compare needs two or more run ids")
         widget = _widget("compare")
+        if not ids and widget is not None:  # the rows selected last in a runs table
+            shown = widget(None)
+            if shown is not _NO_WIDGET:
+                return shown
+        if len(ids) < 2:
+            raise MlmError("%mlm compare needs two or more run ids (or rows selected in a runs table)")
         shown = widget(ids) if widget is not None else _NO_WIDGET
         if shown is not _NO_WIDGET:
             return shown

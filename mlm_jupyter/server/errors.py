@@ -7,6 +7,7 @@ it back into the same ``MlmError`` class, and the sidebar shows ``message``.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from mlm_jupyter.core.errors import MlmError
@@ -50,5 +51,17 @@ def wire_error(code: str, message: str, **details: Any) -> tuple[int, dict[str, 
 
 
 def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
-    return {str(k): v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
-            for k, v in details.items()}
+    """Details as JSON data: lists and dicts stay structured (a blocked promotion's ``failures``)."""
+    return {str(k): _json_value(v) for k, v in details.items()}
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (str, int, bool, type(None))):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    return str(value)

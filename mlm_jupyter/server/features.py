@@ -63,6 +63,7 @@ def _as_int(value: Any) -> int | None:
 
 
 def set_alias_view(client: MlmClient, name: str, body: dict[str, Any]) -> dict[str, Any]:
+    """``{"alias", "version", "reason", "force"?}``: set or move an alias through the promotion rules."""
     alias, version, reason = body.get("alias"), body.get("version"), body.get("reason")
     if not isinstance(alias, str) or not alias:
         raise InvalidInputError('give {"alias": "production", "version": 3, "reason": "..."}')
@@ -70,7 +71,14 @@ def set_alias_view(client: MlmClient, name: str, body: dict[str, Any]) -> dict[s
         raise InvalidInputError(f"version must be an integer, got {version!r}")
     if reason is not None and not isinstance(reason, str):
         raise InvalidInputError("reason must be a string")
-    _method(client, "set_alias", "the model registry")(name, alias, version=version, reason=reason)
+    force = body.get("force", False)
+    if not isinstance(force, bool):
+        raise InvalidInputError(f"force must be true or false, got {force!r}")
+    setter = _method(client, "set_alias", "the model registry")
+    if force:  # overrides the promotion rules; the registry requires a reason and records it as forced
+        setter(name, alias, version=version, reason=reason, force=True)
+    else:
+        setter(name, alias, version=version, reason=reason)
     return model_view(client, name)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from mlm_jupyter.core.errors import NotFoundError
+from mlm_jupyter.core.query import ATTRIBUTES
 from mlm_jupyter.tracking.client import MlmClient
 
 __all__ = ["experiments_view", "jsonable", "metric_points_view", "require_run", "run_view", "runs_page_view"]
@@ -66,6 +67,23 @@ def experiments_view(client: MlmClient) -> dict[str, Any]:
     return {"experiments": jsonable(client.store.read("experiments"))}
 
 
+def order_clause(text: str) -> str:
+    """One ``order_by`` clause; a bare attribute (``start_time desc``, ``name``) means ``attributes.<name>``."""
+    clause = text.strip()
+    field, _, direction = clause.partition(" ")
+    if "." not in field and field.lower() in ATTRIBUTES:
+        return f"attributes.{field} {direction}".strip()
+    return clause
+
+
+def experiment_name(client: MlmClient, experiment: str) -> str:
+    """The name of experiment ``experiment`` given by name or by id (unknown values pass through)."""
+    known = client.store.read("experiments")
+    if any(item.get("name") == experiment for item in known):
+        return experiment
+    return next((str(item["name"]) for item in known if item.get("id") == experiment), experiment)
+
+
 def run_view(client: MlmClient, run_id: str) -> dict[str, Any]:
     """One run: params, latest metrics, tags, inputs, artifacts, cell record, provenance, staleness."""
     view: dict[str, Any] = jsonable(client.get_run(run_id))
@@ -75,7 +93,12 @@ def run_view(client: MlmClient, run_id: str) -> dict[str, Any]:
 
 def runs_page_view(client: MlmClient, *, experiment: str | None, filter: str | None,
                    order_by: list[str], offset: int, limit: int) -> dict[str, Any]:
-    """A page of runs (one object per run, with params, latest metrics and tags) and the total."""
+    """A page of runs (one object per run, with params, latest metrics and tags) and the total.
+
+    ``experiment`` is a name or an id (``GET /mlm/api/experiments`` lists both).
+    """
+    if experiment:
+        experiment = experiment_name(client, experiment)
     result = client.store.read("search_runs", filter=filter or None, experiments=[experiment] if experiment else None,
                                order_by=order_by, max_results=limit, offset=offset)
     runs: list[dict[str, Any]] = []

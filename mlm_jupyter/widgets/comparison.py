@@ -130,6 +130,14 @@ def _code_diff_html(text: str) -> str:
 
 
 def _run_ids(runs_or_table: Any) -> list[str]:
+    if runs_or_table is None:  # the selection of the runs table used last
+        from mlm_jupyter.widgets.runs_table import last_selection
+
+        ids = last_selection()
+        if not ids:
+            raise InvalidInputError("no runs to compare: select rows in a runs table (mlm.runs()) or pass run ids, "
+                                    "e.g. mlm.compare([id1, id2])")
+        return ids
     if hasattr(runs_or_table, "selected") and not isinstance(runs_or_table, (str, bytes)):
         ids = list(runs_or_table.selected)
         if not ids:
@@ -384,13 +392,13 @@ def _layout(with_parcoords: bool) -> dict[str, Any]:
     }
 
 
-def compare(run_ids_or_table: Any, *, metric: str | None = None, smoothing: float = 0.0,
+def compare(run_ids_or_table: Any = None, *, metric: str | None = None, smoothing: float = 0.0,
             client: Any = None, max_points: int = MAX_POINTS) -> Comparison:
     """Compare runs: metric curves, parallel coordinates, a diff table and the cell code diff.
 
     Args:
         run_ids_or_table: run ids, ``Run`` objects, a ``search_runs`` DataFrame, or a runs
-            table widget (its selected rows).
+            table widget (its selected rows); default: the rows selected last in a runs table.
         metric: the metric drawn first (default: ``loss`` if logged, else the first alphabetically).
         smoothing: exponential smoothing weight in [0, 1).
         max_points: points drawn per series (each series is downsampled, keeping its envelope).

@@ -17,7 +17,7 @@ from mlm_jupyter.core.query import compile_filter
 from mlm_jupyter.widgets.fallback import html_table, text_table
 from mlm_jupyter.widgets.widget_base import STATIC, MlmWidget
 
-__all__ = ["RunsTable", "runs"]
+__all__ = ["RunsTable", "last_selection", "runs"]
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,7 @@ class RunsTable(MlmWidget):
             if columns:
                 self.columns = list(columns)
         self.reload()
+        self.observe(_remember_selection, names=["selected"])
         self.observe(self._on_query_change, names=["filter", "experiment"])
         self.observe(self._on_columns_change, names=["columns"])
         if live:
@@ -224,6 +225,21 @@ class RunsTable(MlmWidget):
         more = len(frame) - len(rows)
         return (f"RunsTable: {len(frame)} of {self.total} runs\n" + text_table(columns, rows)
                 + (f"\n... and {more} more" if more > 0 else ""))
+
+
+_last_selected: weakref.ref[RunsTable] | None = None
+
+
+def _remember_selection(change: Any) -> None:
+    global _last_selected
+    if change["new"]:
+        _last_selected = weakref.ref(change["owner"])
+
+
+def last_selection() -> list[str]:
+    """The selected run ids of the runs table the user selected in last (empty if none)."""
+    table = _last_selected() if _last_selected is not None else None
+    return list(table.selected) if table is not None else []
 
 
 def runs(experiment: str | None = None, filter: str | None = None, **options: Any) -> RunsTable:
