@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from mlm_jupyter.cli.output import client_from, echo_frame, echo_json, fail
-from mlm_jupyter.core.errors import MlmError
+from mlm_jupyter.core.errors import MlmError, PromotionBlockedError
 
 __all__ = ["models"]
 
@@ -105,6 +105,10 @@ def models_promote(ctx: click.Context, name: str, version: int, alias: str, reas
     """Point ALIAS of NAME at VERSION. Exits 1 with the rule's message when a promotion gate blocks it."""
     try:
         moved = client_from(ctx).set_alias(name, alias, version, reason=reason, force=force)
+    except PromotionBlockedError as error:
+        click.echo(f"to override: mlm models promote {name} {version} {alias} --force --reason '...' "
+                   "(recorded in the model history)", err=True)
+        fail(error)
     except MlmError as error:
         fail(error)
     click.echo(f"{name}@{alias} -> v{moved.version}" + (" (forced)" if force else ""))

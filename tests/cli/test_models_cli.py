@@ -91,3 +91,9 @@ def test_export_writes_a_loadable_directory(registry: MlmClient, tmp_path: Path)
     assert model.predict(np.array([[3.0]])).tolist() == [1]
     again = run("models", "export", "models:/churn/2", str(target))
     assert again.exit_code == 1 and "ALREADY_EXISTS" in again.output
+
+
+def test_a_blocked_promote_says_how_to_override_on_the_command_line(registry: MlmClient) -> None:
+    blocked = run("models", "promote", "churn", "1", "production")
+    assert blocked.exit_code == 1
+    assert "mlm models promote churn 1 production --force --reason" in blocked.output
