@@ -162,3 +162,15 @@ def test_an_export_whose_manifest_claims_pickle_still_needs_trust(client: MlmCli
     (folder / "MLmodel.json").write_text(json.dumps(manifest))
     with pytest.raises(InvalidInputError, match="not a readable sklearn model"):
         mlm.load_model(folder)
+
+
+def test_a_pipeline_with_a_simple_imputer_loads_without_trusted_types(client: MlmClient) -> None:
+    import pandas as pd
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    x = pd.DataFrame({"a": [0.0, np.nan, 2.0, 3.0], "b": [1.0, 0.0, 1.0, 0.0]})
+    model = make_pipeline(SimpleImputer(), LogisticRegression()).fit(x, [0, 0, 1, 1])  # keeps a numpy.dtype
+    mlm.log_model(model, name="imputed", input_example=x[:2])
+    assert mlm.load_model("models:/imputed/1").predict(x).tolist() == model.predict(x).tolist()

@@ -1,8 +1,8 @@
 """The scikit-learn flavor: estimators and pipelines in skops' safe format (no pickle on load).
 
 skops lists the types a file would instantiate that it does not trust by
-default. We also trust *classes* of the ``sklearn`` package itself (e.g.
-``sklearn.tree._tree.Tree``), not its functions (a function stored in a
+default. We also trust ``numpy.dtype`` (pure data) and *classes* of the
+``sklearn`` package itself (e.g. ``sklearn.tree._tree.Tree``), not its functions (a function stored in a
 model, say as a ``FunctionTransformer``'s ``func``, is called on use);
 anything else is refused unless the caller names it in ``trusted_types``.
 """
@@ -21,6 +21,9 @@ NAME = "sklearn"
 FILE_NAME = "model.skops"
 DISTRIBUTIONS = ("scikit-learn", "skops", "numpy", "scipy")
 TRUSTED_PREFIXES = ("sklearn.",)
+# Types skops asks about that only hold data: a numpy dtype is rebuilt from its spec and runs no code
+# (SimpleImputer, among others, keeps the dtype it was fitted on).
+TRUSTED_DATA_TYPES = frozenset({"numpy.dtype"})
 
 
 def matches(model: Any) -> bool:
@@ -32,6 +35,8 @@ def matches(model: Any) -> bool:
 
 
 def _is_sklearn_class(name: str) -> bool:
+    if name in TRUSTED_DATA_TYPES:
+        return True
     if not name.startswith(TRUSTED_PREFIXES):
         return False
     module_name, _, attribute = name.rpartition(".")
