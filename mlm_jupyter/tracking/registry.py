@@ -7,6 +7,7 @@ DuckDB store and the REST backend.
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from dataclasses import dataclass
@@ -79,7 +80,8 @@ class RegistryClient:
     # ------------------------------------------------------------ logging and registering
 
     def log_model(self, run_id: str, model: Any, name: str, *, input_example: Any = None, signature: Any = None,
-                  flavor: str | None = None, artifact_path: str = "model", description: str | None = None) -> ModelVersion:
+                  flavor: str | None = None, artifact_path: str | None = None,
+                  description: str | None = None) -> ModelVersion:
         """Serialise ``model`` into run ``run_id`` and register it as the next version of ``name``.
 
         Args:
@@ -91,7 +93,9 @@ class RegistryClient:
                 prediction on it) and the first rows are kept in the manifest.
             signature: a ``ModelSignature`` (or its dict) instead of inferring one.
             flavor: force a flavor; ``"pickle"`` must be asked for explicitly.
-            artifact_path: where the package goes among the run's artifacts (``runs:/<id>/<path>``).
+            artifact_path: where the package goes among the run's artifacts (``runs:/<id>/<path>``);
+                default ``"model"``, or the model's name when another model of the run is at ``model``
+                already (the version's ``source`` says which).
             description: the version's description.
 
         Returns:
@@ -104,7 +108,7 @@ class RegistryClient:
         sha256 = self.store.put_blob(package.data)
         manifest_data = manifest_bytes(package.manifest)
         manifest_sha = self.store.put_blob(manifest_data)
-        prefix = artifact_path.strip("/") or "model"
+        prefix = (artifact_path or "").strip("/") or self._free_model_path(run_id, name)
         ops = [
             Op("log_artifact", {"run_id": run_id, "path": f"{prefix}/{package.manifest['model_file']}",
                                 "sha256": sha256, "size": len(package.data)}),
@@ -114,6 +118,14 @@ class RegistryClient:
         ]
         record = self._write(*ops)[-1]
         return self._attach_card(ModelVersion.from_record(record), package.manifest)
+
+    def _free_model_path(self, run_id: str, name: str) -> str:
+        """``model`` unless another model of the run is there: then ``name`` (``name-2``, ... if taken too),
+        so logging a second model never repoints ``runs:/<id>/model`` or an earlier version's source."""
+        suffix = "/" + MANIFEST_FILE
+        taken = {a.path[:-len(suffix)] for a in self.get_run(run_id).artifacts if a.path.endswith(suffix)}
+        candidates = itertools.chain(("model", name), (f"{name}-{i}" for i in itertools.count(2)))
+        return next(c for c in candidates if c not in taken)
 
     def _version_op(self, name: str, manifest: Mapping[str, Any], manifest_sha: str, run_id: str | None,
                     source: str, description: str | None) -> Op:

@@ -27,7 +27,7 @@ __all__ = [
 
 
 def log_model(model: Any, name: str, *, input_example: Any = None, signature: Any = None, flavor: str | None = None,
-              artifact_path: str = "model", description: str | None = None) -> ModelVersion:
+              artifact_path: str | None = None, description: str | None = None) -> ModelVersion:
     """Log ``model`` with the active run and register it as the next version of ``name``.
 
     Outside a run, a short run named after the model is started and ended

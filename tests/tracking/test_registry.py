@@ -187,3 +187,19 @@ def test_signature_can_be_given_explicitly(client: MlmClient) -> None:
     mv = mlm.log_model(model, name="m", signature=signature)
     assert mv.signature == signature
     assert mv.signature.inputs[0].shape == (-1, 3)
+
+
+def test_a_second_model_in_one_run_does_not_repoint_the_first(client: MlmClient) -> None:
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    x = np.array([[0.0], [1.0], [2.0], [3.0]])
+    with mlm.start_run() as run:
+        first = mlm.log_model(LogisticRegression().fit(x, [0, 0, 1, 1]), name="clf")
+        second = mlm.log_model(LinearRegression().fit(x, [0, 1, 2, 3]), name="reg")
+        third = mlm.log_model(LinearRegression().fit(x, [0, 1, 2, 3]), name="reg")
+    assert first.source == f"runs:/{run.id}/model"
+    assert (second.source, third.source) == (f"runs:/{run.id}/reg", f"runs:/{run.id}/reg-2")
+    assert type(mlm.load_model(f"runs:/{run.id}/model")).__name__ == "LogisticRegression"
+    assert type(mlm.load_model(first.source)).__name__ == "LogisticRegression"
+    assert type(mlm.load_model(second.source)).__name__ == "LinearRegression"
+    assert mlm.register_model(first.source, "clf-copy").sha256 == first.sha256
