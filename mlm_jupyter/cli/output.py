@@ -21,14 +21,18 @@ def client_from(ctx: click.Context) -> Any:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if value != value:  # NaN-like pandas missing values
+    """A JSON value for one DataFrame cell: missing (NaN, NaT, NA) is ``null``, infinities are text."""
+    if isinstance(value, float):
+        if math.isnan(value):  # a run without this param/metric/tag (JSON has no NaN)
+            return None
+        return str(value) if math.isinf(value) else value
+    try:
+        if value is None or bool(value != value):  # NaT, pd.NA
+            return None
+    except (TypeError, ValueError):
         return None
+    if isinstance(value, datetime) or hasattr(value, "isoformat"):
+        return value.isoformat()
     return value
 
 

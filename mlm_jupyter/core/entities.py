@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-__all__ = ["Artifact", "Experiment", "Run", "RunInput", "to_datetime"]
+__all__ = ["Artifact", "Experiment", "Run", "RunData", "RunInfo", "RunInput", "to_datetime"]
 
 
 def to_datetime(epoch: float | None) -> datetime | None:
@@ -55,6 +55,33 @@ class RunInput:
 
 
 @dataclass(frozen=True)
+class RunInfo:
+    """``run.info``: the run's identity and lifecycle, under the names MLflow users know."""
+
+    run_id: str
+    run_name: str
+    experiment: str
+    status: str
+    start_time: datetime | None
+    end_time: datetime | None
+    user_id: str | None
+    parent_run_id: str | None
+
+    @property
+    def run_uuid(self) -> str:
+        return self.run_id
+
+
+@dataclass(frozen=True)
+class RunData:
+    """``run.data``: params, latest metrics and tags, under the names MLflow users know."""
+
+    params: Mapping[str, str]
+    metrics: Mapping[str, float]
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class Run:
     """One tracked run, as stored.
 
@@ -88,6 +115,18 @@ class Run:
     @property
     def run_id(self) -> str:
         return self.id
+
+    @property
+    def info(self) -> RunInfo:
+        """MLflow's ``run.info`` view (``run.info.run_id``, ``.status`` ...); the same facts as the fields."""
+        return RunInfo(run_id=self.id, run_name=self.name, experiment=self.experiment, status=self.status,
+                       start_time=self.start_time, end_time=self.end_time, user_id=self.user,
+                       parent_run_id=self.parent_run_id)
+
+    @property
+    def data(self) -> RunData:
+        """MLflow's ``run.data`` view (``run.data.params``, ``.metrics``, ``.tags``)."""
+        return RunData(params=self.params, metrics=self.metrics, tags=self.tags)
 
     @property
     def code(self) -> str | None:

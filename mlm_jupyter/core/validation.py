@@ -7,12 +7,14 @@ import math
 import re
 from typing import Any
 
-from mlm_jupyter.core.errors import InvalidKeyError, InvalidMetricError, ParamTooLargeError
+from mlm_jupyter.core.errors import InvalidInputError, InvalidKeyError, InvalidMetricError, ParamTooLargeError
 
-__all__ = ["MAX_KEY_LENGTH", "MAX_PARAM_BYTES", "check_key", "metric_value", "param_text"]
+__all__ = ["END_STATUSES", "MAX_KEY_LENGTH", "MAX_PARAM_BYTES", "check_key", "metric_value", "param_text",
+           "run_status"]
 
 MAX_KEY_LENGTH = 250
 MAX_PARAM_BYTES = 64 * 1024
+END_STATUSES = ("finished", "failed", "killed")
 _KEY = re.compile(r"^[\w\-. /:]+$")  # unicode letters and digits allowed
 _valid_keys: set[str] = set()
 
@@ -47,8 +49,17 @@ def metric_value(value: Any, key: str = "") -> float:
             "(for a tensor or array use .item()).", key=key) from None
 
 
-def param_text(value: Any, key: str = "") -> str:
-    """The stored text of a param value: JSON for lists/dicts/None/bools, ``str`` otherwise."""
+def run_status(status: Any) -> str:
+    """The stored form of an end status (any case, as MLflow's ``"FINISHED"``), else ``InvalidInputError``."""
+    text = str(status).lower()
+    if text not in END_STATUSES:
+        raise InvalidInputError(f"a run ends as finished, failed or killed, not {status!r}; "
+                                "nothing was changed (the run keeps running).", status=str(status))
+    return text
+
+
+def param_text(value: Any, key: str = "", what: str = "param") -> str:
+    """The stored text of a param (or tag, per ``what``) value: JSON for lists/dicts/None/bools, else ``str``."""
     if isinstance(value, str):
         text = value
     elif isinstance(value, bool) or value is None:
@@ -65,6 +76,6 @@ def param_text(value: Any, key: str = "") -> str:
     size = len(text.encode("utf-8"))
     if size > MAX_PARAM_BYTES:
         raise ParamTooLargeError(
-            f"param {key!r} is {size:,} bytes; params hold at most {MAX_PARAM_BYTES:,} bytes. "
+            f"{what} {key!r} is {size:,} bytes; {what}s hold at most {MAX_PARAM_BYTES:,} bytes. "
             "Log large values as an artifact (mlm.log_artifact) or a dataset (mlm.log_input).", key=key, size=size)
     return text

@@ -79,10 +79,12 @@ class TrackMagic:
         __tracebackhide__ = True
         try:
             args = parse_track_args(line)
-        except (InvalidInputError, ValueError) as error:
-            print(f"mlm: {error}")
-            return None
+        except (InvalidInputError, ValueError) as error:  # the user's code still runs, as with a bad -e
+            print(f"mlm: {error}; the cell runs untracked")
+            args = None
         code, last = _compile(self.shell, cell)  # a SyntaxError is the user's: no run is made
+        if args is None:
+            return _execute(self.shell, code, last)
         pending = self.capture.current or PendingCell(
             record_id=_new_id(), source=f"%%track {line}\n{cell}", cell_id=None, start_time=time.time(),
             started=time.perf_counter())
@@ -105,11 +107,16 @@ class TrackMagic:
         finally:
             self.failsafe.call("%%track run end", self._finish, run, args, pending, names, {**before, **inputs},
                                status, caught, time.perf_counter() - started)
+            if any(r.id == run.id for r in fluent._active):  # _finish broke before ending it
+                self.failsafe.call("%%track run end", self._end, run, status,
+                                   f"{type(caught).__name__}: {caught}" if caught is not None else None)
 
     def _start(self, args: argparse.Namespace) -> Any:
         try:
-            return fluent.start_run(args.experiment, args.name, nested=fluent.active_run() is not None,
-                                    source=self.capture.notebook_path, provenance=False)  # linked at the end
+            run = fluent.start_run(args.experiment, args.name, nested=fluent.active_run() is not None,
+                                   source=self.capture.notebook_path, provenance=False)  # linked at the end
+            fluent._cell_runs.add(run.id)  # the body's own start_run() becomes a child run
+            return run
         except MlmError as error:
             print(f"mlm: the run could not start ({error}); the cell runs untracked")
             return None

@@ -131,12 +131,16 @@ class DuckDbStore(Store):
                 break
             except duckdb.IOException as error:
                 if not _is_lock_error(error):
-                    if "not a valid DuckDB database file" in str(error) or "corrupt" in str(error).lower():
+                    text = str(error)
+                    if "permission denied" not in text.lower() and self.path.is_file():
+                        # not a DuckDB file, or a truncated/damaged one ("could not read enough bytes")
                         raise CorruptStoreError(
                             f"{self.path} is not a readable DuckDB store ({error}). Nothing was changed: "
                             "move the file aside (e.g. to mlm.duckdb.broken) to start a fresh store, "
                             "or restore it from a backup.", path=str(self.path)) from error
-                    raise StoreError(f"cannot open {self.path}: {error}", path=str(self.path)) from error
+                    raise StoreError(
+                        f"cannot open {self.path}: {error}. Check that this directory is readable and writable "
+                        "by you, or set MLM_STORE to another store directory.", path=str(self.path)) from error
                 if time.monotonic() >= deadline:
                     raise StoreBusyError(
                         f"{self.path} stays locked by another process ({error}). Stop that process or "

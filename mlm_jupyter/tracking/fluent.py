@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from mlm_jupyter.core.entities import Run
-from mlm_jupyter.core.errors import NoActiveRunError, RunAlreadyActiveError
+from mlm_jupyter.core.errors import InvalidInputError, NoActiveRunError, RunAlreadyActiveError
+from mlm_jupyter.core.validation import run_status
 from mlm_jupyter.tracking.client import MlmClient
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ _client_lock = threading.Lock()
 _active: list[Run] = []
 _experiment: str | None = None
 _provenance_workers: dict[str, threading.Thread] = {}
+_cell_runs: set[str] = set()  # runs that a %%track cell started: a plain start_run() inside one nests
 log = logging.getLogger("mlm_jupyter")
 
 
@@ -78,7 +80,7 @@ class ActiveRun(Run):
 
 def start_run(experiment: str | None = None, name: str | None = None, *, nested: bool = False,
               tags: Mapping[str, Any] | None = None, source: str | None = None,
-              provenance: bool = True) -> ActiveRun:
+              provenance: bool = True, run_name: str | None = None) -> ActiveRun:
     """Start a run and make it active.
 
     Use it as a context manager: the run ends ``finished``, or ``failed`` when
@@ -86,7 +88,14 @@ def start_run(experiment: str | None = None, name: str | None = None, *, nested:
     ``nested=True`` (the new run records its parent). With ``provenance``
     (the default) the git state and Python environment are recorded in a
     background thread, so the run starts at once; ``end_run`` waits for it.
+    ``run_name`` is MLflow's spelling of ``name``. Inside a ``%%track`` cell,
+    ``start_run()`` makes a child of the cell's run (no "already active").
     """
+    if run_name is not None and name is not None and run_name != name:
+        raise InvalidInputError("give the run name once: either name=... or run_name=..., not both")
+    name = name if name is not None else run_name
+    if _active and not nested and _active[-1].id in _cell_runs:
+        nested = True
     if _active and not nested:
         raise RunAlreadyActiveError(
             f"run {_active[-1].name} ({_active[-1].id}) is still active. End it with mlm.end_run(), "
@@ -127,7 +136,9 @@ def end_run(status: str = "finished", reason: str | None = None) -> None:
     """End the active run (no-op when none is active)."""
     if not _active:
         return
+    status = run_status(status)  # a bad status must not drop the run from the stack
     run = _active.pop()
+    _cell_runs.discard(run.id)
     worker = _provenance_workers.pop(run.id, None)
     if worker is not None:
         worker.join(timeout=60)
@@ -173,9 +184,29 @@ def get_run(run_id: str) -> Run:
 
 
 def search_runs(filter: str | None = None, experiment: str | Sequence[str] | None = None,
-                order_by: Sequence[str] | None = None, max_results: int = 1000) -> pd.DataFrame:
-    """Search runs with the run search language; returns one DataFrame row per run."""
-    return get_client().search_runs(filter, experiment, order_by, max_results)
+                order_by: str | Sequence[str] | None = None, max_results: int = 1000, *,
+                filter_string: str | None = None, experiment_names: str | Sequence[str] | None = None,
+                experiment_ids: str | Sequence[str] | None = None, search_all_experiments: bool = False,
+                output_format: str = "pandas") -> Any:
+    """Search runs with the run search language; returns one DataFrame row per run.
+
+    MLflow's spellings work too: ``filter_string=``, ``experiment_names=``,
+    ``experiment_ids=`` (our experiment ids, or names), ``order_by="metrics.acc desc"``
+    as one string, ``search_all_experiments`` (every experiment is searched
+    unless some are named), and ``output_format="list"`` for a list of ``Run``.
+    """
+    from mlm_jupyter.tracking.search_args import search_arguments
+
+    if output_format not in ("pandas", "list"):
+        raise InvalidInputError(f"output_format is 'pandas' (a DataFrame) or 'list' (of Run), not {output_format!r}")
+    client = get_client()
+    text, experiments, orders = search_arguments(
+        filter, experiment, order_by, filter_string=filter_string, experiment_names=experiment_names,
+        experiment_ids=experiment_ids, id_to_name=lambda: {e.id: e.name for e in client.experiments()})
+    frame = client.search_runs(text, experiments, orders, max_results)
+    if output_format == "list":
+        return [client.get_run(run_id) for run_id in frame["run_id"]]
+    return frame
 
 
 def get_metric_history(run_id: str, key: str) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from mlm_jupyter.core.entities import Experiment, Run
 from mlm_jupyter.core.errors import InvalidInputError, NotFoundError
-from mlm_jupyter.core.validation import check_key, metric_value, param_text
+from mlm_jupyter.core.validation import check_key, metric_value, param_text, run_status
 from mlm_jupyter.store.contract import Op, Store, WriteBatch
 from mlm_jupyter.store.liveness import this_process
 from mlm_jupyter.tracking.run_names import new_run_name
@@ -67,6 +67,10 @@ class RunsClient:
     def experiments(self) -> list[Experiment]:
         return [Experiment.from_record(r) for r in self.store.read("experiments")]
 
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        """The experiment called ``name``, or ``None`` (MLflow's lookup)."""
+        return next((e for e in self.experiments() if e.name == name), None)
+
     # ------------------------------------------------------------ run lifecycle
 
     def create_run(self, experiment: str | None = None, name: str | None = None, *,
@@ -93,8 +97,9 @@ class RunsClient:
 
     def end_run(self, run_id: str, status: str = "finished", reason: str | None = None) -> None:
         """Flush the run's metrics and mark it ``finished``, ``failed`` or ``killed`` (any case)."""
+        status = run_status(status)
         self.flush()
-        self.store.write(WriteBatch.of(Op("end_run", {"run_id": run_id, "status": str(status).lower(),
+        self.store.write(WriteBatch.of(Op("end_run", {"run_id": run_id, "status": status,
                                                       "end_time": time.time(), "reason": reason})))
 
     def set_terminated(self, run_id: str, status: str = "finished") -> None:
@@ -113,7 +118,7 @@ class RunsClient:
 
     @staticmethod
     def _tag_texts(tags: Mapping[str, Any]) -> dict[str, str]:
-        return {check_key(k, "tag"): param_text(v, k) for k, v in tags.items()}
+        return {check_key(k, "tag"): param_text(v, k, "tag") for k, v in tags.items()}
 
     def set_tag(self, run_id: str, key: str, value: Any) -> None:
         self.set_tags(run_id, {key: value})
@@ -132,9 +137,12 @@ class RunsClient:
             step = last + 1
         elif not isinstance(step, int):
             try:
-                step = int(step)
+                whole = int(step)
+                if isinstance(step, float) and whole != step:  # 1.5 would silently become step 1
+                    raise ValueError(step)
             except (TypeError, ValueError):
                 raise InvalidInputError(f"step of metric {key!r} must be an integer, got {step!r}") from None
+            step = whole
         if step > last:
             self._last_steps[(run_id, key)] = step
         return step
@@ -157,6 +165,25 @@ class RunsClient:
         values = [metric_value(v, k) for k, v in metrics.items()]
         steps = [self._next_step(run_id, k, step) for k in keys]
         self.buffer.extend(run_id, keys, steps, values, time.time() if timestamp is None else float(timestamp))
+
+    def log_batch(self, run_id: str, metrics: Any = (), params: Any = (), tags: Any = ()) -> None:
+        """Log metrics, params and tags at once (MLflow's ``log_batch``).
+
+        Each argument is a mapping ``{key: value}`` or a sequence of items with
+        ``key`` and ``value`` (metrics may add ``step`` and MLflow's
+        ``timestamp`` in milliseconds), such as MLflow's ``Metric``, ``Param``
+        and ``RunTag``.
+        """
+        self.log_params(run_id, _pairs(params))
+        if tags:
+            self.set_tags(run_id, _pairs(tags))
+        if isinstance(metrics, Mapping):
+            self.log_metrics(run_id, metrics)
+            return
+        for item in metrics:
+            stamp = getattr(item, "timestamp", None)
+            self.log_metric(run_id, item.key, item.value, getattr(item, "step", None),
+                            None if stamp is None else float(stamp) / 1000.0)
 
     def log_metric_batch(self, run_id: str, key: str, values: Sequence[float],
                          steps: Sequence[int] | None = None) -> None:
@@ -262,6 +289,13 @@ class RunsClient:
         result = self.store.read("search_runs", filter=filter, experiments=[experiment] if experiment else None,
                                  max_results=0)
         return int(result["total"])
+
+
+def _pairs(items: Any) -> dict[str, Any]:
+    """``{key: value}`` from a mapping or from items with ``key`` and ``value`` attributes."""
+    if isinstance(items, Mapping):
+        return dict(items)
+    return {item.key: item.value for item in items}
 
 
 def _utc(epoch: float) -> Any:

@@ -1,0 +1,48 @@
+"""Arguments of ``search_runs`` under our names and MLflow's, reduced to one filter, experiment list and order."""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable, Sequence
+
+from mlm_jupyter.core.errors import InvalidInputError
+
+__all__ = ["search_arguments"]
+
+
+def search_arguments(filter: str | None = None, experiment: str | Iterable[str] | None = None,
+                     order_by: str | Sequence[str] | None = None, *, filter_string: str | None = None,
+                     experiment_names: str | Iterable[str] | None = None,
+                     experiment_ids: str | Iterable[str] | None = None,
+                     id_to_name: Callable[[], dict[str, str]] | None = None,
+                     ) -> tuple[str | None, list[str] | None, list[str]]:
+    """Reduce both spellings to ``(filter, experiments, order_by)``.
+
+    ``filter_string``, ``experiment_names`` and ``experiment_ids`` are
+    MLflow's names; ``experiment_ids`` takes our experiment ids (or names).
+    A single ``order_by`` string is one clause, not a list of characters.
+
+    Raises:
+        InvalidInputError: both spellings of the filter were given and differ.
+    """
+    if filter_string is not None and filter is not None and filter_string != filter:
+        raise InvalidInputError("give the run filter once: either filter=... or filter_string=..., not both")
+    text = filter if filter is not None else filter_string
+    if text is not None and not text.strip():
+        text = None  # MLflow's default filter_string is ""
+    experiments: list[str] = []
+    for given in (experiment, experiment_names):
+        experiments += _names(given)
+    ids = _names(experiment_ids)
+    if ids:
+        known = id_to_name() if id_to_name is not None else {}
+        experiments += [known.get(i, i) for i in ids]
+    orders = [order_by] if isinstance(order_by, str) else list(order_by or [])
+    return text, (list(dict.fromkeys(experiments)) or None), orders
+
+
+def _names(value: str | Iterable[str] | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
