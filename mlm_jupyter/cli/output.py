@@ -26,10 +26,9 @@ def _plain(value: Any) -> Any:
         if math.isnan(value):  # a run without this param/metric/tag (JSON has no NaN)
             return None
         return str(value) if math.isinf(value) else value
-    try:
-        if value is None or bool(value != value):  # NaT, pd.NA
-            return None
-    except (TypeError, ValueError):
+    import pandas as pd
+
+    if value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value))):  # NaT, pd.NA
         return None
     if isinstance(value, datetime) or hasattr(value, "isoformat"):
         return value.isoformat()

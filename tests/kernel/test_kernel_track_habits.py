@@ -36,9 +36,8 @@ def test_a_plain_start_run_still_refuses_to_nest_silently(client: MlmClient) -> 
 
     from mlm_jupyter.core.errors import RunAlreadyActiveError
 
-    with mlm.start_run(provenance=False):
-        with pytest.raises(RunAlreadyActiveError):
-            mlm.start_run()
+    with mlm.start_run(provenance=False), pytest.raises(RunAlreadyActiveError):
+        mlm.start_run()
 
 
 def test_bad_track_options_run_the_cell_untracked_with_a_message(ip: Any, client: MlmClient, capsys: Any) -> None:

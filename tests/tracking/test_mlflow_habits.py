@@ -63,7 +63,6 @@ def test_a_fractional_step_is_refused_not_truncated(client: MlmClient) -> None:
 
 
 def test_a_too_large_tag_says_tag(client: MlmClient) -> None:
-    with mlm.start_run(provenance=False):
-        with pytest.raises(ParamTooLargeError, match="^tag 'note'") as caught:
-            mlm.set_tag("note", "x" * 70_000)
+    with mlm.start_run(provenance=False), pytest.raises(ParamTooLargeError, match="^tag 'note'") as caught:
+        mlm.set_tag("note", "x" * 70_000)
     assert isinstance(caught.value, MlmError)
