@@ -29,6 +29,8 @@ class DataDiff:
         unchanged_columns: common columns with equal content.
         row_overlap: estimated overlap of distinct rows (needs row sketches on both sides).
         profile_shifts: column -> {"score": ..., plus what moved}; score 0 means no visible shift.
+        kinds: the fingerprint kinds of a and b (``"pandas.DataFrame"``, ``"file"``, ``"directory"``...);
+            the text speaks of bytes for files and bytes, and of files for directories.
     """
 
     a: str
@@ -43,6 +45,7 @@ class DataDiff:
     unchanged_columns: tuple[str, ...] = ()
     row_overlap: RowOverlap | None = None
     profile_shifts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    kinds: tuple[str, str] = ("", "")
 
     @property
     def schema_changed(self) -> bool:
@@ -56,7 +59,7 @@ class DataDiff:
             "type_changes": {k: list(v) for k, v in self.type_changes.items()}, "reordered": self.reordered,
             "changed_columns": list(self.changed_columns), "unchanged_columns": list(self.unchanged_columns),
             "row_overlap": self.row_overlap.to_dict() if self.row_overlap else None,
-            "profile_shifts": {k: dict(v) for k, v in self.profile_shifts.items()},
+            "profile_shifts": {k: dict(v) for k, v in self.profile_shifts.items()}, "kinds": list(self.kinds),
         }
 
     @property
@@ -65,20 +68,23 @@ class DataDiff:
         lines = [f"data diff {self.a[:12]} -> {self.b[:12]}"]
         if self.identical:
             return lines[0] + ": identical"
+        sizes = {"file", "bytes"}
+        rows_word, columns_word = ("bytes", "columns") if set(self.kinds) <= sizes else \
+            ("files", "files") if set(self.kinds) == {"directory"} else ("rows", "columns")
         a_rows, b_rows = self.rows
         if a_rows is not None and b_rows is not None:
             delta = b_rows - a_rows
-            lines.append(f"  rows: {a_rows} -> {b_rows} ({delta:+d})")
+            lines.append(f"  {rows_word}: {a_rows} -> {b_rows} ({delta:+d})")
         if self.added_columns:
-            lines.append(f"  added columns: {', '.join(self.added_columns)}")
+            lines.append(f"  added {columns_word}: {', '.join(self.added_columns)}")
         if self.removed_columns:
-            lines.append(f"  removed columns: {', '.join(self.removed_columns)}")
+            lines.append(f"  removed {columns_word}: {', '.join(self.removed_columns)}")
         for name, (old, new) in self.type_changes.items():
             lines.append(f"  type of {name}: {old} -> {new}")
         if self.reordered:
             lines.append("  column order changed")
         if self.changed_columns:
-            lines.append(f"  changed columns: {', '.join(self.changed_columns)}")
+            lines.append(f"  changed {columns_word}: {', '.join(self.changed_columns)}")
         if self.row_overlap is not None:
             o = self.row_overlap
             approx = "" if o.exact else "~"
@@ -150,7 +156,7 @@ def diff_data(a: Fingerprint, b: Fingerprint) -> DataDiff:
     if a.digest == b.digest:
         rows = a.shape[0] if a.shape else None
         return DataDiff(a=a.digest, b=b.digest, identical=True, rows=(rows, rows),
-                        unchanged_columns=tuple(a.columns))
+                        unchanged_columns=tuple(a.columns), kinds=(a.kind, b.kind))
     names_a, names_b = list(a.schema or a.columns), list(b.schema or b.columns)
     common = [n for n in names_a if n in set(names_b)]
     type_changes = {n: (a.schema[n], b.schema[n]) for n in common
@@ -169,4 +175,4 @@ def diff_data(a: Fingerprint, b: Fingerprint) -> DataDiff:
         type_changes=type_changes,
         reordered=common != [n for n in names_b if n in set(names_a)],
         changed_columns=changed, unchanged_columns=tuple(n for n in common if n not in changed),
-        row_overlap=overlap, profile_shifts=shifts)
+        row_overlap=overlap, profile_shifts=shifts, kinds=(a.kind, b.kind))

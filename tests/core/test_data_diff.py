@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -57,3 +59,19 @@ def test_leakage_estimate_between_train_and_test() -> None:
     overlap = diff.row_overlap
     assert overlap is not None and not overlap.exact  # 800 rows: more than the sketch keeps
     assert abs(overlap.shared_rows - 100) < 15 and abs(overlap.b_in_a - 1 / 3) < 0.05
+
+
+def test_files_are_compared_in_bytes_and_directories_in_files(tmp_path: Path) -> None:
+    (tmp_path / "one.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "two.csv").write_text("a,b\n1,3\n4,5\n")
+    files = diff_data(fingerprint(tmp_path / "one.csv"), fingerprint(tmp_path / "two.csv"))
+    assert files.kinds == ("file", "file") and "  bytes: 8 -> 12 (+4)" in files.text and "rows" not in files.text
+
+    for name, files_in in (("old", {"x.csv": "1"}), ("new", {"x.csv": "2", "y.csv": "3"})):
+        (tmp_path / name).mkdir()
+        for file_name, content in files_in.items():
+            (tmp_path / name / file_name).write_text(content)
+    folders = diff_data(fingerprint(tmp_path / "old"), fingerprint(tmp_path / "new"))
+    assert "  files: 1 -> 2 (+1)" in folders.text
+    assert "  added files: y.csv" in folders.text and "  changed files: x.csv" in folders.text
+    assert folders.to_dict()["kinds"] == ["directory", "directory"]
