@@ -90,7 +90,13 @@ __all__ = ["MlmError", "__version__", *_EXPORTS]
 def __getattr__(name: str) -> Any:
     target = _EXPORTS.get(name)
     if target is None:
-        raise AttributeError(f"module 'mlm_jupyter' has no attribute {name!r}")
+        if name.startswith("__"):  # tools probing dunders: no hint needed
+            raise AttributeError(f"module 'mlm_jupyter' has no attribute {name!r}")
+        import difflib
+
+        close = difflib.get_close_matches(name, __all__, n=3, cutoff=0.7)
+        hint = f"; did you mean {' or '.join(close)}?" if close else "; see dir(mlm_jupyter) for the public names"
+        raise AttributeError(f"module 'mlm_jupyter' has no attribute {name!r}{hint}")
     module_name, _, attribute = target.partition(":")
     module = importlib.import_module(module_name)
     value = getattr(module, attribute) if attribute else module

@@ -153,18 +153,19 @@ class RunsClient:
 
         ``step`` defaults to one past the last step logged for this key in
         this process (0 for the first point). NaN and infinities are stored.
+        ``timestamp`` is epoch seconds; MLflow's milliseconds are recognised.
         """
         check_key(key, "metric")
         number = metric_value(value, key)
         self.buffer.append(run_id, key, self._next_step(run_id, key, step), number,
-                           time.time() if timestamp is None else float(timestamp))
+                           _epoch_seconds(timestamp))
 
     def log_metrics(self, run_id: str, metrics: Mapping[str, Any], step: int | None = None,
                     timestamp: float | None = None) -> None:
         keys = [check_key(k, "metric") for k in metrics]
         values = [metric_value(v, k) for k, v in metrics.items()]
         steps = [self._next_step(run_id, k, step) for k in keys]
-        self.buffer.extend(run_id, keys, steps, values, time.time() if timestamp is None else float(timestamp))
+        self.buffer.extend(run_id, keys, steps, values, _epoch_seconds(timestamp))
 
     def log_batch(self, run_id: str, metrics: Any = (), params: Any = (), tags: Any = ()) -> None:
         """Log metrics, params and tags at once (MLflow's ``log_batch``).
@@ -182,8 +183,7 @@ class RunsClient:
             return
         for item in metrics:
             stamp = getattr(item, "timestamp", None)
-            self.log_metric(run_id, item.key, item.value, getattr(item, "step", None),
-                            None if stamp is None else float(stamp) / 1000.0)
+            self.log_metric(run_id, item.key, item.value, getattr(item, "step", None), stamp)
 
     def log_metric_batch(self, run_id: str, key: str, values: Sequence[float],
                          steps: Sequence[int] | None = None) -> None:
@@ -289,6 +289,20 @@ class RunsClient:
         result = self.store.read("search_runs", filter=filter, experiments=[experiment] if experiment else None,
                                  max_results=0)
         return int(result["total"])
+
+
+_MILLISECONDS_FROM = 1e11  # as seconds that is the year 5138: such a timestamp is MLflow's milliseconds
+
+
+def _epoch_seconds(timestamp: float | None) -> float:
+    """Now, or ``timestamp`` in epoch seconds (MLflow passes milliseconds: those are divided by 1000)."""
+    if timestamp is None:
+        return time.time()
+    try:
+        value = float(timestamp)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"timestamp must be epoch seconds (a number), got {timestamp!r}") from None
+    return value / 1000.0 if abs(value) >= _MILLISECONDS_FROM else value
 
 
 def _pairs(items: Any) -> dict[str, Any]:

@@ -66,3 +66,13 @@ def test_a_too_large_tag_says_tag(client: MlmClient) -> None:
     with mlm.start_run(provenance=False), pytest.raises(ParamTooLargeError, match="^tag 'note'") as caught:
         mlm.set_tag("note", "x" * 70_000)
     assert isinstance(caught.value, MlmError)
+
+
+def test_mlflow_millisecond_timestamps_are_read_as_milliseconds(client: MlmClient) -> None:
+    run = client.create_run("e", "ms")
+    client.log_metric(run.id, "x", 1.0, step=0, timestamp=1_700_000_000_000)  # MLflow's unit
+    client.log_metric(run.id, "x", 2.0, step=1, timestamp=1_700_000_001.5)  # ours: seconds
+    times = client.get_metric_history(run.id, "x")["time"].tolist()
+    assert [t.timestamp() for t in times] == [1_700_000_000.0, 1_700_000_001.5]
+    with pytest.raises(InvalidInputError, match="epoch seconds"):
+        client.log_metric(run.id, "x", 3.0, timestamp="yesterday")
