@@ -83,6 +83,36 @@ def _provenance_lines(run: Run) -> list[str]:
     return lines
 
 
+_SUMMARY_COLUMNS = 6
+
+
+def _column_summary(name: str, entry: Mapping[str, Any]) -> str:
+    nulls = _get(entry, "null_fraction") or 0
+    null_text = f", {float(nulls):.0%} null" if nulls else ""
+    if _get(entry, "kind") == "numeric" and _get(entry, "min") is not None:
+        mean = _get(entry, "mean")
+        return (f"{name}: {_number(entry['min'])}..{_number(entry['max'])}"
+                + (f", mean {float(mean):.4g}" if mean is not None else "") + null_text)
+    top = _get(entry, "top")
+    if top:
+        value, share = top[0]
+        return f"{name}: top {value!s} ({float(share or 0):.0%}), ~{_get(entry, 'distinct', '?')} distinct" + null_text
+    if _get(entry, "min") is not None:
+        return f"{name}: {entry['min']}..{entry['max']}" + null_text
+    count = _get(entry, "count")
+    return (f"{name}: {count} values" if count is not None else name) + null_text
+
+
+def _profile_summary(profile: Mapping[str, Any]) -> str:
+    """One short clause per column (range and mean, or the top value), for the data table of the card."""
+    if not profile:
+        return ""
+    parts = [_column_summary(str(name), entry) for name, entry in list(profile.items())[:_SUMMARY_COLUMNS]
+             if isinstance(entry, Mapping)]
+    more = len(profile) - _SUMMARY_COLUMNS
+    return "; ".join(parts) + (f"; ... (+{more} columns)" if more > 0 else "")
+
+
 def _data_lines(run: Run) -> list[str]:
     items = [*run.inputs, *run.outputs]
     if not items:
@@ -95,7 +125,7 @@ def _data_lines(run: Run) -> list[str]:
         profile = _get(fingerprint, "profile", {}) or {}
         kind = _get(fingerprint, "kind", "")
         rows.append((item.name, item.role, kind, "x".join(str(s) for s in shape) if shape else "",
-                     f"`{str(digest)[:16]}`" if digest else "", f"{len(profile)} columns profiled" if profile else ""))
+                     f"`{str(digest)[:16]}`" if digest else "", _profile_summary(profile)))
     return _table(["dataset", "role", "kind", "shape", "fingerprint", "profile"], rows)
 
 

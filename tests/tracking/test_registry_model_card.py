@@ -32,7 +32,7 @@ def test_a_card_shows_cell_git_data_metrics_and_checks() -> None:
     assert f"**Code hash**: `{'9' * 64}`" in card and "model.fit(X, y)" in card
     assert "**Git commit**: `abc123` on `main` (uncommitted changes)" in card
     assert "**Environment digest**: `env9`" in card
-    assert "| train | train | pandas.DataFrame | 1000x4 | `abababababababab` | 2 columns profiled |" in card
+    assert "| train | train | pandas.DataFrame | 1000x4 | `abababababababab` | a; b |" in card
     assert "| val_auc | 0.91 |" in card and "| max_depth | 8 |" in card
     assert "| leakage | passed |" in card and "| bias | failed |" in card
     assert "cell 3 was edited after the run" in card
@@ -46,3 +46,18 @@ def test_a_card_says_what_is_missing_instead_of_failing() -> None:
     assert "No datasets were logged" in card and "No metrics were logged" in card
     assert "No check results recorded." in card
     assert "registered from a file" in render_model_card(VERSION, None)
+
+
+def test_the_data_table_summarises_each_profiled_column() -> None:
+    import pandas as pd
+
+    from mlm_jupyter.core.fingerprint import fingerprint
+
+    frame = pd.DataFrame({"age": [20, 30, 40, None], "city": ["paris", "paris", "lyon", "nice"]})
+    columns = {f"c{i}": [i] for i in range(8)}
+    run = Run(id="r1", name="rf", experiment="e", status="finished", start_time=None,
+              inputs=(RunInput("train", "train", fingerprint(frame)),
+                      RunInput("wide", "test", fingerprint(pd.DataFrame(columns)))))
+    card = render_model_card(VERSION, run)
+    assert "age: 20..40, mean 30, 25% null; city: top paris (50%), ~3 distinct |" in card
+    assert "c0: 0..0, mean 0; c1: 1..1, mean 1;" in card and "; ... (+2 columns) |" in card
