@@ -394,7 +394,10 @@ export class RegistryModel {
     try {
       await this.api.setAlias(model.name, alias.trim(), version, reason.trim());
     } catch (error) {
-      this.promoteError = messageOf(error);
+      const refusal = messageOf(error);
+      // The registry records a refused promotion in the audit trail: re-read it (open() clears the messages).
+      await this.open(model.name);
+      this.promoteError = refusal;
       this.changed.emit();
       return false;
     }

@@ -74,7 +74,9 @@ export class FakeApi implements MlmApi {
     this.calls.push(`setAlias:${name}:${alias}:${version}:${reason}`);
     const refusal = this.gate?.(alias, version);
     if (refusal) {
-      throw new ApiError(409, 'PROMOTION_GATE_FAILED', refusal);
+      // like the registry: a refused promotion is recorded in the audit trail too
+      (this.history[name] ??= []).push({ action: 'promotion_blocked', alias, version, reason });
+      throw new ApiError(409, 'PROMOTION_BLOCKED', refusal);
     }
     const model = this.modelsData[name];
     const previous = model.aliases?.[alias] ?? null;

@@ -242,5 +242,7 @@ describe('registry', () => {
     expect(await reg.promote('production', 2, 'try')).toBe(false);
     expect(reg.promoteError).toBe('gate min_accuracy failed: 0.71 < 0.8');
     expect(reg.current!.aliases).toEqual({ production: 1 });
+    // the refusal is in the audit trail the panel lists, without a manual refresh
+    expect(reg.history.at(-1)).toMatchObject({ action: 'promotion_blocked', alias: 'production', reason: 'try' });
   });
 });

@@ -56,5 +56,7 @@ export function drawChart(host: HTMLElement, spec: ChartSpec, previous: uPlot | 
   const plot = new uPlot(options, spec.data as uPlot.AlignedData, host);
   host.dataset.traces = String(spec.labels.length);
   host.dataset.points = String(spec.data[0].length);
+  host.dataset.axis = spec.axis;
+  host.dataset.scale = spec.log ? 'log' : 'linear';
   return plot;
 }
