@@ -71,6 +71,12 @@ BAD_VALUES = (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.B
               duckdb.TypeMismatchException, duckdb.ConstraintException, duckdb.OutOfRangeException)
 
 
+def _owned_by_a_process(owner: str | None) -> bool:
+    """Runs whose recorded pid is their process: scripts, and kernels (a kernel killed while no server
+    owned the store must not leave its run ``running`` forever)."""
+    return owner in (None, "process") or str(owner).startswith("kernel:")
+
+
 def _is_lock_error(error: Exception) -> bool:
     text = str(error)
     return "lock" in text.lower() and ("Conflicting" in text or "Could not set lock" in text)
@@ -165,7 +171,7 @@ class DuckDbStore(Store):
         """Mark runs of dead local processes ``killed`` and replay the journal."""
         session = Session(con, self.directory, self.clock)
         dead = [r["id"] for r in self._readers["running_runs"](session, host=self._me.host)
-                if r["owner"] == "process" and r["pid"] is not None
+                if _owned_by_a_process(r["owner"]) and r["pid"] is not None
                 and not is_alive(int(r["pid"]), r["pid_start"])]
         if dead:
             self._apply(con, WriteBatch.of(Op("kill_runs", {"run_ids": dead, "reason": "the process that ran it died"})))
