@@ -47,6 +47,15 @@ class ExperimentsHandler(MlmHandler):
         self.send_json(await self.mlm.run(views.experiments_view, self.mlm.client))
 
 
+class ExperimentHandler(MlmHandler):
+    """GET one experiment (by name or id) with its run count."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, experiment: str) -> None:
+        self.send_json(await self.mlm.run(views.experiment_view, self.mlm.client, experiment))
+
+
 class RunsHandler(MlmHandler):
     """GET a page of runs matching ``filter`` (the run search language), ordered, with the total."""
 
@@ -69,6 +78,15 @@ class RunHandler(MlmHandler):
     @authorized
     async def get(self, run_id: str) -> None:
         self.send_json(await self.mlm.run(views.run_view, self.mlm.client, run_id))
+
+
+class RunMetricsHandler(MlmHandler):
+    """GET a run's metric keys with their latest values."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        self.send_json(await self.mlm.run(views.run_metrics_view, self.mlm.client, run_id))
 
 
 class MetricHistoryHandler(MlmHandler):
@@ -146,6 +164,15 @@ class ModelHandler(MlmHandler):
         self.send_json(await self.mlm.run(features.model_view, self.mlm.client, name))
 
 
+class ModelVersionsHandler(MlmHandler):
+    """GET every version of a model."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        self.send_json(await self.mlm.run(features.model_versions_view, self.mlm.client, name))
+
+
 class ModelVersionHandler(MlmHandler):
     """GET one model version by number or alias."""
 
@@ -165,7 +192,12 @@ class ModelHistoryHandler(MlmHandler):
 
 
 class ModelAliasesHandler(MlmHandler):
-    """POST ``{alias, version, reason}``: set or move an alias (promotion rules apply)."""
+    """GET the aliases; POST ``{alias, version, reason}``: set or move an alias (promotion rules apply)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        self.send_json(await self.mlm.run(features.model_aliases_view, self.mlm.client, name))
 
     @web.authenticated
     @authorized

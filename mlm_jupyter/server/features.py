@@ -14,8 +14,8 @@ from mlm_jupyter.server.errors import NotServedError
 from mlm_jupyter.server.views import jsonable
 from mlm_jupyter.tracking.client import MlmClient
 
-__all__ = ["cells_view", "lineage_view", "model_history_view", "model_version_view", "model_view", "models_view",
-           "set_alias_view"]
+__all__ = ["cells_view", "lineage_view", "model_aliases_view", "model_history_view", "model_version_view",
+           "model_versions_view", "model_view", "models_view", "set_alias_view"]
 
 
 def _method(client: MlmClient, name: str, feature: str) -> Callable[..., Any]:
@@ -34,6 +34,19 @@ def model_view(client: MlmClient, name: str) -> dict[str, Any]:
     model = jsonable(_method(client, "get_model", "the model registry")(name))
     versions = jsonable(_method(client, "get_model_versions", "the model registry")(name))
     return {**model, "versions": versions} if isinstance(model, dict) else {"name": name, "versions": versions}
+
+
+def model_versions_view(client: MlmClient, name: str) -> dict[str, Any]:
+    """Every version of ``name`` (404 for an unknown model)."""
+    _method(client, "get_model", "the model registry")(name)
+    return {"name": name, "versions": jsonable(_method(client, "get_model_versions", "the model registry")(name))}
+
+
+def model_aliases_view(client: MlmClient, name: str) -> dict[str, Any]:
+    """``{"name", "aliases": {alias: version}}``."""
+    model = jsonable(_method(client, "get_model", "the model registry")(name))
+    aliases = model.get("aliases") if isinstance(model, dict) else None
+    return {"name": name, "aliases": aliases or {}}
 
 
 def model_version_view(client: MlmClient, name: str, version: str) -> dict[str, Any]:

@@ -20,7 +20,8 @@ from mlm_jupyter.core.errors import NotFoundError
 from mlm_jupyter.core.query import ATTRIBUTES
 from mlm_jupyter.tracking.client import MlmClient
 
-__all__ = ["experiments_view", "jsonable", "metric_points_view", "require_run", "run_view", "runs_page_view"]
+__all__ = ["experiment_name", "experiment_view", "experiments_view", "jsonable", "metric_points_view", "order_clause",
+           "require_run", "run_metrics_view", "run_view", "runs_page_view"]
 
 
 def jsonable(value: Any) -> Any:
@@ -82,6 +83,22 @@ def experiment_name(client: MlmClient, experiment: str) -> str:
     if any(item.get("name") == experiment for item in known):
         return experiment
     return next((str(item["name"]) for item in known if item.get("id") == experiment), experiment)
+
+
+def experiment_view(client: MlmClient, experiment: str) -> dict[str, Any]:
+    """One experiment, given by name or id, with its run count."""
+    for item in client.store.read("experiments"):
+        if experiment in (item.get("name"), item.get("id")):
+            return jsonable(item)  # type: ignore[no-any-return]
+    raise NotFoundError(f"no experiment named (or with id) {experiment!r}; GET /mlm/api/experiments lists them",
+                        experiment=experiment)
+
+
+def run_metrics_view(client: MlmClient, run_id: str) -> dict[str, Any]:
+    """A run's latest metric values (``GET .../metrics/{key}`` has each one's history)."""
+    run = client.get_run(run_id)
+    return {"run_id": run.id, "metrics": jsonable(run.metrics),
+            "keys": client.store.read("metric_keys", run_id=run_id)}
 
 
 def run_view(client: MlmClient, run_id: str) -> dict[str, Any]:

@@ -77,3 +77,33 @@ async def test_order_by_takes_bare_attribute_names(api: Any, mlm_app: Any) -> No
     assert status == 200 and [r["name"] for r in body["runs"]] == ["c-run", "a-run", "b-run"]
     status, body = await api("runs", params={"order_by": "val_auc desc"})  # not an attribute: still explained
     assert status == 400 and body["code"] == "INVALID_QUERY"
+
+
+async def test_one_experiment_by_name_or_id(api: Any, mlm_app: Any) -> None:
+    seed_runs(mlm_app)
+    status, body = await api("experiments", "churn")
+    assert status == 200 and body["name"] == "churn" and body["runs"] == 3
+    status, again = await api("experiments", body["id"])
+    assert status == 200 and again == body
+    status, body = await api("experiments", "nope")
+    assert status == 404 and body["code"] == "NOT_FOUND"
+
+
+async def test_latest_metrics_of_a_run(api: Any, mlm_app: Any) -> None:
+    ids = seed_runs(mlm_app)
+    status, body = await api("runs", ids["a-run"], "metrics")
+    assert status == 200 and body == {"run_id": ids["a-run"], "metrics": {"val_auc": 0.9}, "keys": ["val_auc"]}
+    status, body = await api("runs", "nope", "metrics")
+    assert status == 404 and body["code"] == "NOT_FOUND"
+
+
+async def test_model_versions_and_aliases_routes(api: Any, mlm_app: Any) -> None:
+    register_two_versions(mlm_app)
+    mlm_app.context.client.set_alias("churn", "production", 1, reason="first")
+    status, body = await api("models", "churn", "versions")
+    assert status == 200 and [v["version"] for v in body["versions"]] == [1, 2]
+    status, body = await api("models", "churn", "aliases")
+    assert status == 200 and body == {"name": "churn", "aliases": {"production": 1}}
+    for parts in (("models", "nope", "versions"), ("models", "nope", "aliases")):
+        status, body = await api(*parts)
+        assert status == 404 and body["code"] == "NOT_FOUND"
