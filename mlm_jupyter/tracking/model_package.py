@@ -102,7 +102,15 @@ def package_model(model: Any, *, flavor: str | None = None, input_example: Any =
                   run_id: str | None = None, user: str | None = None) -> PackagedModel:
     """Serialise ``model`` with its flavor and describe it in a manifest."""
     module = flavor_for(model, flavor)
-    data, details = module.save(model)
+    try:
+        data, details = module.save(model)
+    except MlmError:
+        raise
+    except Exception as error:  # noqa: BLE001 -- pickle, skops, torch... each raise their own classes
+        raise InvalidInputError(
+            f"cannot save this {type(model).__module__}.{type(model).__qualname__} with the {module.NAME} flavor: "
+            f"{type(error).__name__}: {error}. Functions inside a model must be defined at module level "
+            "(not lambdas or nested functions).", flavor=module.NAME) from error
     manifest = {
         "format": FORMAT, "format_version": FORMAT_VERSION,
         "flavor": module.NAME, "model_file": module.FILE_NAME,

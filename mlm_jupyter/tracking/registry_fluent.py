@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING, Any, Sequence
 from mlm_jupyter.core.model_entities import (
     ModelVersion,
     RegisteredModel,
+    check_model_name,
     parse_model_uri,
 )
 from mlm_jupyter.core.promotion import PromotionRule
 from mlm_jupyter.tracking import fluent
+from mlm_jupyter.tracking.flavors import flavor_for
 from mlm_jupyter.tracking.model_export import load_model_dir
 
 if TYPE_CHECKING:
@@ -38,6 +40,8 @@ def log_model(model: Any, name: str, *, input_example: Any = None, signature: An
     if run is not None:
         return client.log_model(run.id, model, name, input_example=input_example, signature=signature,
                                 flavor=flavor, artifact_path=artifact_path, description=description)
+    check_model_name(name)  # refuse a bad name or model before making a run that would only fail
+    flavor_for(model, flavor)
     with fluent.start_run(name=f"log-model-{name}") as started:
         return client.log_model(started.id, model, name, input_example=input_example, signature=signature,
                                 flavor=flavor, artifact_path=artifact_path, description=description)

@@ -203,3 +203,13 @@ def test_a_second_model_in_one_run_does_not_repoint_the_first(client: MlmClient)
     assert type(mlm.load_model(first.source)).__name__ == "LogisticRegression"
     assert type(mlm.load_model(second.source)).__name__ == "LinearRegression"
     assert mlm.register_model(first.source, "clf-copy").sha256 == first.sha256
+
+
+def test_log_model_outside_a_run_checks_name_and_flavor_before_making_a_run(client: MlmClient) -> None:
+    from sklearn.linear_model import LinearRegression
+
+    with pytest.raises(InvalidInputError, match="invalid model name"):
+        mlm.log_model(LinearRegression(), name="bad name")
+    with pytest.raises(InvalidInputError, match="unknown model flavor"):
+        mlm.log_model(LinearRegression(), name="ok", flavor="nope")
+    assert mlm.search_runs().empty

@@ -174,3 +174,18 @@ def test_a_pipeline_with_a_simple_imputer_loads_without_trusted_types(client: Ml
     model = make_pipeline(SimpleImputer(), LogisticRegression()).fit(x, [0, 0, 1, 1])  # keeps a numpy.dtype
     mlm.log_model(model, name="imputed", input_example=x[:2])
     assert mlm.load_model("models:/imputed/1").predict(x).tolist() == model.predict(x).tolist()
+
+
+def test_a_model_holding_a_lambda_is_refused_when_logged_not_when_loaded(client: MlmClient) -> None:
+    from sklearn.preprocessing import FunctionTransformer
+
+    def double(x: object) -> object:
+        return np.asarray(x) * 2
+
+    for func in (lambda x: x, double):
+        model = FunctionTransformer(func).fit(np.ones((3, 2)))
+        with pytest.raises(UnsupportedTypeError, match="no process can import back"):
+            mlm.log_model(model, name="fn")
+        with pytest.raises(InvalidInputError, match="cannot save .* with the pickle flavor: .*pickle"):
+            mlm.log_model(model, name="fn", flavor="pickle")
+    assert mlm.models() == []

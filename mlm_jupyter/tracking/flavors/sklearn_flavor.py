@@ -13,7 +13,7 @@ import importlib
 import sys
 from typing import Any
 
-from mlm_jupyter.core.errors import UntrustedModelError
+from mlm_jupyter.core.errors import UnsupportedTypeError, UntrustedModelError
 
 __all__ = ["DISTRIBUTIONS", "FILE_NAME", "NAME", "load", "matches", "save", "untrusted_types"]
 
@@ -47,6 +47,23 @@ def _is_sklearn_class(name: str) -> bool:
     return isinstance(found, type)
 
 
+def _importable(name: str) -> bool:
+    """Whether ``module.attr[.attr...]`` resolves in this process (the model's own modules are imported already)."""
+    parts = name.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            found: Any = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        try:
+            for attribute in parts[cut:]:
+                found = getattr(found, attribute)
+        except AttributeError:
+            return False
+        return True
+    return False
+
+
 def untrusted_types(data: bytes) -> list[str]:
     """Types in a skops file that skops does not trust by default."""
     import skops.io
@@ -58,8 +75,14 @@ def save(model: Any) -> tuple[bytes, dict[str, Any]]:
     import skops.io
 
     data = skops.io.dumps(model)
-    return data, {"class": f"{type(model).__module__}.{type(model).__qualname__}",
-                  "untrusted_types": untrusted_types(data)}
+    found = untrusted_types(data)
+    unloadable = [t for t in found if not _importable(t)]
+    if unloadable:  # skops stores functions by name: lambdas and nested functions can never be imported back
+        raise UnsupportedTypeError(
+            f"this model holds {', '.join(unloadable)}, which skops saves by name and no process can import "
+            "back, so the model could never be loaded; define the function at module level (in an importable "
+            "module) instead of a lambda or nested function", untrusted_types=unloadable)
+    return data, {"class": f"{type(model).__module__}.{type(model).__qualname__}", "untrusted_types": found}
 
 
 def load(data: bytes, details: dict[str, Any], options: Any) -> Any:
