@@ -36,6 +36,36 @@ def kernel_log() -> logging.Logger:
     return logging.getLogger("mlm_jupyter.kernel")
 
 
+class _ToKernelLog(logging.Handler):
+    """Forwards the tracking layer's ``mlm_jupyter`` records (background flushes, provenance) to the kernel
+    log: with no handler, Python writes them to ``sys.stderr``, which in a kernel is the running cell's output."""
+
+    def __init__(self, target: logging.Logger) -> None:
+        super().__init__()
+        self.target = target
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.target.isEnabledFor(record.levelno):
+            self.target.log(record.levelno, record.getMessage(), exc_info=record.exc_info)
+
+
+def _route_package_log(target: logging.Logger) -> _ToKernelLog | None:
+    package = logging.getLogger("mlm_jupyter")
+    if target is package or target.name.startswith("mlm_jupyter"):
+        return None  # not inside a kernel: the caller's logging setup applies
+    handler = _ToKernelLog(target)
+    package.addHandler(handler)
+    package.propagate = False
+    return handler
+
+
+def _unroute_package_log(handler: _ToKernelLog | None) -> None:
+    if handler is not None:
+        package = logging.getLogger("mlm_jupyter")
+        package.removeHandler(handler)
+        package.propagate = not any(isinstance(h, _ToKernelLog) for h in package.handlers)
+
+
 class Extension:
     """Everything the extension adds to one shell, so ``unload`` can take exactly that away."""
 
@@ -57,6 +87,7 @@ class Extension:
     def register(self) -> None:
         if self.capture.session.kernel_id:
             os.environ["MLM_RUN_OWNER"] = f"kernel:{self.capture.session.kernel_id}"
+        self._log_route = _route_package_log(self.failsafe.logger)
         self.shell.events.register("pre_run_cell", self._pre)
         self.shell.events.register("post_run_cell", self._post)
         self.shell.register_magic_function(self.track, "cell", "track")
@@ -74,6 +105,7 @@ class Extension:
         if magics["line"].get("mlm") is self.mlm:
             del magics["line"]["mlm"]
         self.failsafe.call("flush at unload", fluent.get_client().flush_cells)
+        _unroute_package_log(getattr(self, "_log_route", None))
 
 
 def extension_for(shell: Any) -> Extension | None:

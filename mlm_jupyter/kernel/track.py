@@ -84,7 +84,8 @@ class TrackMagic:
             args = None
         code, last = _compile(self.shell, cell)  # a SyntaxError is the user's: no run is made
         if args is None:
-            return _execute(self.shell, code, last)
+            with fluent.untracked_cell():
+                return _execute(self.shell, code, last)
         pending = self.capture.current or PendingCell(
             record_id=_new_id(), source=f"%%track {line}\n{cell}", cell_id=None, start_time=time.time(),
             started=time.perf_counter())
@@ -94,8 +95,9 @@ class TrackMagic:
         before = {} if args.no_data else self.failsafe.call(
             "%%track input fingerprints", self.capture.fingerprint_names, names.reads & names.writes) or {}
         run = self._start(args)
-        if run is None:  # the store is unusable: still run the user's code
-            return _execute(self.shell, code, last)
+        if run is None:  # the store is unusable: still run the user's code (its log_* calls are dropped)
+            with fluent.untracked_cell():
+                return _execute(self.shell, code, last)
         pending.run_id = run.id
         started = time.perf_counter()
         status, caught = "finished", None

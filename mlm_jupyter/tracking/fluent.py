@@ -11,6 +11,8 @@ import atexit
 import logging
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
@@ -35,6 +37,7 @@ _active: list[Run] = []
 _experiment: str | None = None
 _provenance_workers: dict[str, threading.Thread] = {}
 _cell_runs: set[str] = set()  # runs that a %%track cell started: a plain start_run() inside one nests
+_untracked_cells = 0  # > 0 while a %%track body runs without its run (store unusable): log_* calls are dropped
 log = logging.getLogger("mlm_jupyter")
 
 
@@ -125,6 +128,24 @@ def active_run() -> Run | None:
     return _active[-1] if _active else None
 
 
+@contextmanager
+def untracked_cell() -> Iterator[None]:
+    """While a ``%%track`` body runs untracked (its run could not start), ``log_*`` calls are dropped.
+
+    The user was told the cell runs untracked; their ``mlm.log_metric`` lines must not fail it.
+    """
+    global _untracked_cells
+    _untracked_cells += 1
+    try:
+        yield
+    finally:
+        _untracked_cells -= 1
+
+
+def _dropped() -> bool:
+    return not _active and _untracked_cells > 0
+
+
 def _run_id() -> str:
     if not _active:
         raise NoActiveRunError(
@@ -146,36 +167,46 @@ def end_run(status: str = "finished", reason: str | None = None) -> None:
 
 
 def log_param(key: str, value: Any) -> None:
-    get_client().log_param(_run_id(), key, value)
+    if not _dropped():
+        get_client().log_param(_run_id(), key, value)
 
 
 def log_params(params: Mapping[str, Any]) -> None:
-    get_client().log_params(_run_id(), params)
+    if not _dropped():
+        get_client().log_params(_run_id(), params)
 
 
 def log_metric(key: str, value: Any, step: int | None = None, timestamp: float | None = None) -> None:
     """Queue a metric point for the active run (never blocks on disk)."""
-    get_client().log_metric(_run_id(), key, value, step, timestamp)
+    if not _dropped():
+        get_client().log_metric(_run_id(), key, value, step, timestamp)
 
 
 def log_metrics(metrics: Mapping[str, Any], step: int | None = None) -> None:
-    get_client().log_metrics(_run_id(), metrics, step)
+    if not _dropped():
+        get_client().log_metrics(_run_id(), metrics, step)
 
 
 def set_tag(key: str, value: Any) -> None:
-    get_client().set_tag(_run_id(), key, value)
+    if not _dropped():
+        get_client().set_tag(_run_id(), key, value)
 
 
 def set_tags(tags: Mapping[str, Any]) -> None:
-    get_client().set_tags(_run_id(), tags)
+    if not _dropped():
+        get_client().set_tags(_run_id(), tags)
 
 
 def log_artifact(local_path: str | os.PathLike[str], artifact_path: str | None = None) -> list[str]:
     """Store a file or folder with the active run (content-addressed by sha256)."""
+    if _dropped():
+        return []
     return get_client().log_artifact(_run_id(), Path(local_path), artifact_path)
 
 
 def log_text(text: str, artifact_file: str) -> str:
+    if _dropped():
+        return ""
     return get_client().log_text(_run_id(), text, artifact_file)
 
 
@@ -213,11 +244,23 @@ def get_metric_history(run_id: str, key: str) -> pd.DataFrame:
     return get_client().get_metric_history(run_id, key)
 
 
+def _in_kernel() -> bool:
+    """True inside a running ipykernel (looked up, never imported: tracking stays Jupyter-free)."""
+    import sys
+
+    app = getattr(sys.modules.get("ipykernel.kernelapp"), "IPKernelApp", None)
+    try:
+        return bool(app is not None and app.initialized())
+    except Exception:  # noqa: BLE001 -- at exit, anything may be half torn down
+        return False
+
+
 @atexit.register
 def _end_runs_at_exit() -> None:
     status, reason = "finished", None
-    if os.environ.get("MLM_RUN_OWNER", "").startswith("kernel:"):
+    if os.environ.get("MLM_RUN_OWNER", "").startswith("kernel:") or _in_kernel():
         # a kernel that exits with a run open was shut down or restarted: the run did not finish
+        # (with or without %load_ext mlm_jupyter, which sets MLM_RUN_OWNER)
         status, reason = "killed", "the kernel was shut down or restarted while the run was open"
     while _active:
         try:

@@ -63,3 +63,50 @@ def test_the_run_ends_even_when_finishing_it_breaks(ip: Any, client: MlmClient, 
     assert isinstance(failing.error_in_exec, KeyError)
     assert fluent.active_run() is None
     assert _runs(client)["status"].tolist() == ["finished", "failed"]
+
+
+def test_log_calls_in_a_cell_that_runs_untracked_do_not_fail_it(ip: Any, client: MlmClient, monkeypatch: Any,
+                                                                 capsys: Any) -> None:
+    from mlm_jupyter.core.errors import CorruptStoreError
+
+    def unusable(*args: Any, **kwargs: Any) -> Any:
+        raise CorruptStoreError("mlm.duckdb is not a readable DuckDB store")
+
+    monkeypatch.setattr(fluent, "start_run", unusable)
+    result = run(ip, "%%track -e habits\nimport mlm_jupyter as mlm\nafter = 5\nmlm.log_param('p', 1)\n"
+                     "mlm.log_metric('m', 1.0)\nmlm.log_metrics({'a': 1})\nmlm.set_tag('t', 'v')")
+    assert result.success, result.error_in_exec
+    assert ip.user_ns["after"] == 5
+    assert "the cell runs untracked" in capsys.readouterr().out
+    result = run(ip, "%%track -x\nmlm.log_metric('m', 2.0)")  # bad options: untracked too
+    assert result.success, result.error_in_exec
+    monkeypatch.undo()
+    import pytest
+
+    from mlm_jupyter.core.errors import NoActiveRunError
+
+    with pytest.raises(NoActiveRunError):  # outside such a cell, logging without a run still says so
+        mlm.log_metric("m", 1.0)
+
+
+def test_tracking_warnings_go_to_the_kernel_log_not_the_cell_output(capsys: Any) -> None:
+    import logging
+
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    kernel_log = logging.getLogger("IPKernelApp.mlm_jupyter")
+    kernel_log.addHandler(Keep())
+    kernel_log.propagate = False
+    handler = extension._route_package_log(kernel_log)
+    try:
+        logging.getLogger("mlm_jupyter").warning("could not store cell records yet")
+    finally:
+        extension._unroute_package_log(handler)
+    assert [r.getMessage() for r in records] == ["could not store cell records yet"]
+    assert "could not store" not in capsys.readouterr().err
+    assert logging.getLogger("mlm_jupyter").propagate
+    assert extension._route_package_log(logging.getLogger("mlm_jupyter.kernel")) is None  # plain IPython
