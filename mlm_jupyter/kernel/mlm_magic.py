@@ -174,7 +174,9 @@ class MlmMagic:
         values = self.capture.values
         rows = {
             "store": described.get("directory") or described.get("url"),
-            "backend": described.get("backend"), "mode": described.get("mode"),
+            "backend": described.get("backend"),
+            "mode": described.get("mode") or (f"through the Jupyter server at {described.get('url')}"
+                                              if described.get("backend") == "rest" else None),
             "notebook": self.capture.notebook_path or "(unknown)", "kernel id": self.capture.session.kernel_id,
             "session": self.capture.session.id, "cells recorded (this session)": self.capture.recorded,
             "data fingerprints": "on" if self.capture.data_enabled else "off (no fingerprint engine)",

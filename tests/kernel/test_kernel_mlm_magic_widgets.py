@@ -79,3 +79,13 @@ def test_compare_with_nothing_selected_says_what_to_do(client, magic, capsys):
     assert "select rows in a runs table" in capsys.readouterr().out
     with pytest.raises(mlm.MlmError, match="select rows in a runs table"):
         mlm.compare()
+
+
+def test_status_says_the_store_is_reached_through_the_server(ip, client, monkeypatch):
+    described = {"backend": "rest", "url": "http://127.0.0.1:8888/", "directory": "/data/.mlm",
+                 "pending_journal": 0, "reachable": True}
+    monkeypatch.setattr(client.store, "describe", lambda: described)
+    table = ip.run_line_magic("mlm", "status")
+    assert table.loc["backend", "value"] == "rest"
+    assert table.loc["mode", "value"] == "through the Jupyter server at http://127.0.0.1:8888/"
+    assert table.loc["store", "value"] == "/data/.mlm"
