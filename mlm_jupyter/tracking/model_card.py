@@ -72,9 +72,12 @@ def _provenance_lines(run: Run) -> list[str]:
         lines.append("- **Git commit**: not recorded")
     labels = {"code_hash": "Code hash", "git_diff_sha256": "Uncommitted diff sha256", "diff_digest": "Diff digest",
               "environment_digest": "Environment digest", "python": "Python", "platform": "Platform"}
+    shown_values: set[tuple[str, Any]] = set()
     for key, label in labels.items():
-        if provenance.get(key):
-            lines.append(f"- **{label}**: `{provenance[key]}`")
+        value = provenance.get(key)
+        if value and (key, value) not in shown_values and ("diff", value) not in shown_values:
+            lines.append(f"- **{label}**: `{value}`")
+            shown_values.add(("diff" if "diff" in key else key, value))  # diff_digest aliases git_diff_sha256
     source = _get(cell, "source") if cell else None
     if source:
         shown = str(source).splitlines()

@@ -61,3 +61,10 @@ def test_the_data_table_summarises_each_profiled_column() -> None:
     card = render_model_card(VERSION, run)
     assert "age: 20..40, mean 30, 25% null; city: top paris (50%), ~3 distinct |" in card
     assert "c0: 0..0, mean 0; c1: 1..1, mean 1;" in card and "; ... (+2 columns) |" in card
+
+
+def test_the_diff_digest_is_shown_once_under_both_of_its_names() -> None:
+    run = Run(id="r1", name="rf", experiment="e", status="finished", start_time=None,
+              provenance={"git_commit": "abc", "git_diff_sha256": "d1", "diff_digest": "d1"})
+    card = render_model_card(VERSION, run)
+    assert card.count("`d1`") == 1 and "**Uncommitted diff sha256**: `d1`" in card
