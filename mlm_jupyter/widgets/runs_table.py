@@ -125,19 +125,26 @@ class RunsTable(MlmWidget):
         stop = self._stop
 
         def loop() -> None:
-            while not stop.wait(_interval(ref)):
+            quiet = 0  # refreshes in a row that found nothing running and nothing new
+            while not stop.wait(_interval(ref, quiet)):
                 table = ref()
                 if table is None:
                     return
                 if table.live:
                     try:
-                        table.refresh_running()
+                        changed = table.refresh_running()
+                        quiet = 0 if changed or table._any_running() else quiet + 1
                     except Exception:  # a refresh that fails must not kill the loop or the kernel
+                        quiet += 1
                         log.debug("runs table refresh failed", exc_info=True)
                 del table
 
         self._thread = threading.Thread(target=loop, name="mlm-runs-table-refresh", daemon=True)
         self._thread.start()
+
+    def _any_running(self) -> bool:
+        with self._lock:
+            return bool(not self._frame.empty and (self._frame["status"] == "running").any())
 
     def refresh_running(self) -> bool:
         """Re-read the runs still running and add runs started since the last load.
@@ -363,9 +370,17 @@ def _display(frame: pd.DataFrame, column: str, row: int) -> Any:
     return value
 
 
-def _interval(ref: Any) -> float:
+MAX_IDLE_INTERVAL = 30.0
+
+
+def _interval(ref: Any, quiet: int = 0) -> float:
+    """Seconds to the next refresh: ``refresh_seconds`` (longer for big tables), doubling while
+    nothing runs and nothing changes (up to 30 s), so tables left in old outputs stay cheap."""
     table = ref()
-    return 2.0 if table is None else max(table.refresh_seconds, len(table._frame) / 5000.0)
+    if table is None:
+        return 2.0
+    base = max(table.refresh_seconds, len(table._frame) / 5000.0)
+    return max(base, min(base * 2.0 ** min(quiet, 8), MAX_IDLE_INTERVAL))
 
 
 def _now() -> float:
