@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import numbers
 import os
 import threading
 from collections.abc import Iterator
@@ -228,6 +229,8 @@ def search_runs(filter: str | None = None, experiment: str | Sequence[str] | Non
     """
     from mlm_jupyter.tracking.search_args import search_arguments
 
+    if isinstance(max_results, bool) or not isinstance(max_results, numbers.Integral) or max_results < 0:
+        raise InvalidInputError(f"max_results is a whole number of runs (0 or more), not {max_results!r}")
     if output_format not in ("pandas", "list"):
         raise InvalidInputError(f"output_format is 'pandas' (a DataFrame) or 'list' (of Run), not {output_format!r}")
     client = get_client()

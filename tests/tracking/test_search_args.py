@@ -48,3 +48,9 @@ def test_two_different_filters_are_refused() -> None:
     with pytest.raises(InvalidInputError, match="filter_string"):
         search_arguments("metrics.a > 1", filter_string="metrics.a > 2")
     assert search_arguments("x", filter_string="x") == ("x", None, [])
+
+
+def test_a_bad_max_results_is_an_mlm_error(client: MlmClient) -> None:
+    for bad in (-1, "x", 2.5):
+        with pytest.raises(InvalidInputError, match="max_results"):
+            mlm.search_runs(max_results=bad)
