@@ -43,9 +43,16 @@ def _compile(shell: Any, body: str) -> tuple[Any, Any]:
     tree = shell.transform_ast(tree)
     flags = getattr(shell.compile, "flags", 0)
     last = None
-    if tree.body and isinstance(tree.body[-1], ast.Expr):
-        last = compile(ast.Expression(tree.body.pop().value), filename, "eval", flags, dont_inherit=True)
-    code = compile(tree, filename, "exec", flags, dont_inherit=True)
+    try:
+        if tree.body and isinstance(tree.body[-1], ast.Expr):
+            last = compile(ast.Expression(tree.body.pop().value), filename, "eval", flags, dont_inherit=True)
+        code = compile(tree, filename, "exec", flags, dont_inherit=True)
+    except SyntaxError as error:
+        if "await" in str(error.msg):  # fine in a plain cell (IPython's autoawait), not inside a magic
+            error.msg = (f"{error.msg}: %%track cannot run top-level await. Run this cell without %%track and "
+                         "wrap the tracked part in `with mlm.start_run(experiment=..., name=...):`")
+            error.args = (error.msg, *error.args[1:])
+        raise
     return code, last
 
 

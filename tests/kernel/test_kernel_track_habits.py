@@ -110,3 +110,11 @@ def test_tracking_warnings_go_to_the_kernel_log_not_the_cell_output(capsys: Any)
     assert "could not store" not in capsys.readouterr().err
     assert logging.getLogger("mlm_jupyter").propagate
     assert extension._route_package_log(logging.getLogger("mlm_jupyter.kernel")) is None  # plain IPython
+
+
+def test_top_level_await_in_a_tracked_cell_says_what_to_do(ip: Any, client: MlmClient) -> None:
+    run(ip, "async def three():\n    return 3")
+    result = run(ip, "%%track -e habits\nanswer = await three()")
+    assert isinstance(result.error_in_exec, SyntaxError)
+    assert "with mlm.start_run(" in str(result.error_in_exec)
+    assert _runs(client).empty and fluent.active_run() is None
