@@ -84,11 +84,15 @@ def column_row_hashes(column: Any) -> np.ndarray:
     if pa.types.is_dictionary(t):
         column = column.dictionary_decode()
         t = column.type
+    if pa.types.is_temporal(t) and not pa.types.is_interval(t):
+        # dates, times, timestamps and durations hash their integer storage (Arrow cannot cast 0 to a date32)
+        column = column.view(getattr(pa, f"int{t.bit_width}")())
+        t = column.type
     valid = column.is_valid().to_numpy(zero_copy_only=False)
-    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t) or pa.types.is_temporal(t):
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t):
         filled = column.fill_null(pa.scalar(False if pa.types.is_boolean(t) else 0).cast(t))
         hashes = _mix(_bits(filled.to_numpy(zero_copy_only=False)))
-    elif pa.types.is_nested(t):
+    elif pa.types.is_nested(t) or pa.types.is_interval(t):
         hashes = _nested_row_hashes(column)
     else:
         from pandas.util import hash_array

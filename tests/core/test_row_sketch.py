@@ -61,3 +61,27 @@ def test_row_sketch_of_list_columns_and_mixed_object_arrays() -> None:
     assert sketch is not None and sketch.rows == 3 and sketch.distinct_rows == 3
     same = diff_data(fingerprint(mixed, rows=True), fingerprint(pd.Series(mixed), rows=True)).row_overlap
     assert same is not None and same.jaccard == 1.0
+
+
+def test_row_sketch_of_dates_times_and_intervals() -> None:
+    import datetime as dt
+
+    from mlm_jupyter.core.row_sketch import column_row_hashes
+
+    columns = {
+        "date": pa.array([dt.date(2020, 1, 1), dt.date(2020, 1, 2), None]),
+        "time": pa.array([dt.time(1), dt.time(2), None], pa.time64("us")),
+        "seconds": pa.array([dt.time(1), dt.time(2), None], pa.time32("s")),
+        "interval": pa.array([(1, 2, 3), (4, 5, 6), None], pa.month_day_nano_interval()),
+    }
+    for name, column in columns.items():
+        hashes = column_row_hashes(column)
+        assert len(set(hashes.tolist())) == 3, name
+    table = pa.table({k: v for k, v in columns.items() if k != "interval"})  # no digest encoding for intervals
+    a = fingerprint(table, rows=True).row_sketch
+    b = fingerprint(table.slice(1), rows=True).row_sketch
+    assert a is not None and b is not None and estimate_overlap(a, b).shared_rows == 2
+    # timestamps hash their int64 storage, as numpy datetime64 values do
+    stamps = pa.array([dt.datetime(2020, 1, 1), None], pa.timestamp("us"))
+    assert column_row_hashes(stamps).tolist() == column_row_hashes(
+        np.array(["2020-01-01", "NaT"], dtype="M8[us]")).tolist()
