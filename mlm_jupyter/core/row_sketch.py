@@ -134,6 +134,10 @@ class RowSketch:
             return float(len(self.hashes))
         return (self.k - 1) / ((self.hashes[-1] + 1) / 2.0**64)
 
+    def overlap(self, other: RowSketch) -> RowOverlap:
+        """Estimated overlap of this dataset's rows with ``other``'s (see ``estimate_overlap``)."""
+        return estimate_overlap(self, other)
+
     def to_dict(self) -> dict[str, Any]:
         raw = np.asarray(self.hashes, dtype="<u8").tobytes()
         return {"k": self.k, "rows": self.rows, "hashes": base64.b64encode(raw).decode("ascii")}

@@ -85,3 +85,11 @@ def test_row_sketch_of_dates_times_and_intervals() -> None:
     stamps = pa.array([dt.datetime(2020, 1, 1), None], pa.timestamp("us"))
     assert column_row_hashes(stamps).tolist() == column_row_hashes(
         np.array(["2020-01-01", "NaT"], dtype="M8[us]")).tolist()
+
+
+def test_a_sketch_estimates_its_overlap_with_another() -> None:
+    train = fingerprint(frame(np.arange(100)), rows=True).row_sketch
+    test = fingerprint(frame(np.arange(90, 120)), rows=True).row_sketch
+    assert train is not None and test is not None
+    leak = test.overlap(train)
+    assert leak == estimate_overlap(test, train) and leak.exact and leak.shared_rows == 10
