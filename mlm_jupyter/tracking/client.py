@@ -18,13 +18,14 @@ from mlm_jupyter.tracking.registry import RegistryClient
 from mlm_jupyter.tracking.cells import CellsClient
 from mlm_jupyter.tracking.datasets import DataClient
 from mlm_jupyter.tracking.runs import RunsClient
+from mlm_jupyter.tracking.search_args import MlflowSearchNames
 
 __all__ = ["MlmClient"]
 
 _open_clients: weakref.WeakSet[MlmClient] = weakref.WeakSet()
 
 
-class MlmClient(RunsClient, RegistryClient, CellsClient, DataClient):
+class MlmClient(MlflowSearchNames, RunsClient, RegistryClient, CellsClient, DataClient):
     """Talks to one store. ``MlmClient()`` opens the store resolved as DESIGN.md §3 says.
 
     Args:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from mlm_jupyter.core.errors import InvalidInputError
 
-__all__ = ["search_arguments"]
+__all__ = ["MlflowSearchNames", "search_arguments"]
 
 
 def search_arguments(filter: str | None = None, experiment: str | Iterable[str] | None = None,
@@ -46,3 +47,21 @@ def _names(value: str | Iterable[str] | None) -> list[str]:
     if isinstance(value, str):
         return [value]
     return [str(v) for v in value]
+
+
+class MlflowSearchNames:
+    """``MlmClient.search_runs`` also under MLflow's keyword names (a mixin placed before ``RunsClient``).
+
+    ``client.search_runs(experiment_ids=[...], filter_string="...", order_by="metrics.acc desc")``
+    works as it does in MLflow; our own positional form is unchanged.
+    """
+
+    def search_runs(self, filter: str | None = None, experiment: str | Iterable[str] | None = None,
+                    order_by: str | Sequence[str] | None = None, max_results: int = 1000, offset: int = 0, *,
+                    filter_string: str | None = None, experiment_names: str | Iterable[str] | None = None,
+                    experiment_ids: str | Iterable[str] | None = None) -> Any:
+        experiments_of: Callable[[], Any] = getattr(self, "experiments")  # noqa: B009 -- provided by RunsClient
+        text, experiments, orders = search_arguments(
+            filter, experiment, order_by, filter_string=filter_string, experiment_names=experiment_names,
+            experiment_ids=experiment_ids, id_to_name=lambda: {e.id: e.name for e in experiments_of()})
+        return super().search_runs(text, experiments, orders, max_results, offset)  # type: ignore[misc]

@@ -54,3 +54,13 @@ def test_a_bad_max_results_is_an_mlm_error(client: MlmClient) -> None:
     for bad in (-1, "x", 2.5):
         with pytest.raises(InvalidInputError, match="max_results"):
             mlm.search_runs(max_results=bad)
+
+
+def test_the_client_takes_mlflow_keywords_too(three_runs: MlmClient) -> None:
+    churn = three_runs.get_experiment_by_name("churn")
+    assert churn is not None
+    found = three_runs.search_runs(experiment_ids=[churn.id], filter_string="metrics.val_auc > 0.8",
+                                   order_by="metrics.val_auc asc", max_results=10)
+    assert found["name"].tolist() == ["b", "a"]
+    assert three_runs.search_runs(experiment_names="other")["name"].tolist() == ["c"]
+    assert three_runs.search_runs("params.max_depth = 8", "churn")["name"].tolist() == ["a"]  # our own form
