@@ -122,30 +122,35 @@ class RegistryPanel(MlmWidget):
             PromotionBlockedError: a promotion rule failed (the panel shows the message).
         """
         name = self._require_model()
+        if _is_number(alias) and not _is_number(version):  # promote("production", 3), set_alias's order
+            version, alias = alias, version
+        number = _version_number(version)
         if not str(reason or "").strip():
             raise InvalidInputError("a promotion needs a reason: say why this version should serve "
                                     f"as {name}@{alias}")
-        result = self.client.set_alias(name, str(alias).strip(), int(version), reason=str(reason).strip(),
+        result = self.client.set_alias(name, str(alias).strip(), number, reason=str(reason).strip(),
                                        force=bool(force))
-        self.message = {"kind": "ok", "text": f"{name}@{alias} now points at v{int(version)}"}
+        self.message = {"kind": "ok", "text": f"{name}@{alias} now points at v{number}"}
         self.refresh()
         return result
 
     def archive(self, version: int, reason: str = "") -> Any:
         """Archive ``version`` with a reason (required)."""
         name = self._require_model()
+        number = _version_number(version)
         if not str(reason or "").strip():
-            raise InvalidInputError(f"archiving {name} v{version} needs a reason")
-        result = self.client.archive_model_version(name, int(version), reason=str(reason).strip())
-        self.message = {"kind": "ok", "text": f"{name} v{int(version)} archived"}
+            raise InvalidInputError(f"archiving {name} v{number} needs a reason")
+        result = self.client.archive_model_version(name, number, reason=str(reason).strip())
+        self.message = {"kind": "ok", "text": f"{name} v{number} archived"}
         self.refresh()
         return result
 
     def restore(self, version: int, reason: str = "") -> Any:
         """Undo ``archive``."""
         name = self._require_model()
-        result = self.client.restore_model_version(name, int(version), reason=str(reason or "").strip() or None)
-        self.message = {"kind": "ok", "text": f"{name} v{int(version)} restored"}
+        number = _version_number(version)
+        result = self.client.restore_model_version(name, number, reason=str(reason or "").strip() or None)
+        self.message = {"kind": "ok", "text": f"{name} v{number} restored"}
         self.refresh()
         return result
 
@@ -186,6 +191,18 @@ class RegistryPanel(MlmWidget):
             lines += [f"\n{self.model_name}", text_table(["version", "status", "aliases", "metrics", "lineage"],
                                                          self._version_rows())]
         return "\n".join(lines)
+
+
+def _is_number(value: Any) -> bool:
+    return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, str)
+                                                                          and value.strip().lstrip("v").isdigit())
+
+
+def _version_number(version: Any) -> int:
+    """``3``, ``"3"`` or ``"v3"`` -> 3; anything else is an ``InvalidInputError`` the panel shows."""
+    if _is_number(version):
+        return int(str(version).strip().lstrip("v"))
+    raise InvalidInputError(f"a model version is a number (e.g. 3), got {version!r}")
 
 
 def _digest(fingerprint: Any) -> str:
