@@ -109,7 +109,9 @@ class DataClient:
 
         Returns a ``Lineage`` (nodes + edges; ``.to_dict()`` for a widget, ``str()`` for a reading).
         """
-        target = str(run_id_or_model_uri)
+        ref: Any = run_id_or_model_uri
+        # a Run or a ModelVersion itself (``with mlm.start_run() as run: ...; mlm.lineage(run)``)
+        target = str(getattr(ref, "uri", None) or getattr(ref, "id", None) or ref)
         model = _MODEL_URI.match(target)
         if model:
             version = int(model["version"]) if model["version"] else None

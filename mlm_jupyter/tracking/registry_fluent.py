@@ -147,6 +147,8 @@ def load_model(uri: str | os.PathLike[str], *, trust_pickle: bool = False, trust
         IntegrityError: the model file does not match its recorded sha256.
         UntrustedModelError: a pickle model without ``trust_pickle=True``.
     """
+    if isinstance(uri, ModelVersion):
+        uri = uri.uri
     if isinstance(uri, os.PathLike) or parse_model_uri(uri).kind == "path":
         return load_model_dir(uri, trust_pickle=trust_pickle, trusted_types=trusted_types)
     return fluent.get_client().load_model(uri, trust_pickle=trust_pickle, trusted_types=trusted_types)

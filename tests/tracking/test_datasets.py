@@ -151,3 +151,15 @@ def test_lineage_of_models_latest_and_aliases_follows_the_registry(client: MlmCl
         assert mlm.lineage(uri).root == "model:city-model/1", uri
     with pytest.raises(NotFoundError, match="no alias 'production'.*champion"):
         mlm.lineage("models:/city-model@production")
+
+
+def test_lineage_accepts_the_run_and_model_version_objects_themselves(client: MlmClient) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    df = frame()
+    with mlm.start_run(experiment="lineage", name="fit") as run:
+        mlm.log_input(df, name="train", role="train")
+        version = mlm.log_model(LogisticRegression().fit(df[["x"]], df["city"]), name="city-model")
+    assert mlm.lineage(run).root == mlm.lineage(run.id).root == f"run:{run.id}"
+    assert mlm.lineage(version).root == "model:city-model/1"
+    assert type(mlm.load_model(version)).__name__ == "LogisticRegression"
