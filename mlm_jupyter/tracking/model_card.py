@@ -52,11 +52,13 @@ def _provenance_lines(run: Run) -> list[str]:
         lines.append(f"- **Source**: `{run.source}`")
     cell = run.cell or {}
     if cell:
-        where = _get(cell, "notebook") or _get(cell, "notebook_path") or "?"
+        where = _get(cell, "notebook") or _get(cell, "notebook_path")
         count = _get(cell, "execution_count")
         code_hash = _get(cell, "source_sha256") or _get(cell, "source_digest") or _get(cell, "code_hash")
-        lines.append(f"- **Cell**: `{where}`" + (f", execution [{count}]" if count is not None else "")
-                     + (f", cell id `{_get(cell, 'cell_id')}`" if _get(cell, "cell_id") else ""))
+        facts = [f"`{where}`" if where else "notebook path not known",
+                 f"execution [{count}]" if count is not None else "",
+                 f"cell id `{_get(cell, 'cell_id')}`" if _get(cell, "cell_id") else ""]
+        lines.append("- **Cell**: " + ", ".join(f for f in facts if f))
         if code_hash:
             lines.append(f"- **Code hash**: `{code_hash}`")
     else:

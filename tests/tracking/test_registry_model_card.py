@@ -68,3 +68,9 @@ def test_the_diff_digest_is_shown_once_under_both_of_its_names() -> None:
               provenance={"git_commit": "abc", "git_diff_sha256": "d1", "diff_digest": "d1"})
     card = render_model_card(VERSION, run)
     assert card.count("`d1`") == 1 and "**Uncommitted diff sha256**: `d1`" in card
+
+
+def test_a_cell_without_a_notebook_path_says_so() -> None:
+    run = Run(id="r1", name="rf", experiment="e", status="finished", start_time=None,
+              cell={"execution_count": 4, "source": "fit()"})
+    assert "- **Cell**: notebook path not known, execution [4]" in render_model_card(VERSION, run)
