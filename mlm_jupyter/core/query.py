@@ -18,9 +18,11 @@ quotes. Strings use single quotes (``''`` escapes a quote). Params compare as
 numbers when the literal is a number (``params.lr < 0.1`` matches ``"0.01"``).
 Every literal becomes a ``?`` parameter: user text never reaches SQL text.
 
-The compiled SQL refers to ``runs r`` joined with ``experiments e`` and
-semi-joins (``r.id IN (SELECT ...)``) on ``latest_metrics``, ``params``, ``tags`` and
-``run_inputs``.
+The compiled SQL refers to ``run_summaries s`` (one row per run: its
+attributes, experiment name, and ``params``, ``params_num``, ``metrics`` and
+``tags`` maps) and, for ``datasets.``, a semi-join on ``run_inputs``. A
+comparison on a key the run lacks is false (never NULL), so ``not`` keeps
+runs without the key, as a semi-join would.
 """
 
 from __future__ import annotations
@@ -35,11 +37,11 @@ from mlm_jupyter.core.errors import QuerySyntaxError
 __all__ = ["ATTRIBUTES", "compile_filter", "compile_order_by", "parse_field"]
 
 ATTRIBUTES: dict[str, str] = {
-    "run_id": "r.id", "id": "r.id", "name": "r.name", "run_name": "r.name", "status": "r.status",
-    "experiment": "e.name", "experiment_id": "r.experiment_id", "user": "r.user_name",
-    "start_time": "r.start_time", "end_time": "r.end_time", "source": "r.source",
-    "parent_run_id": "r.parent_run_id",
-    "duration": "(coalesce(r.end_time, epoch(current_timestamp)) - r.start_time)",
+    "run_id": "s.run_id", "id": "s.run_id", "name": "s.name", "run_name": "s.name", "status": "s.status",
+    "experiment": "s.experiment", "experiment_id": "s.experiment_id", "user": "s.user_name",
+    "start_time": "s.start_time", "end_time": "s.end_time", "source": "s.source",
+    "parent_run_id": "s.parent_run_id",
+    "duration": "(coalesce(s.end_time, epoch(current_timestamp)) - s.start_time)",
 }
 _TIME_ATTRIBUTES = {"start_time", "end_time"}
 _DATASET_COLUMNS = {"name": "dataset", "dataset": "dataset", "role": "role", "digest": "digest"}
@@ -254,11 +256,11 @@ class _Parser:
         if field.prefix == "metrics":
             if not isinstance(value, (int, float)):
                 raise self.error(f"metrics.{field.name} is numeric: compare it with a number", token)
-            return _exists("latest_metrics", field.name, f"x.value {operator} ?", [value], self.params)
+            return _lookup("metrics", field.name, f"{operator} ?", [value], self.params)
         if field.prefix == "params":
             if isinstance(value, (int, float)):
-                return _exists("params", field.name, f"x.value_num {operator} ?", [float(value)], self.params)
-            return _exists("params", field.name, f"x.value {operator} ?", [value], self.params)
+                return _lookup("params_num", field.name, f"{operator} ?", [float(value)], self.params)
+            return _lookup("params", field.name, f"{operator} ?", [value], self.params)
         if field.prefix == "attributes":
             column = ATTRIBUTES[field.name.lower()]
             value = self.attribute_value(field, value, token)
@@ -275,9 +277,8 @@ class _Parser:
         if field.prefix == "datasets":
             self.params.extend(values)
             column = _DATASET_COLUMNS[field.name.lower()]
-            return f"r.id IN (SELECT x.run_id FROM run_inputs x WHERE x.{column} {condition})"
-        table = "params" if field.prefix == "params" else "tags"
-        return _exists(table, field.name, f"x.value {condition}", values, self.params)
+            return f"s.run_id IN (SELECT x.run_id FROM run_inputs x WHERE x.{column} {condition})"
+        return _lookup(field.prefix, field.name, condition, values, self.params)
 
     def compile_in(self, field: Field, values: list[tuple[Any, Token]], negate: bool, start: Token | None) -> str:
         marks = ", ".join("?" for _ in values)
@@ -285,10 +286,9 @@ class _Parser:
             for value, token in values:
                 if not isinstance(value, (int, float)):
                     raise self.error(f"metrics.{field.name} is numeric: IN needs numbers", token)
-            sql = _exists("latest_metrics", field.name, f"x.value IN ({marks})", [v for v, _ in values], self.params)
+            sql = _lookup("metrics", field.name, f"IN ({marks})", [v for v, _ in values], self.params)
         elif field.prefix == "params" and all(isinstance(v, (int, float)) for v, _ in values):
-            sql = _exists("params", field.name, f"x.value_num IN ({marks})", [float(v) for v, _ in values],
-                          self.params)
+            sql = _lookup("params_num", field.name, f"IN ({marks})", [float(v) for v, _ in values], self.params)
         elif field.prefix == "attributes":
             self.params.extend(self.attribute_value(field, v, t) for v, t in values)
             sql = f"{ATTRIBUTES[field.name.lower()]} IN ({marks})"
@@ -301,12 +301,10 @@ class _Parser:
         if field.prefix == "attributes":
             return f"{ATTRIBUTES[field.name.lower()]} IS {'NOT ' if negate else ''}NULL"
         if field.prefix == "datasets":
-            exists = "r.id IN (SELECT x.run_id FROM run_inputs x)"
-        else:
-            table = {"metrics": "latest_metrics", "params": "params", "tags": "tags"}[field.prefix]
-            self.params.append(field.name)
-            exists = f"r.id IN (SELECT x.run_id FROM {table} x WHERE x.key = ?)"
-        return exists if negate else f"(NOT {exists})"
+            exists = "s.run_id IN (SELECT x.run_id FROM run_inputs x)"
+            return exists if negate else f"(NOT {exists})"
+        self.params.append(field.name)  # map values are never NULL: a NULL lookup means "no such key"
+        return f"s.{field.prefix}[?] IS {'NOT ' if negate else ''}NULL"
 
     def attribute_value(self, field: Field, value: Any, token: Token) -> Any:
         name = field.name.lower()
@@ -332,11 +330,12 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
-def _exists(table: str, key: str, condition: str, values: list[Any], params: list[Any]) -> str:
-    # An uncorrelated semi-join: DuckDB filters the small key's rows first (faster than EXISTS)
+def _lookup(column: str, key: str, condition: str, values: list[Any], params: list[Any]) -> str:
+    # a missing key makes the lookup NULL: coalesce keeps the two-valued logic of a semi-join,
+    # so "not params.x = 'a'" matches runs without params.x
     params.append(key)
     params.extend(values)
-    return f"r.id IN (SELECT x.run_id FROM {table} x WHERE x.key = ? AND {condition})"
+    return f"coalesce(s.{column}[?] {condition}, false)"
 
 
 def compile_filter(text: str) -> tuple[str, list[Any]]:
@@ -375,20 +374,13 @@ def compile_order_by(order_by: list[str]) -> tuple[str, list[Any]]:
         field = parse_field(text)
         if field.prefix == "attributes":
             parts.append(f"{ATTRIBUTES[field.name.lower()]} {direction} NULLS LAST")
-        elif field.prefix == "metrics":
-            params.append(field.name)
-            parts.append(f"(SELECT x.value FROM latest_metrics x WHERE x.run_id = r.id AND x.key = ?) "
-                         f"{direction} NULLS LAST")
-        elif field.prefix in ("params", "tags"):
-            table = field.prefix
-            if table == "params":
+        elif field.prefix in ("metrics", "params", "tags"):
+            if field.prefix == "params":  # numbers in numeric order first, then text
                 params.append(field.name)
-                parts.append(f"(SELECT x.value_num FROM params x WHERE x.run_id = r.id AND x.key = ?) "
-                             f"{direction} NULLS LAST")
+                parts.append(f"s.params_num[?] {direction} NULLS LAST")
             params.append(field.name)
-            parts.append(f"(SELECT x.value FROM {table} x WHERE x.run_id = r.id AND x.key = ?) "
-                         f"{direction} NULLS LAST")
+            parts.append(f"s.{field.prefix}[?] {direction} NULLS LAST")
         else:
             raise QuerySyntaxError("cannot order by datasets.*", text=clause, column=1)
-    parts.extend(["r.start_time DESC", "r.id"])
+    parts.extend(["s.start_time DESC", "s.run_id"])
     return ", ".join(parts), params

@@ -318,30 +318,47 @@ def _utc(epoch: float) -> Any:
     return to_datetime(epoch)
 
 
-def _wide_columns(long: Any, run_ids: Any, prefix: str) -> tuple[list[str], list[Any]]:
-    """Pivot (run_id, key, value) rows into one Arrow column per key, aligned with ``run_ids``.
+def _row_positions(long: Any, run_ids: Any) -> Any:
+    """Each (run_id, key, value) row's position in ``run_ids``.
 
-    A numpy grid of positions plus one Arrow ``take`` per key: a pandas pivot
-    cost several times more and dominated search time over 10,000 runs.
+    The store sends ``run_id`` dictionary-encoded over the page's run ids, so
+    the dictionary indices are the positions; any other input is looked up.
     """
-    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    column = long.column("run_id")
+    if pa.types.is_dictionary(column.type):
+        encoded = column.combine_chunks()
+        if encoded.dictionary.equals(run_ids):
+            return encoded.indices.to_numpy(zero_copy_only=False)
+        column = encoded.dictionary_decode()
+    return pc.index_in(column, value_set=run_ids).to_numpy(zero_copy_only=False)
+
+
+def _wide_columns(long: Any, run_ids: Any, prefix: str) -> tuple[list[str], list[Any]]:
+    """Pivot (run_id, key, value) rows into one Arrow column per key, aligned with ``run_ids``.
+
+    A numpy grid of positions and a single Arrow ``take`` for every key at once,
+    sliced into columns: a pandas pivot cost several times more and dominated
+    search time over 10,000 runs.
+    """
+    import numpy as np
+    import pyarrow as pa
+
     if long.num_rows == 0:
         return [], []
-    rows = pc.index_in(long.column("run_id"), value_set=run_ids).to_numpy()
     keys = long.column("key").combine_chunks().dictionary_encode()
     names = keys.dictionary.to_pylist()
     values = long.column("value").combine_chunks()
     positions = np.full((len(names), len(run_ids)), -1, dtype=np.int64)
-    positions[keys.indices.to_numpy(), rows] = np.arange(len(values))
-    out_names, out_arrays = [], []
-    for index in sorted(range(len(names)), key=names.__getitem__):
-        missing = positions[index] < 0
-        out_names.append(f"{prefix}.{names[index]}")
-        out_arrays.append(values.take(pa.array(np.where(missing, 0, positions[index]), mask=missing)))
-    return out_names, out_arrays
+    positions[keys.indices.to_numpy(zero_copy_only=False), _row_positions(long, run_ids)] = np.arange(len(values))
+    order = sorted(range(len(names)), key=names.__getitem__)
+    grid = positions[order].ravel()
+    missing = grid < 0
+    taken = values.take(pa.array(np.where(missing, 0, grid), mask=missing))
+    size = len(run_ids)
+    return [f"{prefix}.{names[i]}" for i in order], [taken.slice(j * size, size) for j in range(len(order))]
 
 
 def _runs_frame(result: Mapping[str, Any]) -> pd.DataFrame:
@@ -362,6 +379,6 @@ def _runs_frame(result: Mapping[str, Any]) -> pd.DataFrame:
         extra_names, extra_arrays = _wide_columns(result[prefix], run_ids, prefix)
         names += extra_names
         arrays += extra_arrays
-    frame = pa.Table.from_arrays(arrays, names=names).to_pandas()
+    frame = pa.Table.from_arrays(arrays, names=names).to_pandas(use_threads=False)  # threads cost more here
     frame.attrs["total"] = int(result["total"])
     return frame

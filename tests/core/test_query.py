@@ -21,36 +21,36 @@ def test_literals_become_parameters_never_sql_text() -> None:
 
 def test_and_binds_tighter_than_or() -> None:
     sql, _ = compile_filter("metrics.a > 1 or metrics.b > 2 and metrics.c > 3")
-    assert sql.startswith("(r.id IN") and " OR (r.id IN" in sql
+    assert sql.startswith("(coalesce(s.metrics") and " OR (coalesce(s.metrics" in sql
 
 
 def test_parentheses_override_precedence() -> None:
     sql, params = compile_filter("(metrics.a > 1 or metrics.b > 2) and metrics.c > 3")
-    assert sql.startswith("((r.id IN")
+    assert sql.startswith("((coalesce(s.metrics")
     assert params == ["a", 1, "b", 2, "c", 3]
 
 
 def test_numeric_param_literal_compares_numbers() -> None:
     sql, params = compile_filter("params.lr < 0.1")
-    assert "value_num < ?" in sql and params == ["lr", 0.1]
+    assert "s.params_num[?] < ?" in sql and params == ["lr", 0.1]
 
 
 def test_string_param_literal_compares_text() -> None:
     sql, params = compile_filter("params.optimizer = 'adam'")
-    assert "x.value = ?" in sql and params == ["optimizer", "adam"]
+    assert "s.params[?] = ?" in sql and params == ["optimizer", "adam"]
 
 
 @pytest.mark.parametrize("text, fragment", [
     ("params.name like 'rf%'", "LIKE ?"),
     ("params.name ilike 'RF%'", "ILIKE ?"),
-    ("params.name not like 'rf%'", "(NOT r.id IN"),
-    ("attributes.status in ('finished', 'failed')", "r.status IN (?, ?)"),
-    ("attributes.status not in ('killed')", "(NOT r.status IN (?))"),
-    ("metrics.acc is null", "(NOT r.id IN"),
-    ("metrics.acc is not null", "r.id IN (SELECT x.run_id FROM latest_metrics"),
-    ("not metrics.acc > 0.5", "(NOT r.id IN"),
+    ("params.name not like 'rf%'", "(NOT coalesce(s.params[?] LIKE ?"),
+    ("attributes.status in ('finished', 'failed')", "s.status IN (?, ?)"),
+    ("attributes.status not in ('killed')", "(NOT s.status IN (?))"),
+    ("metrics.acc is null", "s.metrics[?] IS NULL"),
+    ("metrics.acc is not null", "s.metrics[?] IS NOT NULL"),
+    ("not metrics.acc > 0.5", "(NOT coalesce(s.metrics[?] > ?"),
     ("datasets.name = 'train'", "run_inputs"),
-    ("attributes.end_time is null", "r.end_time IS NULL"),
+    ("attributes.end_time is null", "s.end_time IS NULL"),
 ])
 def test_operators(text: str, fragment: str) -> None:
     sql, _ = compile_filter(text)
@@ -91,7 +91,7 @@ def test_syntax_errors_point_at_the_offending_column(text: str, column: int) -> 
 
 def test_order_by_clauses() -> None:
     sql, params = compile_order_by(["metrics.acc desc", "attributes.name"])
-    assert sql.index("DESC NULLS LAST") < sql.index("r.name ASC")
+    assert sql.index("DESC NULLS LAST") < sql.index("s.name ASC")
     assert params == ["acc"]
 
 

@@ -46,6 +46,14 @@ def create_run(s: Session, args: dict[str, Any]) -> None:
         [args["run_id"], experiment_id, args["name"], args["start_time"], args.get("user"),
          args.get("parent_run_id"), args.get("source"), args.get("host"), args.get("pid"),
          args.get("pid_start"), args.get("owner", "process")])
+    # metrics may precede their run (a create_run journaled while later points went straight through)
+    s.con.execute(
+        "INSERT INTO run_summaries (run_id, experiment_id, experiment, name, status, start_time, user_name,"
+        " parent_run_id, source, owner, metrics) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?,"
+        " coalesce((SELECT map(list(key), list(value)) FROM latest_metrics WHERE run_id = ?), MAP {}))",
+        [args["run_id"], experiment_id, str(args.get("experiment") or "Default"), args["name"],
+         args["start_time"], args.get("user"), args.get("parent_run_id"), args.get("source"),
+         args.get("owner", "process"), args["run_id"]])
 
 
 def _require_run(s: Session, run_id: str) -> None:
@@ -58,9 +66,10 @@ def end_run(s: Session, args: dict[str, Any]) -> None:
     if status not in RUN_STATUSES[1:]:
         raise InvalidInputError(f"a run ends as finished, failed or killed, not {status!r}")
     _require_run(s, args["run_id"])
-    s.con.execute(
-        "UPDATE runs SET status = ?, end_time = ?, status_reason = ? WHERE id = ?",
-        [status, args.get("end_time", s.now()), args.get("reason"), args["run_id"]])
+    values = [status, args.get("end_time", s.now()), args.get("reason"), args["run_id"]]
+    s.con.execute("UPDATE runs SET status = ?, end_time = ?, status_reason = ? WHERE id = ?", values)
+    s.con.execute("UPDATE run_summaries SET status = ?, end_time = ?, status_reason = ? WHERE run_id = ?",
+                  values)
 
 
 def kill_runs(s: Session, args: dict[str, Any]) -> list[str]:
@@ -71,10 +80,13 @@ def kill_runs(s: Session, args: dict[str, Any]) -> list[str]:
         ids = [r[0] for r in s.con.execute(
             "SELECT id FROM runs WHERE status = 'running' AND owner = ?", [args["owner"]]).fetchall()]
     if ids:
+        values = [s.now(), args.get("reason", "the process that ran it died"), ids]
         s.con.execute(
             "UPDATE runs SET status = 'killed', end_time = ?, status_reason = ? "
-            "WHERE status = 'running' AND list_contains(?, id)",
-            [s.now(), args.get("reason", "the process that ran it died"), ids])
+            "WHERE status = 'running' AND list_contains(?, id)", values)
+        s.con.execute(
+            "UPDATE run_summaries SET status = 'killed', end_time = ?, status_reason = ? "
+            "WHERE status = 'running' AND list_contains(?, run_id)", values)
     return ids
 
 
@@ -100,9 +112,15 @@ def log_params(s: Session, args: dict[str, Any]) -> None:
                 "Log the new value under another key or start a new run.", key=key)
     fresh = {k: v for k, v in params.items() if k not in existing}
     if fresh:
+        numbers = [_as_number(v) for v in fresh.values()]
         s.insert_table("params", pa.table({
             "run_id": [run_id] * len(fresh), "key": list(fresh), "value": list(fresh.values()),
-            "value_num": pa.array([_as_number(v) for v in fresh.values()], pa.float64())}))
+            "value_num": pa.array(numbers, pa.float64())}))
+        numeric = {k: n for k, n in zip(fresh, numbers) if n is not None}
+        s.con.execute(
+            "UPDATE run_summaries SET params = map_concat(params, map(?::VARCHAR[], ?::VARCHAR[])), "
+            "params_num = map_concat(params_num, map(?::VARCHAR[], ?::DOUBLE[])) WHERE run_id = ?",
+            [list(fresh), list(fresh.values()), list(numeric), list(numeric.values()), run_id])
 
 
 def set_tags(s: Session, args: dict[str, Any]) -> None:
@@ -113,14 +131,26 @@ def set_tags(s: Session, args: dict[str, Any]) -> None:
         s.insert_table("tags", pa.table({
             "run_id": [run_id] * len(tags), "key": list(tags), "value": list(tags.values())}),
             conflict="ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value")
+        s.con.execute(  # map_concat keeps the last value of a key: an overwritten tag takes the new one
+            "UPDATE run_summaries SET tags = map_concat(tags, map(?::VARCHAR[], ?::VARCHAR[])) WHERE run_id = ?",
+            [list(tags), list(tags.values()), run_id])
 
 
 def delete_tag(s: Session, args: dict[str, Any]) -> None:
     s.con.execute("DELETE FROM tags WHERE run_id = ? AND key = ?", [args["run_id"], args["key"]])
+    s.con.execute(
+        "UPDATE run_summaries SET tags = coalesce("
+        "(SELECT map(list(key), list(value)) FROM tags WHERE run_id = ?), MAP {}) WHERE run_id = ?",
+        [args["run_id"], args["run_id"]])
 
 
 def log_metrics(s: Session, args: dict[str, Any]) -> None:
-    """Append metric points (an Arrow table) and refresh the latest value per (run, key)."""
+    """Append metric points (an Arrow table) and refresh the latest value per (run, key).
+
+    The latest value is the point with the highest step (then the latest time). The
+    (run, key) pairs whose latest value changed come back from the upsert and go into
+    the run summaries in one statement per batch, never one per point.
+    """
     points: pa.Table = args["points"].cast(METRIC_SCHEMA)
     if points.num_rows == 0:
         return
@@ -128,7 +158,7 @@ def log_metrics(s: Session, args: dict[str, Any]) -> None:
     name = "_mlm_points"
     s.con.register(name, points)
     try:
-        s.con.execute(f"""
+        changed = s.table(f"""
             INSERT INTO latest_metrics
             SELECT run_id, key, step, value, time
             FROM (SELECT *, row_number() OVER (PARTITION BY run_id, key ORDER BY step DESC, time DESC) AS rank
@@ -137,9 +167,20 @@ def log_metrics(s: Session, args: dict[str, Any]) -> None:
             ON CONFLICT (run_id, key) DO UPDATE SET
                 step = excluded.step, value = excluded.value, time = excluded.time
             WHERE excluded.step > latest_metrics.step
-               OR (excluded.step = latest_metrics.step AND excluded.time >= latest_metrics.time)""")
+               OR (excluded.step = latest_metrics.step AND excluded.time >= latest_metrics.time)
+            RETURNING run_id, key, value""")
     finally:
         s.con.unregister(name)
+    if changed.num_rows:
+        name = "_mlm_changed"
+        s.con.register(name, changed)
+        try:
+            s.con.execute(f"""
+                UPDATE run_summaries SET metrics = map_concat(run_summaries.metrics, u.metrics)
+                FROM (SELECT run_id, map(list(key), list(value)) AS metrics FROM {name} GROUP BY run_id) u
+                WHERE run_summaries.run_id = u.run_id""")
+        finally:
+            s.con.unregister(name)
 
 
 def log_artifact(s: Session, args: dict[str, Any]) -> None:
@@ -200,45 +241,97 @@ def run(s: Session, run_id: str) -> dict[str, Any]:
     return record
 
 
+_SUMMARY_COLUMNS = (
+    "s.run_id, s.experiment, s.name, s.status, s.status_reason, s.start_time, s.end_time, s.user_name, "
+    "s.parent_run_id, s.source, s.owner")
+
+
 def search_runs(s: Session, filter: str | None = None, experiments: list[str] | None = None,
                 order_by: list[str] | None = None, max_results: int = 1000, offset: int = 0,
                 run_ids: list[str] | None = None) -> dict[str, Any]:
-    """Matching runs (ordered, paged) plus their params, latest metrics and tags in long form."""
+    """Matching runs (ordered, paged) plus their params, latest metrics and tags in long form.
+
+    Everything comes from ``run_summaries`` (one row per run, values as maps), usually in a
+    single query; see ``_matches_in_default_order`` and ``_top_matches`` for which query runs.
+    """
     where, params = compile_filter(filter or "")
     conditions = [where]
     if experiments:
-        conditions.append("list_contains(?, e.name)")
+        conditions.append("list_contains(?, s.experiment)")
         params.append(list(experiments))
     if run_ids is not None:
-        conditions.append("list_contains(?, r.id)")
+        conditions.append("list_contains(?, s.run_id)")
         params.append(list(run_ids))
     where_sql = " AND ".join(f"({c})" for c in conditions)
-    order_sql, order_params = compile_order_by(order_by or [])
-    # one query for every match (cheaper than a count plus a page), sliced in Arrow
-    matches = s.table(
-        f"SELECT {_RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id "
-        f"WHERE {where_sql} ORDER BY {order_sql}", [*params, *order_params])
-    page = matches.slice(int(offset), max(int(max_results), 0))
-    name = "_mlm_page"
-    s.con.register(name, pa.table({"run_id": page.column("run_id")}))
-    try:
-        values = s.table(
-            f"SELECT 0 AS kind, x.run_id, x.key, x.value AS text, NULL::DOUBLE AS number "
-            f"FROM params x JOIN {name} USING (run_id) "
-            f"UNION ALL SELECT 1, x.run_id, x.key, NULL, x.value FROM latest_metrics x JOIN {name} USING (run_id) "
-            f"UNION ALL SELECT 2, x.run_id, x.key, x.value, NULL FROM tags x JOIN {name} USING (run_id)")
-    finally:
-        s.con.unregister(name)
-    kind = values.column("kind")
+    limit, offset = max(int(max_results), 0), max(int(offset), 0)
+    found = _matches_in_default_order(s, where_sql, params, offset + limit) if limit and not order_by else None
+    if found is not None:
+        page, total = found.slice(offset, limit), found.num_rows
+    else:
+        page, total = _top_matches(s, where_sql, params, order_by or [], limit, offset)
+    runs = page.select(page.column_names[:-3])
+    return {"runs": runs, "params": _long(page, "params"), "metrics": _long(page, "metrics"),
+            "tags": _long(page, "tags"), "total": total}
+
+
+_SELECT_SUMMARIES = f"SELECT {_SUMMARY_COLUMNS}, s.params, s.metrics, s.tags FROM run_summaries s"
+
+
+def _matches_in_default_order(s: Session, where_sql: str, params: list[Any], wanted: int) -> pa.Table | None:
+    """Every match, newest first, when there are at most ``wanted``; else ``None``.
+
+    Asks for one row more than wanted, unordered: DuckDB stops early when there are more,
+    and when there are not, sorting the few matches in Arrow skips DuckDB's sort, which
+    costs more than the rest of the query once the rows carry maps.
+    """
     import pyarrow.compute as pc
 
-    def long(code: int, column: str) -> pa.Table:
-        part = values.filter(pc.equal(kind, code))
-        return pa.table({"run_id": part.column("run_id"), "key": part.column("key"),
-                         "value": part.column(column)})
+    found = s.table(f"{_SELECT_SUMMARIES} WHERE {where_sql} LIMIT ?", [*params, wanted + 1])
+    if found.num_rows > wanted or pc.any(pc.is_nan(found.column("start_time"))).as_py():
+        return None  # NaN sorts first in DuckDB, last in Arrow: let DuckDB order it
+    return found.take(pc.sort_indices(found, [("start_time", "descending"), ("run_id", "ascending")]))
 
-    return {"runs": page, "params": long(0, "text"), "metrics": long(1, "number"), "tags": long(2, "text"),
-            "total": matches.num_rows}
+
+def _top_matches(s: Session, where_sql: str, params: list[Any], order_by: list[str],
+                 limit: int, offset: int) -> tuple[pa.Table, int]:
+    """One ordered page (DuckDB's top-N reads maps for the page's rows only) and the total.
+
+    The count runs only when the page is full, since a short page already tells the total.
+    """
+    page = pa.table({name: pa.array([], type) for name, type in _PAGE_SCHEMA})
+    if limit:
+        order_sql, order_params = compile_order_by(order_by)
+        page = s.table(f"{_SELECT_SUMMARIES} WHERE {where_sql} ORDER BY {order_sql} LIMIT ? OFFSET ?",
+                       [*params, *order_params, limit, offset])
+    if page.num_rows < limit and (page.num_rows or not offset):
+        return page, offset + page.num_rows
+    row = s.one(f"SELECT count(*) FROM run_summaries s WHERE {where_sql}", params)
+    return page, int(row[0]) if row else 0
+
+
+_PAGE_SCHEMA = [
+    ("run_id", pa.string()), ("experiment", pa.string()), ("name", pa.string()), ("status", pa.string()),
+    ("status_reason", pa.string()), ("start_time", pa.float64()), ("end_time", pa.float64()),
+    ("user_name", pa.string()), ("parent_run_id", pa.string()), ("source", pa.string()), ("owner", pa.string()),
+    ("params", pa.map_(pa.string(), pa.string())), ("metrics", pa.map_(pa.string(), pa.float64())),
+    ("tags", pa.map_(pa.string(), pa.string())),
+]
+
+
+def _long(page: pa.Table, column: str) -> pa.Table:
+    """A map column as (run_id, key, value) rows.
+
+    ``run_id`` is dictionary-encoded over the page's run ids: it reads as plain
+    ids, and its indices give each row's position in the page for free.
+    """
+    import numpy as np
+
+    maps = page.column(column).combine_chunks()
+    offsets = maps.offsets.to_numpy()  # keys and items ignore a slice; offsets do not
+    start, size = int(offsets[0]), int(offsets[-1] - offsets[0])
+    rows = np.repeat(np.arange(len(maps), dtype=np.int32), np.diff(offsets))
+    run_ids = pa.DictionaryArray.from_arrays(pa.array(rows), page.column("run_id").combine_chunks())
+    return pa.table({"run_id": run_ids, "key": maps.keys.slice(start, size), "value": maps.items.slice(start, size)})
 
 
 def metric_history(s: Session, run_id: str, key: str) -> pa.Table:
