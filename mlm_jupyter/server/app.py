@@ -5,7 +5,9 @@ At load it opens the store (single writer), exports to kernels what they
 need to reach it (``MLM_STORE``, ``MLM_SERVER_PID``, ``MLM_SERVER_TOKEN``)
 and adds the routes; once the server listens it records its URL in the
 store directory (``store.discovery``) and starts the lifecycle sweep; at
-shutdown it flushes and closes the store and removes the record.
+shutdown it flushes and closes the store and removes the record. A second
+server started on a store that a live server already owns follows that one
+(``FollowerStore``): it serves the same API through the owner, never a lock error.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
 from traitlets import Float, Int, Unicode
 
-from mlm_jupyter.store.discovery import remove_server_record, write_server_record
+from mlm_jupyter.store.discovery import discover_server_store, remove_server_record, write_server_record
 from mlm_jupyter.store.location import resolve_store_dir
 from mlm_jupyter.server.context import SETTINGS_KEY, Limits, MlmContext
+from mlm_jupyter.server.follower import FollowerStore
 from mlm_jupyter.server.lifecycle import KERNEL_ACTIONS_SCHEMA, KernelWatcher
 from mlm_jupyter.server.owner import OwnerStore
 from mlm_jupyter.server.routes import handlers
@@ -62,13 +65,42 @@ class MlmServer(ExtensionApp):
         directory = self.store_directory()
         limits = Limits(max_body_bytes=self.max_body_bytes, max_blob_bytes=self.max_blob_bytes,
                         sql_max_rows=self.sql_max_rows, sql_timeout_s=self.sql_timeout)
-        self.context = MlmContext(OwnerStore(directory, lock_timeout=self.lock_timeout, readers=self.workers),
-                                  limits, self.workers)
-        self.context.store.open()  # the single writer, from now until shutdown
+        owner = self._owning_server(directory)
+        if owner is not None:  # another live server is the writer: go through it (no lock fight, no error)
+            store: Any = FollowerStore(owner.url, owner.token, directory=directory)
+        else:
+            store = OwnerStore(directory, lock_timeout=self.lock_timeout, readers=self.workers)
+        context = MlmContext(store, limits, self.workers)
+        try:
+            context.store.open()  # the single writer, from now until shutdown
+        except BaseException:
+            try:  # nothing half-open stays behind (no record written, no sweeps) when loading fails
+                context.close()
+            except Exception:  # noqa: BLE001 -- the open error is the one to report
+                self.log.debug("mlm-jupyter: closing the unopened store failed", exc_info=True)
+            raise
+        self.context = context
         self.watcher = KernelWatcher(self.context)
         self.settings[SETTINGS_KEY] = self.context
         self._export_environment(directory)
-        self.log.info("mlm-jupyter: owning the store %s", directory)
+        if owner is not None:
+            self.log.warning("mlm-jupyter: the store %s is owned by the Jupyter server at %s; this server and "
+                             "its kernels reach it through that one", directory, owner.url)
+        else:
+            self.log.info("mlm-jupyter: owning the store %s", directory)
+
+    @property
+    def following(self) -> bool:
+        """True when another server owns the store and this one goes through it."""
+        return self.context is not None and isinstance(self.context.store, FollowerStore)
+
+    def _owning_server(self, directory: Path) -> Any:
+        """The live server (a ``RestStore`` on it) that already owns ``directory``, else ``None``."""
+        try:
+            return discover_server_store(directory)
+        except Exception:  # noqa: BLE001 -- no usable record: own the store as usual
+            self.log.debug("mlm-jupyter: no other server found for %s", directory, exc_info=True)
+            return None
 
     def _export_environment(self, directory: Path) -> None:
         """What kernels started by this server inherit (os.environ is copied at kernel start)."""
@@ -83,9 +115,11 @@ class MlmServer(ExtensionApp):
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         """After the port is bound: record the URL, listen to kernel events, start sweeping."""
-        assert self.context is not None
+        if self.context is None:  # the extension failed to load (see the log): do not pose as the owner
+            return
         try:
-            self.record_server(serverapp.connection_url, serverapp.identity_provider.token or "")
+            if not self.following:  # the owner's record stays: scripts keep finding the writer
+                self.record_server(serverapp.connection_url, serverapp.identity_provider.token or "")
         except OSError as error:  # kernels still find the server through their environment
             self.log.warning("mlm-jupyter: cannot write server.json in %s (%s); scripts on this store will "
                              "not find the server", self.context.store.directory, error)

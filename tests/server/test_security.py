@@ -16,7 +16,8 @@ def every_route() -> list[tuple[str, tuple[str, ...]]]:
 
     from mlm_jupyter.server.routes import ROUTES, methods_of
 
-    samples = {"run_id": "x", "key": "k", "sha256": "0" * 64, "name": "m", "query": "counts", "version": "1"}
+    samples = {"run_id": "x", "key": "k", "sha256": "0" * 64, "name": "m", "query": "counts", "version": "1",
+               "experiment": "e"}
     probes = []
     for template, handler in ROUTES:
         path = re.sub(r"\{(\w+)\}", lambda m: samples[m.group(1)], template)

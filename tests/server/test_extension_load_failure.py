@@ -1,0 +1,48 @@
+"""A server whose extension cannot open the store (a script holds the file) says so and poses as nobody's owner."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from tests.server.conftest import mlm_server_config
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def locked_store(store_dir: Path) -> Iterator[Path]:
+    """Another process holds the store's DuckDB file (what a long script without a server does)."""
+    store_dir.mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import duckdb, sys, time\n"
+        f"con = duckdb.connect({str(store_dir / 'mlm.duckdb')!r})\n"
+        "print('locked', flush=True)\n"
+        "time.sleep(120)\n")], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    yield store_dir
+    holder.kill()
+    holder.wait(10)
+
+
+@pytest.fixture
+def jp_server_config(locked_store: Path) -> Any:
+    config = mlm_server_config(locked_store)
+    config.ServerApp.reraise_server_extension_failures = False
+    config.MlmServer.lock_timeout = 0.5
+    return config
+
+
+async def test_no_record_no_context_and_a_404_not_a_crash(jp_serverapp: Any, locked_store: Path, api: Any) -> None:
+    app = jp_serverapp.extension_manager.extension_points["mlm_jupyter"].app
+    await app._start_jupyter_server_extension(jp_serverapp)  # what the server calls after binding the port
+    time.sleep(0.2)
+    assert app.context is None
+    assert not (locked_store / "server.json").exists()  # a script looking for the writer is not misled
+    status, _ = await api("version")
+    assert status == 404  # the sidebar then shows its "server part missing" message
