@@ -107,10 +107,12 @@ def package_model(model: Any, *, flavor: str | None = None, input_example: Any =
     except MlmError:
         raise
     except Exception as error:  # noqa: BLE001 -- pickle, skops, torch... each raise their own classes
+        text = f"{type(error).__name__}: {error}"
+        hint = " Functions inside a model must be defined at module level (not lambdas or nested functions)." \
+            if "pickle" in text.lower() else ""
         raise InvalidInputError(
             f"cannot save this {type(model).__module__}.{type(model).__qualname__} with the {module.NAME} flavor: "
-            f"{type(error).__name__}: {error}. Functions inside a model must be defined at module level "
-            "(not lambdas or nested functions).", flavor=module.NAME) from error
+            f"{text}.{hint}", flavor=module.NAME) from error
     manifest = {
         "format": FORMAT, "format_version": FORMAT_VERSION,
         "flavor": module.NAME, "model_file": module.FILE_NAME,
