@@ -114,8 +114,9 @@ class CompareHandler(MlmHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        run_ids = [part.strip() for value in self.get_query_arguments("runs")
-                   for part in value.split(",") if part.strip()]
+        run_ids = list(dict.fromkeys(  # runs=a,b (also run_ids= / ids=, repeated or comma-separated)
+            part.strip() for name in ("runs", "run_ids", "ids") for value in self.get_query_arguments(name)
+            for part in value.split(",") if part.strip()))
         if not run_ids:
             raise InvalidInputError("give the runs to compare: ?runs=<id>,<id>")
         self.send_json(await self.mlm.run(comparison.compare_view, self.mlm.client, run_ids))
@@ -129,7 +130,8 @@ class CellsHandler(MlmHandler):
     async def get(self) -> None:
         self.send_json(await self.mlm.run(
             features.cells_view, self.mlm.client, notebook=self.get_query_argument("notebook", None) or None,
-            session=self.get_query_argument("session", None) or None,
+            session=(self.get_query_argument("session", None) or self.get_query_argument("session_id", None)
+                     or None),
             limit=self.int_arg("limit", 1000, maximum=self.mlm.limits.max_page)))
 
 
@@ -139,7 +141,7 @@ class LineageHandler(MlmHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        ref = self.get_query_argument("ref", "")
+        ref = next((value for name in ("ref", "run_id", "uri") if (value := self.get_query_argument(name, ""))), "")
         if not ref:
             raise InvalidInputError("give ?ref=<run id> or ?ref=models:/<name>/<version>")
         depth = self.int_arg("depth", 3, minimum=1, maximum=10)

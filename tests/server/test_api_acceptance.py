@@ -107,3 +107,17 @@ async def test_model_versions_and_aliases_routes(api: Any, mlm_app: Any) -> None
     for parts in (("models", "nope", "versions"), ("models", "nope", "aliases")):
         status, body = await api(*parts)
         assert status == 404 and body["code"] == "NOT_FOUND"
+
+
+async def test_compare_and_lineage_take_the_parameter_names_a_user_guesses(api: Any, mlm_app: Any) -> None:
+    ids = seed_runs(mlm_app)
+    a, b = ids["a-run"], ids["b-run"]
+    expected = [a, b]
+    for params in ({"runs": f"{a},{b}"}, {"run_ids": f"{a},{b}"}, {"ids": f"{a},{b}"}):
+        status, body = await api("compare", params=params)
+        assert status == 200 and [r["id"] for r in body["runs"]] == expected, params
+    status, body = await api("compare", params=[("run_ids", a), ("run_ids", b)])  # repeated
+    assert status == 200 and [r["id"] for r in body["runs"]] == expected
+    for name in ("ref", "run_id", "uri"):
+        status, body = await api("lineage", params={name: a})
+        assert status == 200 and body["ref"] == a, name
