@@ -321,7 +321,7 @@ class _Parser:
             if not isinstance(value, (int, float)):
                 raise self.error(f"attributes.{name} is a number of seconds", token)
             return float(value)
-        return _as_text(value)
+        return _as_text(value).lower() if name == "status" else _as_text(value)  # MLflow writes 'FINISHED'
 
 
 def _as_text(value: Any) -> str:
