@@ -18,13 +18,26 @@ def resolve_store_dir(explicit: str | os.PathLike[str] | None = None, *, start: 
     ``start/.mlm``.
     """
     if explicit is not None:
-        return Path(explicit).expanduser().resolve()
+        return _directory(Path(explicit).expanduser().resolve(), "the store directory")
     from_env = os.environ.get("MLM_STORE")
     if from_env:
-        return Path(from_env).expanduser().resolve()
+        return _directory(Path(from_env).expanduser().resolve(), "MLM_STORE")
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         candidate = folder / STORE_DIRNAME
         if candidate.is_dir():
             return candidate
     return here / STORE_DIRNAME
+
+
+def _directory(path: Path, what: str) -> Path:
+    """``path`` as a store directory: the database file itself means its folder; any other file is refused."""
+    if path.is_file():
+        if path.name == "mlm.duckdb":
+            return path.parent
+        from mlm_jupyter.core.errors import StoreError
+
+        raise StoreError(f"{what} {str(path)!r} is a file; it must be a directory (the store keeps mlm.duckdb, "
+                         "artifacts/ and journal/ in it). Point it at a folder, e.g. the project's .mlm/.",
+                         path=str(path))
+    return path
