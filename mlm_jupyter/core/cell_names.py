@@ -259,6 +259,8 @@ class _TopLevel(ast.NodeVisitor):
 def _literals(tree: ast.Module) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for statement in tree.body:
+        if isinstance(statement, ast.Assign):
+            found.update(_unpacked_literals(statement))
         if isinstance(statement, ast.Assign) and statement.value is not None:
             targets = [t for t in statement.targets if isinstance(t, ast.Name)]
             if len(targets) != len(statement.targets):
@@ -276,6 +278,24 @@ def _literals(tree: ast.Module) -> dict[str, Any]:
             continue
         for target in targets:
             found[target.id] = value
+    return found
+
+
+def _unpacked_literals(statement: ast.Assign) -> dict[str, Any]:
+    """``a, b = 1, 0.5``: each name gets its own literal (other unpackings are not literals)."""
+    sequences = (ast.Tuple, ast.List)
+    if len(statement.targets) != 1 or not isinstance(statement.targets[0], sequences) \
+            or not isinstance(statement.value, sequences):
+        return {}
+    names, values = statement.targets[0].elts, statement.value.elts
+    if len(names) != len(values) or not all(isinstance(n, ast.Name) for n in names):
+        return {}
+    found: dict[str, Any] = {}
+    for name, node in zip(names, values):
+        try:
+            found[name.id] = literal_value(node)  # type: ignore[attr-defined]
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            continue
     return found
 
 
