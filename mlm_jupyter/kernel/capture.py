@@ -25,6 +25,7 @@ from mlm_jupyter.kernel.failsafe import FailSafe
 from mlm_jupyter.kernel.notebook_file import NotebookFile
 from mlm_jupyter.kernel.session import KernelSession, notebook_path
 from mlm_jupyter.kernel.value_cache import CachedFingerprint, FingerprintCache, kind_of
+from mlm_jupyter.tracking import fluent
 from mlm_jupyter.tracking.cells import source_digest
 
 __all__ = ["CellCapture", "HistoryEntry", "PendingCell", "default_fingerprinter"]
@@ -56,6 +57,7 @@ class PendingCell:
     start_time: float
     started: float
     run_id: str | None = None
+    runs_mark: int = 0  # how many runs start_run had made when the cell began
 
 
 @dataclass
@@ -159,7 +161,7 @@ class CellCapture:
             return
         self.current = PendingCell(record_id=uuid.uuid4().hex, source=info.raw_cell or "",
                                    cell_id=getattr(info, "cell_id", None), start_time=time.time(),
-                                   started=time.perf_counter())
+                                   started=time.perf_counter(), runs_mark=len(fluent.started_run_ids()))
 
     def post_run_cell(self, result: Any) -> None:
         if self._depth:
@@ -175,7 +177,25 @@ class CellCapture:
                                   started=self._created)
         duration = time.perf_counter() - pending.started
         error = result.error_before_exec if result.error_before_exec is not None else result.error_in_exec
+        started = fluent.started_run_ids()[pending.runs_mark:] if pending.run_id is None else []
+        if started:  # mlm.start_run() in a plain cell: the cell made these runs (%%track links its own)
+            pending.run_id = started[0]
         self.record(pending, duration, error, result.execution_count)
+        for run_id in started:
+            self.failsafe.call("cell link of a run", self.link_run, run_id, pending)
+
+    def link_run(self, run_id: str, pending: PendingCell) -> None:
+        """Tie a run made by ``mlm.start_run()`` in a plain cell to that cell's record (its code,
+        notebook and cell: the comparison's code diff and the sidebar's jump to the cell use it)."""
+        if pending.cell_id:
+            cell_key = f"id:{pending.cell_id}"
+        else:
+            matched = self.match(pending.source, None, None)
+            cell_key = (f"id:{matched.cell.cell_id}" if matched.cell is not None and matched.cell.cell_id
+                        else f"source:{source_digest(pending.source)}")
+        self.client().link_run_cell(run_id, pending.record_id, self.session.id, cell_key,
+                                    notebook=self.notebook_path, history=[h.record_id for h in self.history],
+                                    provenance=False)
 
     # ------------------------------------------------------------ records
 

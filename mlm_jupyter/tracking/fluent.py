@@ -35,6 +35,7 @@ __all__ = [
 _client: MlmClient | None = None
 _client_lock = threading.Lock()
 _active: list[Run] = []
+_started: list[str] = []  # ids of the runs start_run made in this process, in order (the kernel links them to cells)
 _experiment: str | None = None
 _provenance_workers: dict[str, threading.Thread] = {}
 _cell_runs: set[str] = set()  # runs that a %%track cell started: a plain start_run() inside one nests
@@ -109,12 +110,18 @@ def start_run(experiment: str | None = None, name: str | None = None, *, nested:
                             parent_run_id=_active[-1].id if _active else None, source=source)
     active = ActiveRun(**{f: getattr(run, f) for f in run.__dataclass_fields__})
     _active.append(active)
+    _started.append(run.id)
     if provenance:
         worker = threading.Thread(target=_record_provenance, args=(client, run.id), name="mlm-provenance",
                                   daemon=True)
         worker.start()
         _provenance_workers[run.id] = worker
     return active
+
+
+def started_run_ids() -> list[str]:
+    """Ids of the runs ``start_run`` made in this process, oldest first (a live list: slice it)."""
+    return _started
 
 
 def _record_provenance(client: MlmClient, run_id: str) -> None:
