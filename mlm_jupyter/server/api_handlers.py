@@ -24,6 +24,7 @@ class VersionHandler(MlmHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
+        self.mlm  # noqa: B018 -- a server whose store failed to open answers 503 with the reason
         self.send_json({"version": __version__, "api": API_VERSION})
 
 

@@ -24,7 +24,8 @@ from traitlets import Float, Int, Unicode
 
 from mlm_jupyter.store.discovery import discover_server_store, remove_server_record, write_server_record
 from mlm_jupyter.store.location import resolve_store_dir
-from mlm_jupyter.server.context import SETTINGS_KEY, Limits, MlmContext
+from mlm_jupyter.core.errors import MlmError
+from mlm_jupyter.server.context import LOAD_ERROR_KEY, SETTINGS_KEY, Limits, MlmContext
 from mlm_jupyter.server.follower import FollowerStore
 from mlm_jupyter.server.lifecycle import KERNEL_ACTIONS_SCHEMA, KernelWatcher
 from mlm_jupyter.server.owner import OwnerStore
@@ -62,6 +63,14 @@ class MlmServer(ExtensionApp):
         return resolve_store_dir(start=root)
 
     def initialize_settings(self) -> None:
+        try:
+            self._open_store()
+        except MlmError as error:  # e.g. a script holds the file: the API says why (503), not a bare 404
+            self.settings[LOAD_ERROR_KEY] = f"mlm-jupyter could not open its store: {error.message}"
+            self.log.error("%s. The /mlm/api routes answer 503 with this message until the server restarts.",
+                           self.settings[LOAD_ERROR_KEY])
+
+    def _open_store(self) -> None:
         directory = self.store_directory()
         limits = Limits(max_body_bytes=self.max_body_bytes, max_blob_bytes=self.max_blob_bytes,
                         sql_max_rows=self.sql_max_rows, sql_timeout_s=self.sql_timeout)

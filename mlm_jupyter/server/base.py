@@ -8,8 +8,8 @@ from typing import Any
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
-from mlm_jupyter.core.errors import InvalidInputError, MlmError
-from mlm_jupyter.server.context import SETTINGS_KEY, MlmContext
+from mlm_jupyter.core.errors import InvalidInputError, MlmError, StoreUnreachableError
+from mlm_jupyter.server.context import LOAD_ERROR_KEY, SETTINGS_KEY, MlmContext
 from mlm_jupyter.server.errors import PAYLOAD_TOO_LARGE, error_body, status_for, wire_error
 
 __all__ = ["MlmHandler"]
@@ -27,13 +27,15 @@ class MlmHandler(APIHandler):
 
     @property
     def mlm(self) -> MlmContext:
-        context: MlmContext | None = self.settings.get(SETTINGS_KEY)
-        if context is None:
-            raise web.HTTPError(503, "the mlm-jupyter store is not open")
+        context = self.settings.get(SETTINGS_KEY)  # jupyter_server first puts the extension app there
+        if not isinstance(context, MlmContext):
+            raise StoreUnreachableError(self.settings.get(LOAD_ERROR_KEY) or "the mlm-jupyter store is not open")
         return context
 
     async def prepare(self, *args: Any, **kwargs: Any) -> None:
         await super().prepare(*args, **kwargs)
+        if not isinstance(self.settings.get(SETTINGS_KEY), MlmContext):
+            return  # no store: each verb answers 503 after authentication
         limit = int(getattr(self.mlm.limits, self.max_body))
         if len(self.request.body or b"") > limit:
             status, body = wire_error(PAYLOAD_TOO_LARGE, f"request body is larger than {limit} bytes", limit=limit)

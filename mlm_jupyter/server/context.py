@@ -17,9 +17,10 @@ from mlm_jupyter.core.errors import StoreUnreachableError
 from mlm_jupyter.server.owner import OwnerStore
 from mlm_jupyter.tracking.client import MlmClient
 
-__all__ = ["Limits", "MlmContext", "SETTINGS_KEY"]
+__all__ = ["LOAD_ERROR_KEY", "Limits", "MlmContext", "SETTINGS_KEY"]
 
 SETTINGS_KEY = "mlm_jupyter"
+LOAD_ERROR_KEY = "mlm_jupyter_load_error"  # why the store could not be opened (the API answers 503 with it)
 T = TypeVar("T")
 
 

@@ -1,4 +1,4 @@
-"""A server whose extension cannot open the store (a script holds the file) says so and poses as nobody's owner."""
+"""A server whose extension cannot open the store (a script holds the file) says why (503) and poses as no owner."""
 
 from __future__ import annotations
 
@@ -38,11 +38,23 @@ def jp_server_config(locked_store: Path) -> Any:
     return config
 
 
-async def test_no_record_no_context_and_a_404_not_a_crash(jp_serverapp: Any, locked_store: Path, api: Any) -> None:
+async def test_no_record_no_context_and_a_503_that_says_why(jp_serverapp: Any, locked_store: Path, api: Any,
+                                                              jp_fetch: Any) -> None:
     app = jp_serverapp.extension_manager.extension_points["mlm_jupyter"].app
     await app._start_jupyter_server_extension(jp_serverapp)  # what the server calls after binding the port
     time.sleep(0.2)
     assert app.context is None
     assert not (locked_store / "server.json").exists()  # a script looking for the writer is not misled
-    status, _ = await api("version")
-    assert status == 404  # the sidebar then shows its "server part missing" message
+    for route in (("version",), ("runs",), ("models", "m", "aliases")):
+        status, body = await api(*route)
+        assert status == 503 and body["code"] == "STORE_UNREACHABLE", route
+        assert "could not open its store" in body["message"] and "locked" in body["message"]
+    # unauthenticated requests still get 403, not the store's path
+    from tornado.httpclient import HTTPClientError
+
+    try:
+        await jp_fetch("mlm", "api", "version", headers={"Authorization": ""})
+    except HTTPClientError as error:
+        assert error.code == 403
+    else:
+        raise AssertionError("an unauthenticated request was answered")
