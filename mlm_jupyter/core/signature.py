@@ -62,8 +62,22 @@ def _dtype_name(dtype: Any) -> str:
     return {"object": "object", "str": "string", "<U0": "string"}.get(text, text)
 
 
+def _arrow_dtype_name(arrow_type: Any) -> str:
+    """Numbers and booleans by their numpy name (``float64``, ``int32``, ``bool``), strings as ``string``,
+    anything else by Arrow's name (``timestamp[us, tz=UTC]``, ``date32[day]``...)."""
+    import numpy as np
+    import pyarrow as pa
+
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type) or pa.types.is_string_view(arrow_type):
+        return "string"
+    if pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type) or pa.types.is_boolean(arrow_type):
+        return str(np.dtype(arrow_type.to_pandas_dtype()).name)
+    return str(arrow_type)
+
+
 def infer_schema(data: Any) -> tuple[TensorSpec, ...]:
-    """Specs for ``data``: a pandas/polars DataFrame, Series, numpy array, dict of arrays, or list."""
+    """Specs for ``data``: a pandas/polars DataFrame, Series, pyarrow Table, numpy array, scipy sparse matrix,
+    dict of arrays, list of records (dicts), or list."""
     if data is None:
         return ()
     module = type(data).__module__.split(".")[0]
@@ -73,9 +87,16 @@ def infer_schema(data: Any) -> tuple[TensorSpec, ...]:
         return tuple(TensorSpec(str(dtype).lower(), (-1,), str(name)) for name, dtype in data.schema.items())
     if module == "pandas" and hasattr(data, "dtype"):
         return (TensorSpec(_dtype_name(data.dtype), (-1,), str(data.name) if data.name is not None else None),)
+    if module == "pyarrow" and hasattr(data, "schema"):  # Table, RecordBatch
+        return tuple(TensorSpec(_arrow_dtype_name(f.type), (-1,), str(f.name)) for f in data.schema)
+    if module == "scipy" and hasattr(data, "tocsr"):  # a sparse matrix or array
+        return (TensorSpec(_dtype_name(data.dtype), (-1, *data.shape[1:])),)
     if isinstance(data, Mapping):
         return tuple(TensorSpec(spec.dtype, spec.shape, str(key))
                      for key, value in data.items() for spec in infer_schema(value)[:1])
+    if isinstance(data, (list, tuple)) and data and all(isinstance(row, Mapping) for row in data):
+        keys = list(dict.fromkeys(key for row in data for key in row))  # records: one column per key
+        return infer_schema({key: [row.get(key) for row in data] for key in keys})
     import numpy as np
 
     array = np.asarray(data)
@@ -103,6 +124,12 @@ def example_to_json(example: Any, max_rows: int = 5) -> dict[str, Any] | None:
         if module == "polars" and hasattr(example, "schema"):
             head = example.head(max_rows)
             return {"type": "dataframe", "columns": list(head.columns), "data": [list(r) for r in head.rows()]}
+        if module == "pyarrow" and hasattr(example, "schema"):
+            head = example.slice(0, max_rows)
+            return {"type": "dataframe", "columns": list(head.schema.names),
+                    "data": [list(row.values()) for row in head.to_pylist()]}
+        if module == "scipy" and hasattr(example, "tocsr"):
+            example = example.tocsr()[:max_rows].toarray()
         import numpy as np
 
         array = np.asarray(example)[:max_rows]

@@ -89,3 +89,20 @@ def test_invalid_rules_are_refused() -> None:
         PromotionRule("vibes")
     rule = PromotionRule.metric_threshold("auc", ">", 0.5, alias="champion")
     assert PromotionRule.from_dict(rule.to_dict()) == rule and rule.rule_id == "metric_threshold:auc"
+
+
+def test_signature_of_arrow_tables_sparse_matrices_and_records() -> None:
+    import pyarrow as pa
+    import scipy.sparse as sp
+
+    table = pa.table({"x": [1.5], "n": pa.array([1], pa.int32()), "s": ["a"], "t": pa.array([1], pa.timestamp("us"))})
+    assert infer_signature(table).describe() == "inputs: x:float64, n:int32, s:string, t:timestamp[us] -> outputs: ?"
+    assert infer_signature(table.to_batches()[0]).input_names == ["x", "n", "s", "t"]
+    assert example_to_json(table) == {"type": "dataframe", "columns": ["x", "n", "s", "t"],
+                                      "data": [[1.5, 1, "a", table["t"][0].as_py()]]}
+    sparse = sp.csr_matrix(np.eye(3))
+    assert infer_signature(sparse).inputs[0].to_dict() == {"name": None, "dtype": "float64", "shape": [-1, 3]}
+    assert example_to_json(sparse, max_rows=2) == {"type": "ndarray", "dtype": "float64",
+                                                   "data": [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]}
+    records = [{"age": 31, "city": "paris"}, {"age": 40, "city": "lyon"}]
+    assert infer_signature(records).describe() == "inputs: age:int64, city:string -> outputs: ?"
