@@ -71,10 +71,14 @@ def requirements_for(model: Any, distributions: Sequence[str]) -> list[str]:
     else:
         names.extend(_distributions_by_package().get(top, []))
     found: dict[str, str] = {}
-    for name in names:
-        version = _distribution_version(name)
-        if version is not None and name.lower() not in {k.lower() for k in found}:
-            found[name] = version
+    for wanted in names:
+        candidates = [wanted]
+        if _distribution_version(wanted) is None:  # installed under another name, e.g. xgboost-cpu for xgboost
+            candidates = _distributions_by_package().get(wanted.replace("-", "_"), [])
+        for name in candidates:
+            version = _distribution_version(name)
+            if version is not None and name.lower() not in {k.lower() for k in found}:
+                found[name] = version
     return [f"{name}=={version}" for name, version in found.items()]
 
 
