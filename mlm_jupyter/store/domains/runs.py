@@ -61,13 +61,24 @@ def _require_run(s: Session, run_id: str) -> None:
         raise NotFoundError(f"no run with id {run_id!r} in this store", run_id=run_id)
 
 
+def _update_run(s: Session, sql: str, params: list[Any], run_id: str) -> None:
+    """Run an UPDATE of one run's row; no row means no such run (and the batch rolls back).
+
+    Counting the updated rows stands in for a separate existence check, so keeping
+    ``run_summaries`` in step costs no extra statement where the check was.
+    """
+    row = s.one(sql, params)
+    if not row or not row[0]:
+        raise NotFoundError(f"no run with id {run_id!r} in this store", run_id=run_id)
+
+
 def end_run(s: Session, args: dict[str, Any]) -> None:
     status = args["status"]
     if status not in RUN_STATUSES[1:]:
         raise InvalidInputError(f"a run ends as finished, failed or killed, not {status!r}")
-    _require_run(s, args["run_id"])
     values = [status, args.get("end_time", s.now()), args.get("reason"), args["run_id"]]
-    s.con.execute("UPDATE runs SET status = ?, end_time = ?, status_reason = ? WHERE id = ?", values)
+    _update_run(s, "UPDATE runs SET status = ?, end_time = ?, status_reason = ? WHERE id = ?", values,
+                args["run_id"])
     s.con.execute("UPDATE run_summaries SET status = ?, end_time = ?, status_reason = ? WHERE run_id = ?",
                   values)
 
@@ -100,8 +111,10 @@ def _as_number(text: str) -> float | None:
 
 def log_params(s: Session, args: dict[str, Any]) -> None:
     run_id = args["run_id"]
-    _require_run(s, run_id)
     params: dict[str, str] = args["params"]
+    if not params:
+        _require_run(s, run_id)
+        return
     existing = dict(s.con.execute(
         "SELECT key, value FROM params WHERE run_id = ? AND list_contains(?, key)",
         [run_id, list(params)]).fetchall())
@@ -111,37 +124,39 @@ def log_params(s: Session, args: dict[str, Any]) -> None:
                 f"param {key!r} of run {run_id} is already {existing[key][:80]!r}; params are immutable. "
                 "Log the new value under another key or start a new run.", key=key)
     fresh = {k: v for k, v in params.items() if k not in existing}
-    if fresh:
-        numbers = [_as_number(v) for v in fresh.values()]
-        s.insert_table("params", pa.table({
-            "run_id": [run_id] * len(fresh), "key": list(fresh), "value": list(fresh.values()),
-            "value_num": pa.array(numbers, pa.float64())}))
-        numeric = {k: n for k, n in zip(fresh, numbers) if n is not None}
-        s.con.execute(
-            "UPDATE run_summaries SET params = map_concat(params, map(?::VARCHAR[], ?::VARCHAR[])), "
-            "params_num = map_concat(params_num, map(?::VARCHAR[], ?::DOUBLE[])) WHERE run_id = ?",
-            [list(fresh), list(fresh.values()), list(numeric), list(numeric.values()), run_id])
+    if not fresh:
+        return  # every key is stored already, so the run exists
+    numbers = [_as_number(v) for v in fresh.values()]
+    numeric = {k: n for k, n in zip(fresh, numbers) if n is not None}
+    _update_run(s, "UPDATE run_summaries SET params = map_concat(params, map(?::VARCHAR[], ?::VARCHAR[])), "
+                "params_num = map_concat(params_num, map(?::VARCHAR[], ?::DOUBLE[])) WHERE run_id = ?",
+                [list(fresh), list(fresh.values()), list(numeric), list(numeric.values()), run_id], run_id)
+    s.insert_table("params", pa.table({
+        "run_id": [run_id] * len(fresh), "key": list(fresh), "value": list(fresh.values()),
+        "value_num": pa.array(numbers, pa.float64())}))
 
 
 def set_tags(s: Session, args: dict[str, Any]) -> None:
     run_id = args["run_id"]
-    _require_run(s, run_id)
     tags: dict[str, str] = args["tags"]
-    if tags:
-        s.insert_table("tags", pa.table({
-            "run_id": [run_id] * len(tags), "key": list(tags), "value": list(tags.values())}),
-            conflict="ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value")
-        s.con.execute(  # map_concat keeps the last value of a key: an overwritten tag takes the new one
-            "UPDATE run_summaries SET tags = map_concat(tags, map(?::VARCHAR[], ?::VARCHAR[])) WHERE run_id = ?",
-            [list(tags), list(tags.values()), run_id])
+    if not tags:
+        _require_run(s, run_id)
+        return
+    # map_concat keeps the last value of a key: an overwritten tag takes the new one
+    _update_run(s, "UPDATE run_summaries SET tags = map_concat(tags, map(?::VARCHAR[], ?::VARCHAR[])) "
+                "WHERE run_id = ?", [list(tags), list(tags.values()), run_id], run_id)
+    s.insert_table("tags", pa.table({
+        "run_id": [run_id] * len(tags), "key": list(tags), "value": list(tags.values())}),
+        conflict="ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value")
 
 
 def delete_tag(s: Session, args: dict[str, Any]) -> None:
-    s.con.execute("DELETE FROM tags WHERE run_id = ? AND key = ?", [args["run_id"], args["key"]])
-    s.con.execute(
-        "UPDATE run_summaries SET tags = coalesce("
-        "(SELECT map(list(key), list(value)) FROM tags WHERE run_id = ?), MAP {}) WHERE run_id = ?",
-        [args["run_id"], args["run_id"]])
+    deleted = s.one("DELETE FROM tags WHERE run_id = ? AND key = ?", [args["run_id"], args["key"]])
+    if deleted and deleted[0]:
+        s.con.execute(
+            "UPDATE run_summaries SET tags = coalesce("
+            "(SELECT map(list(key), list(value)) FROM tags WHERE run_id = ?), MAP {}) WHERE run_id = ?",
+            [args["run_id"], args["run_id"]])
 
 
 def log_metrics(s: Session, args: dict[str, Any]) -> None:
