@@ -119,6 +119,7 @@ class DuckDbStore(Store):
         self._last_used = 0.0
         self._closed = False
         self._releaser: threading.Thread | None = None
+        self._empty: Any = None
         self._appliers = domains.appliers()
         self._readers = domains.readers()
         self._journalable = domains.journalable()
@@ -279,8 +280,26 @@ class DuckDbStore(Store):
     @contextmanager
     def _read_session(self) -> Iterator[Session]:
         """Where reads run; the server's owner store overrides it with per-thread cursors."""
+        if self._closed:
+            raise StoreError("this store was closed; open a new one")
+        if self._con is None and not self.path.exists():
+            # DESIGN.md §3: the store is created on first write, so a read of a store that does not exist
+            # yet (``mlm runs ls`` in a fresh folder) answers from an empty schema and creates nothing.
+            with self._lock:
+                if self._con is None and not self.path.exists():
+                    yield Session(self._empty_schema(), self.directory, self.clock)
+                    return
         with self._session() as session:
             yield session
+
+    def _empty_schema(self) -> Any:
+        """An in-memory database with every migration applied: what an empty store reads like."""
+        if self._empty is None:
+            con = duckdb.connect(":memory:")
+            migrate(con)
+            con.execute("SET enable_external_access = false")
+            self._empty = con
+        return self._empty
 
     def sql(self, statement: str, params: Sequence[Any] = (), *, max_rows: int = 10_000,
             timeout_s: float = 30.0) -> pa.Table:
@@ -371,4 +390,7 @@ class DuckDbStore(Store):
     def close(self) -> None:
         with self._lock:
             self._release()
+            if self._empty is not None:
+                self._empty.close()
+                self._empty = None
             self._closed = True
