@@ -4,7 +4,8 @@
 2. Batched ingest of 1M metric points (points/s).
 3. ``search_runs`` over 10,000 runs x 20 params x 5 metrics with a filter mixing params and metrics.
 
-Usage: ``python benchmarks/bench_tracking.py [--runs 10000] [--repeats 5]``. Prints medians and ratios.
+Usage: ``python benchmarks/bench_tracking.py [--runs 10000] [--repeats 5] [--only search] [--cache DIR]``.
+Prints medians, ratios and the load average next to each figure.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ import numpy as np
 warnings.filterwarnings("ignore")
 logging.getLogger("mlflow").setLevel(logging.ERROR)
 os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
+
+
+def load() -> str:
+    """The 1-minute load average, printed next to every figure (other jobs share the machine)."""
+    return f"load {os.getloadavg()[0]:.1f}"
 
 
 def median_of(fn, repeats: int) -> float:
@@ -159,12 +165,14 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--mlflow-repeats", type=int, default=3)
+    parser.add_argument("--search-repeats", type=int, default=31,
+                        help="mlm search repeats (one takes milliseconds, so a median of few is noisy)")
     parser.add_argument("--cache", default=None, help="Keep the seeded search stores in this folder.")
     parser.add_argument("--only", choices=["loop", "ingest", "search"], action="append",
                         help="Run only these parts (repeatable); default: all.")
     args = parser.parse_args()
     parts = set(args.only or ["loop", "ingest", "search"])
-    print(f"machine: {os.cpu_count()} cores; repeats: mlm {args.repeats}, mlflow {args.mlflow_repeats}")
+    print(f"machine: {os.cpu_count()} cores; repeats: mlm {args.repeats}, mlflow {args.mlflow_repeats}; {load()}")
 
     if "loop" in parts:
         bench_loop(args)
@@ -179,7 +187,7 @@ def bench_loop(args: argparse.Namespace) -> None:
     mlflow_loop = median_of(lambda: mlflow_log_metric_loop(args.calls), args.mlflow_repeats)
     print(f"[1] {args.calls:,} log_metric calls until durable: mlm {mlm_loop * 1000:.1f} ms "
           f"({args.calls / mlm_loop:,.0f}/s), mlflow {mlflow_loop * 1000:.0f} ms "
-          f"({args.calls / mlflow_loop:,.0f}/s) -> {mlflow_loop / mlm_loop:,.0f}x")
+          f"({args.calls / mlflow_loop:,.0f}/s) -> {mlflow_loop / mlm_loop:,.0f}x  [{load()}]")
 
 
 
@@ -189,7 +197,7 @@ def bench_ingest(args: argparse.Namespace) -> None:
     mlflow_rate = min(args.points, 100_000) / mlflow_ingest
     print(f"[2] batched ingest of {args.points:,} points: mlm {mlm_ingest * 1000:.0f} ms "
           f"({args.points / mlm_ingest:,.0f} points/s); mlflow log_batch {mlflow_rate:,.0f} points/s "
-          f"(measured on 100k points) -> {args.points / mlm_ingest / mlflow_rate:,.0f}x")
+          f"(measured on 100k points) -> {args.points / mlm_ingest / mlflow_rate:,.0f}x  [{load()}]")
 
 
 
@@ -220,7 +228,7 @@ def bench_search(args: argparse.Namespace) -> None:
         found = mlm_client.search_runs(FILTER, max_results=args.runs)
         found_mlflow = mlflow_client.search_runs([experiment], MLFLOW_FILTER, max_results=50_000)
         assert len(found) == len(found_mlflow), (len(found), len(found_mlflow))
-        mlm_search = median_of(lambda: mlm_client.search_runs(FILTER, max_results=args.runs), args.repeats)
+        mlm_search = median_of(lambda: mlm_client.search_runs(FILTER, max_results=args.runs), args.search_repeats)
         mlflow_search = median_of(
             lambda: mlflow_client.search_runs([experiment], MLFLOW_FILTER, max_results=50_000), args.mlflow_repeats)
         import mlflow
@@ -231,7 +239,7 @@ def bench_search(args: argparse.Namespace) -> None:
               f"all columns): mlm (DataFrame) {mlm_search * 1000:.1f} ms; "
               f"mlflow.search_runs (DataFrame) {mlflow_frame * 1000:.0f} ms -> {mlflow_frame / mlm_search:,.0f}x; "
               f"MlflowClient.search_runs (entities) {mlflow_search * 1000:.0f} ms -> {mlflow_search / mlm_search:,.0f}x"
-              f"  (seeding: mlm {mlm_seed:.1f} s, mlflow {mlflow_seed:.0f} s)")
+              f"  (seeding: mlm {mlm_seed:.1f} s, mlflow {mlflow_seed:.0f} s)  [{load()}]")
         mlm_client.close()
 
 

@@ -280,20 +280,26 @@ def search_runs(s: Session, filter: str | None = None, experiments: list[str] | 
     where_sql = " AND ".join(f"({c})" for c in conditions)
     limit, offset = max(int(max_results), 0), max(int(offset), 0)
     found = _matches_in_default_order(s, where_sql, params, offset + limit) if limit and not order_by else None
-    if found is not None:
-        page, total = found.slice(offset, limit), found.num_rows
+    if found is not None:  # every match, unordered, and the page's rows in order
+        table, newest_first = found
+        picked: Any = newest_first[offset:offset + limit]
+        runs, total = table.select(table.column_names[:-3]).take(pa.array(picked)), table.num_rows
     else:
-        page, total = _top_matches(s, where_sql, params, order_by or [], limit, offset)
-    runs = page.select(page.column_names[:-3])
-    return {"runs": runs, "params": _long(page, "params"), "metrics": _long(page, "metrics"),
-            "tags": _long(page, "tags"), "total": total}
+        table, total = _top_matches(s, where_sql, params, order_by or [], limit, offset)
+        picked, runs = None, table.select(table.column_names[:-3])
+    ids = runs.column("run_id").combine_chunks()
+    return {"runs": runs, "params": _long(table, "params", ids, picked),
+            "metrics": _long(table, "metrics", ids, picked), "tags": _long(table, "tags", ids, picked),
+            "total": total}
 
 
 _SELECT_SUMMARIES = f"SELECT {_SUMMARY_COLUMNS}, s.params, s.metrics, s.tags FROM run_summaries s"
 
 
-def _matches_in_default_order(s: Session, where_sql: str, params: list[Any], wanted: int) -> pa.Table | None:
-    """Every match, newest first, when there are at most ``wanted``; else ``None``.
+def _matches_in_default_order(s: Session, where_sql: str, params: list[Any],
+                              wanted: int) -> tuple[pa.Table, Any] | None:
+    """Every match (unordered) and their row numbers newest first, when there are at most
+    ``wanted``; else ``None``.
 
     Asks for one row more than wanted, unordered: DuckDB stops early when there are more,
     and when there are not, sorting the few matches in Arrow skips DuckDB's sort, which
@@ -304,7 +310,8 @@ def _matches_in_default_order(s: Session, where_sql: str, params: list[Any], wan
     found = s.table(f"{_SELECT_SUMMARIES} WHERE {where_sql} LIMIT ?", [*params, wanted + 1])
     if found.num_rows > wanted or pc.any(pc.is_nan(found.column("start_time"))).as_py():
         return None  # NaN sorts first in DuckDB, last in Arrow: let DuckDB order it
-    return found.take(pc.sort_indices(found, [("start_time", "descending"), ("run_id", "ascending")]))
+    order = pc.sort_indices(found, [("start_time", "descending"), ("run_id", "ascending")])
+    return found, order.to_numpy()
 
 
 def _top_matches(s: Session, where_sql: str, params: list[Any], order_by: list[str],
@@ -333,20 +340,30 @@ _PAGE_SCHEMA = [
 ]
 
 
-def _long(page: pa.Table, column: str) -> pa.Table:
-    """A map column as (run_id, key, value) rows.
+def _long(table: pa.Table, column: str, page_ids: pa.Array, picked: Any) -> pa.Table:
+    """A map column as (run_id, key, value) rows of the page's runs.
 
-    ``run_id`` is dictionary-encoded over the page's run ids: it reads as plain
-    ids, and its indices give each row's position in the page for free.
+    ``picked`` holds the page's row numbers in ``table`` in page order (``None``: the
+    table is the page). ``run_id`` is dictionary-encoded over ``page_ids``: it reads as
+    plain ids, and its indices give each row's position in the page for free.
     """
     import numpy as np
 
-    maps = page.column(column).combine_chunks()
+    maps = table.column(column).combine_chunks()
     offsets = maps.offsets.to_numpy()  # keys and items ignore a slice; offsets do not
     start, size = int(offsets[0]), int(offsets[-1] - offsets[0])
     rows = np.repeat(np.arange(len(maps), dtype=np.int32), np.diff(offsets))
-    run_ids = pa.DictionaryArray.from_arrays(pa.array(rows), page.column("run_id").combine_chunks())
-    return pa.table({"run_id": run_ids, "key": maps.keys.slice(start, size), "value": maps.items.slice(start, size)})
+    keys, values = maps.keys.slice(start, size), maps.items.slice(start, size)
+    if picked is not None:  # renumber rows by page position, dropping rows off the page
+        position = np.full(len(maps), -1, dtype=np.int32)
+        position[picked] = np.arange(len(picked), dtype=np.int32)
+        rows = position[rows]
+        kept = rows >= 0
+        if not kept.all():
+            mask = pa.array(kept)
+            keys, values, rows = keys.filter(mask), values.filter(mask), rows[kept]
+    run_ids = pa.DictionaryArray.from_arrays(pa.array(rows, pa.int32()), page_ids)
+    return pa.table({"run_id": run_ids, "key": keys, "value": values})
 
 
 def metric_history(s: Session, run_id: str, key: str) -> pa.Table:
