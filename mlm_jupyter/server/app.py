@@ -22,14 +22,14 @@ from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
 from traitlets import Float, Int, Unicode
 
-from mlm_jupyter.store.discovery import discover_server_store, remove_server_record, write_server_record
-from mlm_jupyter.store.location import resolve_store_dir
 from mlm_jupyter.core.errors import MlmError
 from mlm_jupyter.server.context import LOAD_ERROR_KEY, SETTINGS_KEY, Limits, MlmContext
 from mlm_jupyter.server.follower import FollowerStore
 from mlm_jupyter.server.lifecycle import KERNEL_ACTIONS_SCHEMA, KernelWatcher
 from mlm_jupyter.server.owner import OwnerStore
 from mlm_jupyter.server.routes import handlers
+from mlm_jupyter.store.discovery import discover_server_store, remove_server_record, write_server_record
+from mlm_jupyter.store.location import resolve_store_dir
 
 __all__ = ["MlmServer"]
 
@@ -85,7 +85,7 @@ class MlmServer(ExtensionApp):
         except BaseException:
             try:  # nothing half-open stays behind (no record written, no sweeps) when loading fails
                 context.close()
-            except Exception:  # noqa: BLE001 -- the open error is the one to report
+            except Exception:
                 self.log.debug("mlm-jupyter: closing the unopened store failed", exc_info=True)
             raise
         self.context = context
@@ -107,7 +107,7 @@ class MlmServer(ExtensionApp):
         """The live server (a ``RestStore`` on it) that already owns ``directory``, else ``None``."""
         try:
             return discover_server_store(directory)
-        except Exception:  # noqa: BLE001 -- no usable record: own the store as usual
+        except Exception:
             self.log.debug("mlm-jupyter: no other server found for %s", directory, exc_info=True)
             return None
 

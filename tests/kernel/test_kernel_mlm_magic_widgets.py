@@ -72,7 +72,7 @@ def test_compare_without_ids_uses_the_last_selection(runs, magic, capsys):
 
 
 def test_compare_with_nothing_selected_says_what_to_do(client, magic, capsys):
-    import mlm_jupyter.widgets.runs_table as runs_table
+    from mlm_jupyter.widgets import runs_table
 
     runs_table._last_selected = None
     assert magic("compare") is None

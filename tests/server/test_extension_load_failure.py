@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -42,7 +42,6 @@ async def test_no_record_no_context_and_a_503_that_says_why(jp_serverapp: Any, l
                                                               jp_fetch: Any) -> None:
     app = jp_serverapp.extension_manager.extension_points["mlm_jupyter"].app
     await app._start_jupyter_server_extension(jp_serverapp)  # what the server calls after binding the port
-    time.sleep(0.2)
     assert app.context is None
     assert not (locked_store / "server.json").exists()  # a script looking for the writer is not misled
     for route in (("version",), ("runs",), ("models", "m", "aliases")):

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 from tests.server.conftest import mlm_server_config
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "integration"))
-from server_process import JupyterServerProcess  # noqa: E402
+from server_process import JupyterServerProcess
 
 pytestmark = pytest.mark.slow
 
