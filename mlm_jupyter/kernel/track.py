@@ -229,6 +229,9 @@ def _data_rows(client: Any, run_id: str, inputs: dict[str, Any], outputs: dict[s
     rows += [{"name": n, "role": "output", "digest": fp.digest, "kind": fp.kind,
               "fingerprint": _fp_dict(fp)} for n, fp in outputs.items()
              if inputs.get(n) is None or inputs[n].digest != fp.digest]
+    explicit = _explicitly_logged_digests(client, run_id) if rows else set()
+    # data the body already linked with mlm.log_input(..., name=, role=) keeps only that, richer, entry
+    rows = [r for r in rows if r["role"] != "input" or r["digest"] not in explicit]
     log_inputs = getattr(client, "log_inputs", None)
     if not rows or not callable(log_inputs):
         return rows
@@ -236,6 +239,14 @@ def _data_rows(client: Any, run_id: str, inputs: dict[str, Any], outputs: dict[s
                          "fingerprint": r["fingerprint"], "cell_id": cell_id, "cell_record": record_id}
                         for r in rows])
     return []
+
+
+def _explicitly_logged_digests(client: Any, run_id: str) -> set[str]:
+    """Digests the run's body linked itself (``mlm.log_input``) before the cell ended."""
+    try:
+        return {str(getattr(item.fingerprint, "digest", "")) for item in client.get_run(run_id).inputs}
+    except Exception:  # the automatic links are a convenience; never fail the cell over them
+        return set()
 
 
 def _fp_dict(fp: Any) -> dict[str, Any]:
