@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import numpy as np
@@ -15,11 +16,16 @@ DOCS_IMAGES = REPO / "docs" / "images"
 
 
 def _screenshot(locator, name: str) -> None:
-    """Save a widget's screenshot as a test artifact (and refresh the README copy in docs/images)."""
+    """Save a widget's screenshot as a test artifact (not committed).
+
+    With ``MLM_REFRESH_DOCS_IMAGES=1`` it also refreshes the README's copy in docs/images; by default a test run
+    leaves the checkout untouched.
+    """
     path = artifact_path(f"widget-{name}.png")
     locator.screenshot(path=str(path))
-    DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
-    shutil.copy(path, DOCS_IMAGES / f"widget-{name}.png")
+    if os.environ.get("MLM_REFRESH_DOCS_IMAGES") == "1":
+        DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, DOCS_IMAGES / f"widget-{name}.png")
 
 
 def _row_names(page) -> list[str]:
