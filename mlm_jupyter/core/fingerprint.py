@@ -11,6 +11,7 @@ kernel's per-cell capture).
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping, TypeVar
 
@@ -209,18 +210,21 @@ def fingerprint(obj: Any, *, rows: bool = False, profile: bool = True, cache: An
 
 # ----------------------------------------------------------------------------- builders
 
-def _seed(digest: bytes) -> int:
-    return int.from_bytes(digest[:8], "little")
+def _seed(rows: int) -> int:
+    """Seed of the profile's row sample: a function of the row count only, so the sample is
+    known before any value is hashed (profiles overlap with hashing) and two versions of a
+    dataset with the same length sample the same rows."""
+    return 0x6D6C6D2D70726F66 ^ rows  # "mlm-prof"
 
 
-def _profiles(keys: list[str], columns: Callable[[np.ndarray | None], list[Any]], total: int, digest: bytes,
+def _profiles(keys: list[str], columns: Callable[[np.ndarray | None], list[Any]], total: int,
               enabled: bool) -> FrozenMap[dict[str, Any]]:
     if not enabled or not keys:
         return FrozenMap()
     from mlm_jupyter.core.profile import profile_column, sample_indices
 
     try:
-        picked = columns(sample_indices(total, _seed(digest)))
+        picked = columns(sample_indices(total, _seed(total)))
     except Exception:  # noqa: BLE001 -- a profile is a description; never fail the digest for it
         return FrozenMap()
     from mlm_jupyter.core.fingerprint_tables import map_columns
@@ -243,17 +247,20 @@ def _sketch(columns: Callable[[], list[Any]], total: int, enabled: bool) -> Any:
     return sketch_rows(combine_row_hashes((column_row_hashes(c) for c in columns()), total))
 
 
-def _table_fp(encoding: Any, kind: str, shape: tuple[int, ...], sample: Callable[[np.ndarray | None], list[Any]],
+def _table_fp(encoding: Any, kind: str, shape: tuple[int, ...],
+              sample: Callable[[np.ndarray | None], list[Any]] | list[dict[str, Any]],
               full: Callable[[], list[Any]], rows: bool, profile: bool) -> Fingerprint:
+    """``sample`` gives the sampled columns to profile, or is the list of profiles already made."""
     from mlm_jupyter.core.fingerprint_tables import column_key
 
     keys = column_key(encoding.names)
+    profiles = (FrozenMap(dict(zip(keys, sample))) if profile else FrozenMap()) if isinstance(sample, list) \
+        else _profiles(keys, sample, encoding.rows, profile)
     return Fingerprint(
         digest=encoding.digest.hex(), kind=kind, shape=shape,
         schema=FrozenMap(dict(zip(keys, encoding.types))),
         columns=FrozenMap({k: d.hex() for k, d in zip(keys, encoding.column_digests)}),
-        profile=_profiles(keys, sample, encoding.rows, encoding.digest, profile),
-        row_sketch=_sketch(full, encoding.rows, rows))
+        profile=profiles, row_sketch=_sketch(full, encoding.rows, rows))
 
 
 def _pandas_values(values: Any) -> Any:
@@ -277,21 +284,59 @@ def _sample_pandas(values: Any, idx: np.ndarray | None) -> Any:
     return arrow if idx is None else arrow.take(idx)
 
 
+def _take_sorted(arrow: Any, idx: np.ndarray) -> Any:
+    """``arrow.take(idx)`` for sorted ``idx``, chunk by chunk (Arrow's take resolves chunks per index:
+    3x slower on a chunked column)."""
+    import pyarrow as pa
+
+    if not isinstance(arrow, pa.ChunkedArray) or arrow.num_chunks < 2:
+        return arrow.take(idx)
+    starts = np.cumsum([0] + [len(chunk) for chunk in arrow.chunks])
+    cuts = np.searchsorted(idx, starts)
+    return pa.chunked_array([chunk.take(idx[cuts[k]:cuts[k + 1]] - starts[k]) for k, chunk in enumerate(arrow.chunks)],
+                            arrow.type)
+
+
+class _ColumnProfiler:
+    """Profiles column ``i`` of a frame from the shared row sample, as soon as the column is hashed.
+
+    Called from the fingerprint pool's threads: the sample is drawn once, under a lock.
+    """
+
+    def __init__(self, total: int, values: Callable[[int], Any]) -> None:
+        self.total = total
+        self.values = values
+        self._lock = threading.Lock()
+        self._sample: tuple[np.ndarray | None] | None = None
+
+    def _indices(self) -> np.ndarray | None:
+        with self._lock:
+            if self._sample is None:
+                from mlm_jupyter.core.profile import sample_indices
+
+                self._sample = (sample_indices(self.total, _seed(self.total)),)
+            return self._sample[0]
+
+    def __call__(self, i: int, arrow: Any) -> dict[str, Any]:
+        from mlm_jupyter.core.profile import profile_column
+
+        try:
+            idx = self._indices()
+            if arrow is not None:  # the Arrow strings the digest just made: no second conversion
+                column = arrow if idx is None else _take_sorted(arrow, idx)
+            else:
+                column = _sample_pandas(self.values(i), idx)
+            return profile_column(column, self.total)
+        except Exception:  # noqa: BLE001 -- an unprofilable column keeps the fingerprint valid
+            return {"count": self.total, "sample": 0}
+
+
 def _pandas_frame(df: Any, kind: str, rows: bool, profile: bool, cache: Any) -> Fingerprint:
     from mlm_jupyter.core.fingerprint_tables import encode_pandas_frame
 
-    converted: dict[int, Any] = {}  # object columns already turned into Arrow while hashing
-    encoding = encode_pandas_frame(df, converted)
-
-    def sample(idx: np.ndarray | None) -> list[Any]:
-        def column(i: int) -> Any:
-            if i in converted:
-                return converted[i] if idx is None else converted[i].take(idx)
-            return _sample_pandas(df.iloc[:, i].array, idx)
-
-        return [column(i) for i in range(df.shape[1])]
-
-    return _table_fp(encoding, kind, tuple(df.shape), sample,
+    profiler = _ColumnProfiler(len(df), lambda i: df.iloc[:, i].array) if profile else None
+    encoding, profiles = encode_pandas_frame(df, profiler)
+    return _table_fp(encoding, kind, tuple(df.shape), profiles,
                      lambda: [_pandas_values(df.iloc[:, i].array) for i in range(df.shape[1])], rows, profile)
 
 
@@ -397,7 +442,7 @@ def _ndarray(obj: Any, kind: str, rows: bool, profile: bool, cache: Any) -> Fing
         arr, override = torch_to_numpy(obj)
     logical, raw = ndarray_digest(arr, override)
     keys, sample = _array_columns(arr) if arr.dtype.kind in "biufmMUS" and override is None else ([], None)
-    prof = _profiles(keys, sample, arr.size if keys == ["values"] else (arr.shape[0] if arr.ndim else 1), raw,
+    prof = _profiles(keys, sample, arr.size if keys == ["values"] else (arr.shape[0] if arr.ndim else 1),
                      profile) if sample is not None else FrozenMap()
 
     def full() -> list[Any]:

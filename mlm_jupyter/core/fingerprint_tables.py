@@ -9,7 +9,7 @@ pandas columns skip Arrow entirely and are hashed straight from their buffers.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -28,6 +28,7 @@ from mlm_jupyter.core.fingerprint_arrays import (
     numpy_logical_type,
     u64,
 )
+from mlm_jupyter.core.fingerprint_strings import as_large_string, python_strings_to_arrow, strings_to_arrow
 
 __all__ = [
     "TableEncoding",
@@ -40,12 +41,15 @@ __all__ = [
     "encode_pandas_frame",
     "encode_pandas_index",
     "encode_pandas_series",
+    "hash_prepared",
     "object_values_hasher",
     "pandas_column_hasher",
     "pandas_column_to_arrow",
+    "prepare_pandas_column",
 ]
 
 _PARALLEL_BYTES = 32 << 20
+_PIPELINE_BYTES = 4 << 20  # pandas frames: above this, hash and profile on the pool while objects convert
 _executor: ThreadPoolExecutor | None = None
 
 
@@ -72,14 +76,18 @@ def column_key(names: Sequence[Any]) -> list[str]:
     return keys
 
 
-def map_columns(fn: Callable[[Any], Any], items: list[Any], nbytes: int) -> list[Any]:
-    """``[fn(item) ...]``, on a small thread pool when the work is large (xxh3, numpy and Arrow release the GIL)."""
+def _pool() -> ThreadPoolExecutor:
     global _executor
-    if len(items) < 2 or nbytes < _PARALLEL_BYTES:
-        return [fn(item) for item in items]
     if _executor is None:
         _executor = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="mlm-fp")
-    return list(_executor.map(fn, items))
+    return _executor
+
+
+def map_columns(fn: Callable[[Any], Any], items: list[Any], nbytes: int) -> list[Any]:
+    """``[fn(item) ...]``, on a small thread pool when the work is large (xxh3, numpy and Arrow release the GIL)."""
+    if len(items) < 2 or nbytes < _PARALLEL_BYTES:
+        return [fn(item) for item in items]
+    return list(_pool().map(fn, items))
 
 
 # ----------------------------------------------------------------------------- Arrow types and chunks
@@ -252,19 +260,45 @@ def _mixed_to_arrow(values: np.ndarray) -> pa.Array:
                 f"cannot fingerprint a value of type {type(value).__name__} inside an object column; "
                 "convert the column to a single scalar type (e.g. .astype(str)) first",
                 value_type=type(value).__name__)
-    return pa.array(out, type=pa.large_string())
+    try:
+        return pa.array(out, type=pa.large_string())
+    except UnicodeEncodeError:
+        raise UnsupportedTypeError(
+            "cannot fingerprint a string that is not valid Unicode (a lone surrogate such as '\\ud800') "
+            "inside an object column; clean or encode those values first", value_type="str") from None
 
 
 _NESTED = (list, tuple, dict, np.ndarray)
 
 
-def _object_to_arrow(values: np.ndarray) -> tuple[pa.Array | pa.ChunkedArray, str | None]:
+def _datetime64_with_numpy_scalars(values: np.ndarray) -> bool:
+    """A numpy ``datetime64`` next to another numpy scalar type (``[datetime64('NaT'), float32('nan')]``).
+
+    ``pyarrow.array`` crashes the process (segmentation fault in its numpy dtype
+    unifier, pyarrow 25) on some of these and refuses the rest, so they all take
+    the mixed encoding without asking Arrow.
+    """
+    kinds = set(map(type, values))
+    return np.datetime64 in kinds and any(issubclass(k, np.generic) and k is not np.datetime64 for k in kinds)
+
+
+def _object_to_arrow(values: np.ndarray, strings: bool = True) -> tuple[pa.Array | pa.ChunkedArray, str | None]:
+    """Arrow form of an object array and a logical type override (``mixed``) or ``None``.
+
+    ``strings=False``: the caller already knows the column is not all strings and nulls.
+    """
     from pandas.api.types import infer_dtype
 
+    if strings:  # the common case, fast: str values with None/NaN/NA nulls
+        chunks = strings_to_arrow(values)
+        if chunks is not None:
+            return pa.chunked_array(chunks, pa.large_string()), None
     inferred = infer_dtype(values, skipna=True)
     # Arrow would coerce 1 and "1" (or 1 and 1.0) to one type: mixed scalars keep their Python types.
     if inferred.startswith("mixed") and not (inferred == "mixed" and all(
             v is None or isinstance(v, _NESTED) or (isinstance(v, float) and v != v) for v in values)):
+        return _mixed_to_arrow(values), "mixed"
+    if _datetime64_with_numpy_scalars(values):
         return _mixed_to_arrow(values), "mixed"
     try:
         return pa.array(values, from_pandas=True), None
@@ -281,14 +315,7 @@ def object_values_hasher(values: np.ndarray, keep: list[Any] | None = None) -> C
     """
     if values.dtype.kind == "T":
         values = values.astype(object)
-    arr, special = _object_to_arrow(values)
-    if keep is not None and special is None:
-        keep.append(arr)
-    if special is not None:
-        hasher = ColumnHasher(special)
-        add_arrow_chunk(hasher, arr)
-        return hasher
-    return arrow_column_hasher(arr)
+    return hash_prepared(_Converted(*_object_to_arrow(values)), keep)
 
 
 def pandas_column_to_arrow(values: Any) -> pa.Array | pa.ChunkedArray:
@@ -313,19 +340,78 @@ def pandas_column_to_arrow(values: Any) -> pa.Array | pa.ChunkedArray:
         return _object_to_arrow(np.asarray(values, dtype=object))[0]
 
 
-def pandas_column_hasher(values: Any, keep: list[Any] | None = None) -> ColumnHasher:
-    """Hasher for the values of a pandas Series or Index (``.array`` or numpy array).
+@dataclass(frozen=True)
+class _Converted:
+    """A pandas column already turned into Arrow (``special``: a logical type override, e.g. ``mixed``).
 
-    ``keep`` receives the Arrow conversion of object columns (see ``object_values_hasher``).
+    ``arrow`` may also be a list of futures of ``large_string`` chunks still being cast on the pool.
+    """
+
+    arrow: pa.Array | pa.ChunkedArray | list[Future[pa.Array]]
+    special: str | None
+
+
+def _is_python_strings(dtype: Any) -> bool:
+    import pandas as pd
+
+    return isinstance(dtype, pd.StringDtype) and dtype.storage == "python"
+
+
+def _needs_conversion(values: Any) -> bool:
+    """Whether the column holds Python objects (object dtype, python-backed strings)."""
+    dtype = values.dtype
+    if type(values).__name__ == "NumpyExtensionArray":
+        dtype = values.to_numpy().dtype
+    return (isinstance(dtype, np.dtype) and dtype.kind == "O") or _is_python_strings(dtype)
+
+
+def prepare_pandas_column(values: Any, pool: ThreadPoolExecutor | None = None) -> Any:
+    """The part of hashing a pandas column that holds the GIL: Python objects to Arrow.
+
+    Returns a ``_Converted`` for object and python-backed string columns and
+    ``values`` unchanged otherwise; ``hash_prepared`` does the rest (GIL-light).
+    With a ``pool``, string chunks are cast to ``large_string`` there as they come.
     """
     import pandas as pd
 
     if isinstance(values, pd.arrays.NumpyExtensionArray):
         values = values.to_numpy()
     dtype = values.dtype
+    objects = np.asarray(values) if isinstance(dtype, np.dtype) and dtype.kind == "O" else \
+        values.to_numpy(dtype=object, na_value=None) if _is_python_strings(dtype) else None
+    if objects is None:
+        return values
+    if pool is not None:
+        futures = strings_to_arrow(objects, lambda chunk: pool.submit(as_large_string, chunk))
+        if futures is not None:
+            return _Converted(futures, None)
+    if _is_python_strings(dtype):  # empty or all missing when the pool path declined
+        return _Converted(python_strings_to_arrow(objects), None)
+    return _Converted(*_object_to_arrow(objects, strings=pool is None))
+
+
+def hash_prepared(prepared: Any, keep: list[Any] | None = None) -> ColumnHasher:
+    """Hasher for the output of ``prepare_pandas_column``.
+
+    ``keep`` receives the Arrow form of converted columns (``large_string`` for
+    strings), so callers can profile it without converting Python objects again.
+    """
+    import pandas as pd
+
+    if isinstance(prepared, _Converted):
+        arr = prepared.arrow
+        if isinstance(arr, list):
+            arr = pa.chunked_array([future.result() for future in arr], pa.large_string())
+        if keep is not None and prepared.special is None:
+            keep.append(arr)
+        if prepared.special is not None:
+            hasher = ColumnHasher(prepared.special)
+            add_arrow_chunk(hasher, arr)
+            return hasher
+        return arrow_column_hasher(arr)
+    values = prepared
+    dtype = values.dtype
     if isinstance(dtype, np.dtype):
-        if dtype.kind == "O":
-            return object_values_hasher(np.asarray(values), keep)
         array = np.asarray(values)
         hasher = ColumnHasher(numpy_logical_type(array.dtype))
         add_numpy_values(hasher, array)
@@ -337,13 +423,22 @@ def pandas_column_hasher(values: Any, keep: list[Any] | None = None) -> ColumnHa
         add_numpy_values(hasher, ints.view(f"M8[{unit}]"))
         return hasher
     if isinstance(dtype, pd.CategoricalDtype):
-        arr = pa.array(values)
-        hasher = ColumnHasher(arrow_logical_type(arr.type))
-        add_arrow_chunk(hasher, arr)
+        cat = pa.array(values)
+        hasher = ColumnHasher(arrow_logical_type(cat.type))
+        add_arrow_chunk(hasher, cat)
         return hasher
     if isinstance(dtype, pd.SparseDtype):
         return pandas_column_hasher(values.to_dense())
     return arrow_column_hasher(pandas_column_to_arrow(values))
+
+
+def pandas_column_hasher(values: Any, keep: list[Any] | None = None) -> ColumnHasher:
+    """Hasher for the values of a pandas Series or Index (``.array`` or numpy array).
+
+    ``keep`` receives the Arrow conversion of object and python-string columns
+    (see ``hash_prepared``).
+    """
+    return hash_prepared(prepare_pandas_column(values), keep)
 
 
 def _is_default_index(index: Any) -> bool:
@@ -380,21 +475,42 @@ def _encoding(family: bytes, rows: int, names: Sequence[Any], hashers: list[Colu
                          column_digests=tuple(h.digest() for h in hashers))
 
 
-def encode_pandas_frame(df: Any, converted: dict[int, Any] | None = None) -> TableEncoding:
+def encode_pandas_frame(df: Any, column_done: Callable[[int, Any], Any] | None = None
+                        ) -> tuple[TableEncoding, list[Any]]:
     """Encode a pandas DataFrame: its columns in order, then its index (if not the default range).
 
-    ``converted`` receives, by column position, the Arrow arrays built from object columns.
+    ``column_done(i, arrow)`` runs right after column ``i`` is hashed (on a pool
+    thread for large frames), with the Arrow array of an object or python-string
+    column (``None`` for other columns); its results come back in column order.
+    The profile uses it, so it overlaps with the next column's conversion.
+
+    Large frames are pipelined: converting Python objects holds the GIL, so it
+    runs here, one column after the other, and each converted column's hashing
+    (xxh3, numpy and Arrow kernels, which release the GIL) and ``column_done``
+    go to the pool while the next column converts. Columns with no Python
+    objects go to the pool at once.
     """
     names = list(df.columns)
-    keeps: list[list[Any]] = [[] for _ in names]
+    arrays = [df.iloc[:, i].array for i in range(len(names))]
 
-    def one(i: int) -> ColumnHasher:
-        return pandas_column_hasher(df.iloc[:, i].array, keeps[i])
+    def finish(i: int, prepared: Any) -> tuple[ColumnHasher, Any]:
+        keep: list[Any] = []
+        hasher = hash_prepared(prepared, keep)
+        return hasher, (column_done(i, keep[0] if keep else None) if column_done is not None else None)
 
-    hashers = map_columns(one, list(range(len(names))), int(df.memory_usage(index=False, deep=False).sum()))
-    if converted is not None:
-        converted.update({i: keep[0] for i, keep in enumerate(keeps) if keep})
-    return _encoding(b"table", len(df), names, hashers, _index_part(df.index))
+    nbytes = int(df.memory_usage(index=False, deep=False).sum())
+    if not arrays or (nbytes < _PIPELINE_BYTES and (len(arrays) < 2 or nbytes < _PARALLEL_BYTES)):
+        results = [finish(i, prepare_pandas_column(values)) for i, values in enumerate(arrays)]
+    else:
+        pool = _pool()
+        futures: list[Future[tuple[ColumnHasher, Any]] | None] = [
+            None if _needs_conversion(values) else pool.submit(finish, i, values) for i, values in enumerate(arrays)]
+        for i, values in enumerate(arrays):
+            if futures[i] is None:
+                futures[i] = pool.submit(finish, i, prepare_pandas_column(values, pool))
+        results = [future.result() for future in futures if future is not None]
+    hashers = [hasher for hasher, _ in results]
+    return _encoding(b"table", len(df), names, hashers, _index_part(df.index)), [extra for _, extra in results]
 
 
 def encode_pandas_series(series: Any) -> TableEncoding:
