@@ -318,6 +318,14 @@ def _utc(epoch: float) -> Any:
     return to_datetime(epoch)
 
 
+def _large_strings(array: Any) -> Any:
+    """Strings as ``large_string``: pandas keeps its ``str`` columns that way, so a column
+    that already is one converts without a copy (half the cost of ``to_pandas`` here)."""
+    import pyarrow as pa
+
+    return array.cast(pa.large_string()) if pa.types.is_string(array.type) else array
+
+
 def _row_positions(long: Any, run_ids: Any) -> Any:
     """Each (run_id, key, value) row's position in ``run_ids``.
 
@@ -350,7 +358,7 @@ def _wide_columns(long: Any, run_ids: Any, prefix: str) -> tuple[list[str], list
         return [], []
     keys = long.column("key").combine_chunks().dictionary_encode()
     names = keys.dictionary.to_pylist()
-    values = long.column("value").combine_chunks()
+    values = _large_strings(long.column("value").combine_chunks())
     positions = np.full((len(names), len(run_ids)), -1, dtype=np.int64)
     positions[keys.indices.to_numpy(zero_copy_only=False), _row_positions(long, run_ids)] = np.arange(len(values))
     order = sorted(range(len(names)), key=names.__getitem__)
@@ -372,8 +380,9 @@ def _runs_frame(result: Mapping[str, Any]) -> pd.DataFrame:
         return micros.cast(pa.timestamp("us", tz="UTC"))
 
     names = ["run_id", "experiment", "name", "status", "start_time", "end_time", "user"]
-    arrays = [runs.column("run_id"), runs.column("experiment"), runs.column("name"), runs.column("status"),
-              utc("start_time"), utc("end_time"), runs.column("user_name")]
+    arrays = [_large_strings(runs.column("run_id")), _large_strings(runs.column("experiment")),
+              _large_strings(runs.column("name")), _large_strings(runs.column("status")),
+              utc("start_time"), utc("end_time"), _large_strings(runs.column("user_name"))]
     run_ids = runs.column("run_id").combine_chunks()
     for prefix in ("params", "metrics", "tags"):
         extra_names, extra_arrays = _wide_columns(result[prefix], run_ids, prefix)
