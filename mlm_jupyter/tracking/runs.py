@@ -282,7 +282,8 @@ class RunsClient:
         self.flush()
         experiments = [experiment] if isinstance(experiment, str) else (list(experiment) if experiment else None)
         result = self.store.read("search_runs", filter=filter, experiments=experiments,
-                                 order_by=list(order_by or []), max_results=int(max_results), offset=int(offset))
+                                 order_by=list(order_by or []), max_results=int(max_results), offset=int(offset),
+                                 detail=False)  # the frame has no column for status_reason, source, ...
         return _runs_frame(result)
 
     def count_runs(self, filter: str | None = None, experiment: str | None = None) -> int:

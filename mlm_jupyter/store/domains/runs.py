@@ -256,18 +256,25 @@ def run(s: Session, run_id: str) -> dict[str, Any]:
     return record
 
 
-_SUMMARY_COLUMNS = (
-    "s.run_id, s.experiment, s.name, s.status, s.status_reason, s.start_time, s.end_time, s.user_name, "
-    "s.parent_run_id, s.source, s.owner")
+_PAGE_SCHEMA = [
+    ("run_id", pa.string()), ("experiment", pa.string()), ("name", pa.string()), ("status", pa.string()),
+    ("status_reason", pa.string()), ("start_time", pa.float64()), ("end_time", pa.float64()),
+    ("user_name", pa.string()), ("parent_run_id", pa.string()), ("source", pa.string()), ("owner", pa.string()),
+    ("params", pa.map_(pa.string(), pa.string())), ("metrics", pa.map_(pa.string(), pa.float64())),
+    ("tags", pa.map_(pa.string(), pa.string())),
+]
+_DETAIL_COLUMNS = frozenset({"status_reason", "parent_run_id", "source", "owner"})
 
 
 def search_runs(s: Session, filter: str | None = None, experiments: list[str] | None = None,
                 order_by: list[str] | None = None, max_results: int = 1000, offset: int = 0,
-                run_ids: list[str] | None = None) -> dict[str, Any]:
+                run_ids: list[str] | None = None, detail: bool = True) -> dict[str, Any]:
     """Matching runs (ordered, paged) plus their params, latest metrics and tags in long form.
 
     Everything comes from ``run_summaries`` (one row per run, values as maps), usually in a
     single query; see ``_matches_in_default_order`` and ``_top_matches`` for which query runs.
+    ``detail=False`` leaves out status_reason, parent_run_id, source and owner (a DataFrame
+    has no column for them, and every column read costs time over thousands of runs).
     """
     where, params = compile_filter(filter or "")
     conditions = [where]
@@ -279,13 +286,19 @@ def search_runs(s: Session, filter: str | None = None, experiments: list[str] | 
         params.append(list(run_ids))
     where_sql = " AND ".join(f"({c})" for c in conditions)
     limit, offset = max(int(max_results), 0), max(int(offset), 0)
-    found = _matches_in_default_order(s, where_sql, params, offset + limit) if limit and not order_by else None
+    schema = [(name, type) for name, type in _PAGE_SCHEMA if detail or name not in _DETAIL_COLUMNS]
+    select = f"SELECT {', '.join(f's.{name}' for name, _ in schema)} FROM run_summaries s"
+    found = None
+    if limit and not order_by:
+        found = _matches_in_default_order(s, select, where_sql, params, offset + limit)
     if found is not None:  # every match, unordered, and the page's rows in order
         table, newest_first = found
         picked: Any = newest_first[offset:offset + limit]
         runs, total = table.select(table.column_names[:-3]).take(pa.array(picked)), table.num_rows
     else:
-        table, total = _top_matches(s, where_sql, params, order_by or [], limit, offset)
+        page, total = _top_matches(s, select, where_sql, params, order_by or [], limit, offset)
+        # no page (a count only): an empty one with the columns a page would have
+        table = page if page is not None else pa.table({name: pa.array([], type) for name, type in schema})
         picked, runs = None, table.select(table.column_names[:-3])
     ids = runs.column("run_id").combine_chunks()
     return {"runs": runs, "params": _long(table, "params", ids, picked),
@@ -293,10 +306,7 @@ def search_runs(s: Session, filter: str | None = None, experiments: list[str] | 
             "total": total}
 
 
-_SELECT_SUMMARIES = f"SELECT {_SUMMARY_COLUMNS}, s.params, s.metrics, s.tags FROM run_summaries s"
-
-
-def _matches_in_default_order(s: Session, where_sql: str, params: list[Any],
+def _matches_in_default_order(s: Session, select: str, where_sql: str, params: list[Any],
                               wanted: int) -> tuple[pa.Table, Any] | None:
     """Every match (unordered) and their row numbers newest first, when there are at most
     ``wanted``; else ``None``.
@@ -307,37 +317,29 @@ def _matches_in_default_order(s: Session, where_sql: str, params: list[Any],
     """
     import pyarrow.compute as pc
 
-    found = s.table(f"{_SELECT_SUMMARIES} WHERE {where_sql} LIMIT ?", [*params, wanted + 1])
+    found = s.table(f"{select} WHERE {where_sql} LIMIT ?", [*params, wanted + 1])
     if found.num_rows > wanted or pc.any(pc.is_nan(found.column("start_time"))).as_py():
         return None  # NaN sorts first in DuckDB, last in Arrow: let DuckDB order it
     order = pc.sort_indices(found, [("start_time", "descending"), ("run_id", "ascending")])
     return found, order.to_numpy()
 
 
-def _top_matches(s: Session, where_sql: str, params: list[Any], order_by: list[str],
-                 limit: int, offset: int) -> tuple[pa.Table, int]:
+def _top_matches(s: Session, select: str, where_sql: str, params: list[Any], order_by: list[str],
+                 limit: int, offset: int) -> tuple[pa.Table | None, int]:
     """One ordered page (DuckDB's top-N reads maps for the page's rows only) and the total.
 
     The count runs only when the page is full, since a short page already tells the total.
+    No limit asks for the total alone (the page is ``None``).
     """
-    page = pa.table({name: pa.array([], type) for name, type in _PAGE_SCHEMA})
+    page = None
     if limit:
         order_sql, order_params = compile_order_by(order_by)
-        page = s.table(f"{_SELECT_SUMMARIES} WHERE {where_sql} ORDER BY {order_sql} LIMIT ? OFFSET ?",
+        page = s.table(f"{select} WHERE {where_sql} ORDER BY {order_sql} LIMIT ? OFFSET ?",
                        [*params, *order_params, limit, offset])
-    if page.num_rows < limit and (page.num_rows or not offset):
-        return page, offset + page.num_rows
+        if page.num_rows < limit and (page.num_rows or not offset):
+            return page, offset + page.num_rows
     row = s.one(f"SELECT count(*) FROM run_summaries s WHERE {where_sql}", params)
     return page, int(row[0]) if row else 0
-
-
-_PAGE_SCHEMA = [
-    ("run_id", pa.string()), ("experiment", pa.string()), ("name", pa.string()), ("status", pa.string()),
-    ("status_reason", pa.string()), ("start_time", pa.float64()), ("end_time", pa.float64()),
-    ("user_name", pa.string()), ("parent_run_id", pa.string()), ("source", pa.string()), ("owner", pa.string()),
-    ("params", pa.map_(pa.string(), pa.string())), ("metrics", pa.map_(pa.string(), pa.float64())),
-    ("tags", pa.map_(pa.string(), pa.string())),
-]
 
 
 def _long(table: pa.Table, column: str, page_ids: pa.Array, picked: Any) -> pa.Table:
