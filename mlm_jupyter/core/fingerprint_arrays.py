@@ -86,6 +86,8 @@ class ColumnHasher:
             self.null_count += len(local_positions)
 
     def add_lengths(self, lengths: np.ndarray) -> None:
+        if lengths.dtype == np.int64 and lengths.flags.c_contiguous and _LITTLE:
+            lengths = lengths.view(np.uint64)  # lengths are never negative: same bytes, no copy
         self._lengths.update(np.ascontiguousarray(lengths, dtype="<u8").data.cast("B"))
 
     def add_bytes(self, data: Any) -> None:

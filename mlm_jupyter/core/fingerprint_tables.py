@@ -409,7 +409,7 @@ def hash_prepared(prepared: Any, keep: list[Any] | None = None) -> ColumnHasher:
             add_arrow_chunk(hasher, arr)
             return hasher
         return arrow_column_hasher(arr)
-    values = prepared
+    values = prepared.to_numpy() if isinstance(prepared, pd.arrays.NumpyExtensionArray) else prepared
     dtype = values.dtype
     if isinstance(dtype, np.dtype):
         array = np.asarray(values)

@@ -26,11 +26,17 @@ _MAX_TEXT = 80
 
 
 def sample_indices(rows: int, seed: int, size: int = SAMPLE_ROWS) -> np.ndarray | None:
-    """Sorted row positions of a uniform sample without replacement (``None``: take every row)."""
+    """Sorted row positions of a uniform sample without replacement (``None``: take every row).
+
+    Stratified: one row drawn at random from each of ``size`` equal slices of the
+    rows, so every row has the same chance, the positions come out sorted and
+    unique, and drawing them costs ~1 ms (no shuffle, no sort).
+    """
     if rows <= size:
         return None
     rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(rows, size=size, replace=False))
+    edges = np.arange(size + 1, dtype=np.int64) * rows // size  # slice k is [edges[k], edges[k + 1]), never empty
+    return edges[:-1] + (rng.random(size) * np.diff(edges)).astype(np.int64)
 
 
 def _num(value: Any) -> float | None:

@@ -228,3 +228,17 @@ def test_numpy_datetimes_next_to_other_numpy_scalars_are_mixed(values: list[obje
     arr[:] = values
     fp = fingerprint(pd.DataFrame({"c": np.concatenate([arr] * 40_000)}, dtype=object))
     assert fp.schema["c"] == "mixed" and fp.profile["c"]["count"] == len(values) * 40_000
+
+
+def test_pipelined_numeric_columns_hash_from_numpy_buffers(monkeypatch: pytest.MonkeyPatch) -> None:
+    df = pd.DataFrame(np.random.default_rng(0).random((1000, 3)), columns=["a", "b", "c"])
+    df["t"] = pd.date_range("2024-01-01", periods=1000, freq="s")
+    sequential = digest(df)
+    monkeypatch.setattr(ft, "_PIPELINE_BYTES", 0)
+    monkeypatch.setattr(ft, "_PARALLEL_BYTES", 0)
+
+    def no_arrow(values: object) -> None:
+        raise AssertionError("numpy-backed columns must not go through Arrow")
+
+    monkeypatch.setattr(ft, "pandas_column_to_arrow", no_arrow)
+    assert digest(df) == sequential
