@@ -173,7 +173,7 @@ def log_metrics(s: Session, args: dict[str, Any]) -> None:
     name = "_mlm_points"
     s.con.register(name, points)
     try:
-        changed = s.table(f"""
+        changed = s.con.execute(f"""
             INSERT INTO latest_metrics
             SELECT run_id, key, step, value, time
             FROM (SELECT *, row_number() OVER (PARTITION BY run_id, key ORDER BY step DESC, time DESC) AS rank
@@ -183,19 +183,20 @@ def log_metrics(s: Session, args: dict[str, Any]) -> None:
                 step = excluded.step, value = excluded.value, time = excluded.time
             WHERE excluded.step > latest_metrics.step
                OR (excluded.step = latest_metrics.step AND excluded.time >= latest_metrics.time)
-            RETURNING run_id, key, value""")
+            RETURNING run_id, key, value""").fetchall()
     finally:
         s.con.unregister(name)
-    if changed.num_rows:
-        name = "_mlm_changed"
-        s.con.register(name, changed)
-        try:
-            s.con.execute(f"""
-                UPDATE run_summaries SET metrics = map_concat(run_summaries.metrics, u.metrics)
-                FROM (SELECT run_id, map(list(key), list(value)) AS metrics FROM {name} GROUP BY run_id) u
-                WHERE run_summaries.run_id = u.run_id""")
-        finally:
-            s.con.unregister(name)
+    if changed:  # a few rows (one per changed run and key): plain lists beat an Arrow round trip
+        by_run: dict[str, tuple[list[str], list[float]]] = {}
+        for run_id, key, value in changed:
+            keys, values = by_run.setdefault(run_id, ([], []))
+            keys.append(key)
+            values.append(value)
+        s.con.execute(
+            "UPDATE run_summaries SET metrics = map_concat(run_summaries.metrics, map(u.keys, u.vals)) "
+            "FROM (SELECT unnest(?::VARCHAR[]) AS run_id, unnest(?::VARCHAR[][]) AS keys, "
+            "unnest(?::DOUBLE[][]) AS vals) u WHERE run_summaries.run_id = u.run_id",
+            [list(by_run), [k for k, _ in by_run.values()], [v for _, v in by_run.values()]])
 
 
 def log_artifact(s: Session, args: dict[str, Any]) -> None:
