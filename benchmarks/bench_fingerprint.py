@@ -1,8 +1,11 @@
 """Benchmark: exact data fingerprints vs hash_pandas_object, joblib.hash, md5 and a numpy copy.
 
-Run: ``python benchmarks/bench_fingerprint.py [--gib 1.0] [--runs 3]``. Prints medians of
-several runs, throughput and ratios, then fingerprint+profile of a 10M x 10 table
-with its peak extra memory (RSS sampled every 2 ms, and tracemalloc).
+Run: ``python benchmarks/bench_fingerprint.py [--gib 1.0] [--runs 5] [--only numeric|strings|table]``.
+Prints medians of several runs (methods take turns; a warm-up round is not counted),
+throughput and ratios, then fingerprint+profile of a 10M x 10 table with its peak
+extra memory (RSS sampled every 2 ms, and tracemalloc). The string case covers every
+string dtype a pandas 3 user meets: the default (``str``, Arrow-backed), ``object``
+and ``string[python]``.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import argparse
 import gc
 import hashlib
+import os
 import statistics
 import threading
 import time
@@ -38,6 +42,8 @@ def measure(methods: dict[str, Callable[[], Any]], runs: int) -> dict[str, tuple
     machine slows every method alike (CPU seconds count every thread of this process)."""
     wall: dict[str, list[float]] = {name: [] for name in methods}
     cpu: dict[str, list[float]] = {name: [] for name in methods}
+    for fn in methods.values():  # warm-up round, not counted
+        fn()
     for _ in range(runs):
         for name, fn in methods.items():
             gc.collect()
@@ -81,27 +87,44 @@ def numeric_case(gib: float, runs: int) -> None:
     report(f"numeric DataFrame {rows:,} x {cols} float64", nbytes, results, "mlm fingerprint(df) (default)")
 
 
-def string_case(rows: int, runs: int) -> None:
+def string_frames(rows: int) -> dict[str, pd.DataFrame]:
+    """The same 3 string + 1 float columns in every string dtype a pandas 3 user meets.
+
+    ``default``: built as a user builds it (``pd.DataFrame`` from Python strings, as
+    ``read_csv`` does): pandas 3 infers ``str``, backed by pyarrow. ``object``:
+    pandas 2 habits (``dtype=object``, ``astype(object)``). ``string[python]``:
+    the python-backed ``StringDtype`` (objects behind the scenes).
+    """
     rng = np.random.default_rng(1)
-    words = np.array([f"customer-{i:07d}" for i in range(50_000)], dtype=object)
-    df = pd.DataFrame({
-        "name": words[rng.integers(0, len(words), rows)],
-        "city": rng.choice(["paris", "lyon", "nice", "lille", "nantes"], rows).astype(object),
-        "note": words[rng.integers(0, len(words), rows)],
-        "x": rng.random(rows),
-    })
-    frames = {"object dtype": df.astype({"name": object, "city": object, "note": object}),
-              "str (pyarrow) dtype": df.astype({"name": "str", "city": "str", "note": "str"})}
-    for label, frame in frames.items():
+    words = [f"customer-{i:07d}" for i in range(50_000)]
+    name = [words[i] for i in rng.integers(0, len(words), rows)]
+    note = [words[i] for i in rng.integers(0, len(words), rows)]
+    city = [["paris", "lyon", "nice", "lille", "nantes"][i] for i in rng.integers(0, 5, rows)]
+    x = rng.random(rows)
+    default = pd.DataFrame({"name": name, "city": city, "note": note, "x": x})
+    strings = {"name": object, "city": object, "note": object}
+    return {
+        "default": default,
+        "object": pd.DataFrame({"name": name, "city": city, "note": note, "x": x}).astype(strings),
+        "string[python]": default.astype({k: "string[python]" for k in strings}),
+    }
+
+
+def string_case(rows: int, runs: int, only: str | None = None) -> None:
+    for label, frame in string_frames(rows).items():
+        if only and only != label:
+            continue
+        dtype = repr(frame["name"].dtype)
         nbytes = int(frame.memory_usage(index=False, deep=True).sum())
+        fingerprint(frame.head(10))  # warm imports (polars is imported on first large object column)
         results = measure({
             "mlm fingerprint(df) (default)": lambda: fingerprint(frame),
             "mlm fingerprint(df, profile=False)": lambda: fingerprint(frame, profile=False),
             "hash_pandas_object(df).sum()": lambda: pd.util.hash_pandas_object(frame).sum(),
             "joblib.hash(df)": lambda: joblib_hash(frame),
         }, runs)
-        report(f"string DataFrame {rows:,} rows, 3 string + 1 float column, {label}", nbytes, results,
-               "mlm fingerprint(df) (default)")
+        report(f"string DataFrame {rows:,} rows, 3 string + 1 float column, {label}: dtype {dtype}", nbytes,
+               results, "mlm fingerprint(df) (default)")
 
 
 class PeakRss:
@@ -155,10 +178,17 @@ def main() -> None:
     parser.add_argument("--gib", type=float, default=1.0, help="size of the numeric frame")
     parser.add_argument("--string-rows", type=int, default=2_000_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--only", choices=["numeric", "strings", "table"], help="run one case")
+    parser.add_argument("--strings", choices=["default", "object", "string[python]"],
+                        help="with --only strings: one string dtype")
     args = parser.parse_args()
-    numeric_case(args.gib, args.runs)
-    string_case(args.string_rows, args.runs)
-    big_table_case(args.runs)
+    print(f"pandas {pd.__version__}, numpy {np.__version__}, load average {os.getloadavg()}")
+    if args.only in (None, "numeric"):
+        numeric_case(args.gib, args.runs)
+    if args.only in (None, "strings"):
+        string_case(args.string_rows, args.runs, args.strings)
+    if args.only in (None, "table"):
+        big_table_case(args.runs)
 
 
 if __name__ == "__main__":
