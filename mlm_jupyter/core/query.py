@@ -170,6 +170,9 @@ class _Parser:
         if token.kind != "word" or token.keyword is not None:
             raise self.error(f"expected a field such as metrics.acc or params.lr, got {token.text!r}", token)
         prefix = _PREFIXES.get(token.text.lower())
+        following = self.peek()
+        if token.text.lower() in ATTRIBUTES and (following is None or following.text != "."):
+            return Field("attributes", token.text)  # MLflow habit: a bare attribute (status, start_time)
         if prefix is None:
             raise self.error(
                 f"unknown field kind {token.text!r}; use metrics., params., tags., attributes. or datasets.", token)
@@ -256,10 +259,10 @@ class _Parser:
         if field.prefix == "metrics":
             if not isinstance(value, (int, float)):
                 raise self.error(f"metrics.{field.name} is numeric: compare it with a number", token)
-            return _lookup("metrics", field.name, f"{operator} ?", [value], self.params)
+            return _number_lookup("metrics", field.name, operator, value, self.params)
         if field.prefix == "params":
             if isinstance(value, (int, float)):
-                return _lookup("params_num", field.name, f"{operator} ?", [float(value)], self.params)
+                return _number_lookup("params_num", field.name, operator, float(value), self.params)
             return _lookup("params", field.name, f"{operator} ?", [value], self.params)
         if field.prefix == "attributes":
             column = ATTRIBUTES[field.name.lower()]
@@ -336,6 +339,16 @@ def _lookup(column: str, key: str, condition: str, values: list[Any], params: li
     params.append(key)
     params.extend(values)
     return f"coalesce(s.{column}[?] {condition}, false)"
+
+
+def _number_lookup(column: str, key: str, operator: str, value: Any, params: list[Any]) -> str:
+    # NaN is stored (and shown) as NaN but, as in IEEE arithmetic and MLflow, it is neither above nor below
+    # a number: DuckDB would otherwise sort it above everything, so "metrics.loss > 0" matched diverged runs
+    # (DuckDB's NaN equals NaN, so nullif turns it into a missing value)
+    if operator not in ("<", "<=", ">", ">=", "="):
+        return _lookup(column, key, f"{operator} ?", [value], params)
+    params.extend([key, value])
+    return f"coalesce(nullif(s.{column}[?], 'NaN'::DOUBLE) {operator} ?, false)"
 
 
 def compile_filter(text: str) -> tuple[str, list[Any]]:

@@ -21,18 +21,18 @@ def test_literals_become_parameters_never_sql_text() -> None:
 
 def test_and_binds_tighter_than_or() -> None:
     sql, _ = compile_filter("metrics.a > 1 or metrics.b > 2 and metrics.c > 3")
-    assert sql.startswith("(coalesce(s.metrics") and " OR (coalesce(s.metrics" in sql
+    assert sql.startswith("(coalesce(nullif(s.metrics") and " OR (coalesce(nullif(s.metrics" in sql
 
 
 def test_parentheses_override_precedence() -> None:
     sql, params = compile_filter("(metrics.a > 1 or metrics.b > 2) and metrics.c > 3")
-    assert sql.startswith("((coalesce(s.metrics")
+    assert sql.startswith("((coalesce(nullif(s.metrics")
     assert params == ["a", 1, "b", 2, "c", 3]
 
 
 def test_numeric_param_literal_compares_numbers() -> None:
     sql, params = compile_filter("params.lr < 0.1")
-    assert "s.params_num[?] < ?" in sql and params == ["lr", 0.1]
+    assert "nullif(s.params_num[?], 'NaN'::DOUBLE) < ?" in sql and params == ["lr", 0.1]
 
 
 def test_string_param_literal_compares_text() -> None:
@@ -48,7 +48,7 @@ def test_string_param_literal_compares_text() -> None:
     ("attributes.status not in ('killed')", "(NOT s.status IN (?))"),
     ("metrics.acc is null", "s.metrics[?] IS NULL"),
     ("metrics.acc is not null", "s.metrics[?] IS NOT NULL"),
-    ("not metrics.acc > 0.5", "(NOT coalesce(s.metrics[?] > ?"),
+    ("not metrics.acc > 0.5", "(NOT coalesce(nullif(s.metrics[?], 'NaN'::DOUBLE) > ?"),
     ("datasets.name = 'train'", "run_inputs"),
     ("attributes.end_time is null", "s.end_time IS NULL"),
 ])
