@@ -7,7 +7,13 @@ import math
 import re
 from typing import Any
 
-from mlm_jupyter.core.errors import InvalidInputError, InvalidKeyError, InvalidMetricError, ParamTooLargeError
+from mlm_jupyter.core.errors import (
+    InvalidInputError,
+    InvalidKeyError,
+    InvalidMetricError,
+    ParamTooLargeError,
+    UnsupportedTypeError,
+)
 
 __all__ = ["END_STATUSES", "MAX_KEY_LENGTH", "MAX_PARAM_BYTES", "check_key", "metric_value", "param_text",
            "run_status"]
@@ -21,10 +27,10 @@ _valid_keys: set[str] = set()
 
 def check_key(key: Any, what: str = "key") -> str:
     """Return ``key`` if it is a valid metric/param/tag name, else raise ``InvalidKeyError``."""
+    if not isinstance(key, str):  # before the set lookup: a dict key is unhashable
+        raise InvalidKeyError(f"{what} names must be strings, got {type(key).__name__}: {_safe_repr(key)}")
     if key in _valid_keys:
-        return key  # type: ignore[no-any-return]
-    if not isinstance(key, str):
-        raise InvalidKeyError(f"{what} names must be strings, got {type(key).__name__}: {key!r}")
+        return key
     if not key or len(key) > MAX_KEY_LENGTH or not _KEY.match(key) or key != key.strip() or "//" in key:
         raise InvalidKeyError(
             f"invalid {what} name {key[:100]!r}: use 1-{MAX_KEY_LENGTH} letters, digits, and _ - . / : "
@@ -43,7 +49,11 @@ def metric_value(value: Any, key: str = "") -> float:
             f"metric {key!r} got {value!r}; metrics are numbers. Log text with set_tag or log_param.", key=key)
     try:
         return float(value)
-    except (TypeError, ValueError):
+    except OverflowError:  # an int beyond float's range (10**400)
+        raise InvalidMetricError(
+            f"metric {key!r} got an integer too large for a float ({len(str(abs(value)))} digits); "
+            "log a float (or its logarithm) instead.", key=key) from None
+    except Exception:  # noqa: BLE001 -- a user object's __float__ may raise anything
         raise InvalidMetricError(
             f"metric {key!r} got a {type(value).__name__}, which is not a number. Pass a float "
             "(for a tensor or array use .item()).", key=key) from None
@@ -69,13 +79,40 @@ def param_text(value: Any, key: str = "", what: str = "param") -> str:
     elif isinstance(value, (list, tuple, dict)):
         try:
             text = json.dumps(value, ensure_ascii=False, default=str)
-        except (TypeError, ValueError):
-            text = str(value)
+        except Exception:  # noqa: BLE001 -- circular, or an element's __str__ raised: fall back to str()
+            text = _text_of(value, key, what)
     else:
-        text = str(value)
-    size = len(text.encode("utf-8"))
+        text = _text_of(value, key, what)
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError as exc:  # a lone surrogate ('\ud800') has no UTF-8 form
+        raise InvalidInputError(
+            f"{what} {key!r} holds a lone surrogate ({text[exc.start]!r} at position {exc.start}), which is not "
+            "valid text; decode the bytes it came from properly (errors='replace') or log it with repr().",
+            key=key) from None
     if size > MAX_PARAM_BYTES:
         raise ParamTooLargeError(
             f"{what} {key!r} is {size:,} bytes; {what}s hold at most {MAX_PARAM_BYTES:,} bytes. "
             "Log large values as an artifact (mlm.log_artifact) or a dataset (mlm.log_input).", key=key, size=size)
     return text
+
+
+def _text_of(value: Any, key: str, what: str) -> str:
+    """``str(value)``, or an ``UnsupportedTypeError`` when the object's own ``__str__`` fails."""
+    try:
+        text = str(value)
+    except Exception as exc:  # noqa: BLE001 -- a user object's __str__/__repr__ may raise anything
+        raise UnsupportedTypeError(
+            f"{what} {key!r}: str() of the {type(value).__name__} value failed ({type(exc).__name__}: {exc}); "
+            f"pass a str, number, list or dict instead.", key=key) from None
+    if not isinstance(text, str):  # a __str__ returning a non-str raises TypeError above; belt and braces
+        raise UnsupportedTypeError(f"{what} {key!r}: the {type(value).__name__} value has no text form")
+    return text
+
+
+def _safe_repr(value: Any) -> str:
+    """``repr(value)`` shortened, or a placeholder when the object's ``__repr__`` fails."""
+    try:
+        return repr(value)[:100]
+    except Exception:  # noqa: BLE001 -- a user object's __repr__ may raise anything
+        return f"<{type(value).__name__} object>"

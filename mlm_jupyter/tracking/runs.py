@@ -109,9 +109,10 @@ class RunsClient:
     # ------------------------------------------------------------ params, tags
 
     def log_param(self, run_id: str, key: str, value: Any) -> None:
-        self.log_params(run_id, {key: value})
+        self.log_params(run_id, {check_key(key, "param"): value})  # checked first: a dict key is unhashable
 
     def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
+        _require_mapping(params, "log_params", "params")
         texts = {check_key(k, "param"): param_text(v, k) for k, v in params.items()}
         if texts:
             self.store.write(WriteBatch.of(Op("log_params", {"run_id": run_id, "params": texts})))
@@ -121,9 +122,10 @@ class RunsClient:
         return {check_key(k, "tag"): param_text(v, k, "tag") for k, v in tags.items()}
 
     def set_tag(self, run_id: str, key: str, value: Any) -> None:
-        self.set_tags(run_id, {key: value})
+        self.set_tags(run_id, {check_key(key, "tag"): value})  # checked first: a dict key is unhashable
 
     def set_tags(self, run_id: str, tags: Mapping[str, Any]) -> None:
+        _require_mapping(tags, "set_tags", "tags")
         self.store.write(WriteBatch.of(Op("set_tags", {"run_id": run_id, "tags": self._tag_texts(tags)})))
 
     def delete_tag(self, run_id: str, key: str) -> None:
@@ -140,9 +142,12 @@ class RunsClient:
                 whole = int(step)
                 if isinstance(step, float) and whole != step:  # 1.5 would silently become step 1
                     raise ValueError(step)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise InvalidInputError(f"step of metric {key!r} must be an integer, got {step!r}") from None
             step = whole
+        if not _MIN_STEP <= step <= _MAX_STEP:  # pyarrow's int64 would fail the whole buffered batch later
+            raise InvalidInputError(f"step of metric {key!r} is {step}, outside the 64-bit integer range "
+                                    f"({_MIN_STEP} .. {_MAX_STEP}); use a smaller step.", key=key)
         if step > last:
             self._last_steps[(run_id, key)] = step
         return step
@@ -162,6 +167,7 @@ class RunsClient:
 
     def log_metrics(self, run_id: str, metrics: Mapping[str, Any], step: int | None = None,
                     timestamp: float | None = None) -> None:
+        _require_mapping(metrics, "log_metrics", "metrics")
         keys = [check_key(k, "metric") for k in metrics]
         values = [metric_value(v, k) for k, v in metrics.items()]
         steps = [self._next_step(run_id, k, step) for k in keys]
@@ -292,6 +298,8 @@ class RunsClient:
         return int(result["total"])
 
 
+_MAX_STEP = 2**63 - 1
+_MIN_STEP = -(2**63)
 _MILLISECONDS_FROM = 1e11  # as seconds that is the year 5138: such a timestamp is MLflow's milliseconds
 
 
@@ -392,3 +400,10 @@ def _runs_frame(result: Mapping[str, Any]) -> pd.DataFrame:
     frame = pa.Table.from_arrays(arrays, names=names).to_pandas(use_threads=False)  # threads cost more here
     frame.attrs["total"] = int(result["total"])
     return frame
+
+
+def _require_mapping(value: Any, function: str, what: str) -> None:
+    """An ``InvalidInputError`` unless ``value`` is a mapping (a list of pairs failed with AttributeError)."""
+    if not isinstance(value, Mapping):
+        raise InvalidInputError(f"{function} takes a dict of {what} ({{name: value}}), got a "
+                                f"{type(value).__name__}; for a list of pairs pass dict(pairs).")

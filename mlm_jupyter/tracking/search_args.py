@@ -28,6 +28,9 @@ def search_arguments(filter: str | None = None, experiment: str | Iterable[str] 
     if filter_string is not None and filter is not None and filter_string != filter:
         raise InvalidInputError("give the run filter once: either filter=... or filter_string=..., not both")
     text = filter if filter is not None else filter_string
+    if text is not None and not isinstance(text, str):
+        raise InvalidInputError(f"the run filter is a string such as \"metrics.auc > 0.9\", not a "
+                                f"{type(text).__name__}; pass experiment=... to choose experiments.")
     if text is not None and not text.strip():
         text = None  # MLflow's default filter_string is ""
     experiments: list[str] = []
