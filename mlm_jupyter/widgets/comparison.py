@@ -276,6 +276,14 @@ class Comparison(ipywidgets.VBox):  # type: ignore[misc]
         if self.metric is not None and dimensions:
             dimensions.append({"label": self.metric,
                                "values": [run.metrics.get(self.metric, float("nan")) for run in self.runs]})
+        # One line per run that has every axis: a NaN (a run without that param or metric, e.g. a
+        # failed run) is not JSON, so the kernel warned "Out of range float values" on every draw.
+        keep = [all(v is not None and bool(np.isfinite(float(v))) for v in row)
+                for row in zip(*(d["values"] for d in dimensions))]
+        if sum(keep) < 2:
+            return []
+        for dimension in dimensions:
+            dimension["values"] = [v for v, kept in zip(dimension["values"], keep) if kept]
         return dimensions
 
     @property

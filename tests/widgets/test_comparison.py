@@ -118,3 +118,16 @@ def test_in_ipython_the_figure_is_created_when_the_cell_has_finished(client, pai
     assert comparison._figure is not None and comparison.figure in comparison.children
     shell.events.trigger("post_execute")  # the hook ran once and is gone
     assert list(comparison.children).count(comparison.figure) == 1
+
+
+def test_parallel_coordinates_leave_out_runs_missing_an_axis_so_the_state_is_json(client, pair):
+    import json
+
+    failed = client.create_run("cmp", "failed")  # no params, no metrics: NaN on every axis
+    client.end_run(failed.id, status="failed")
+    comparison = Comparison([*pair, failed.id])
+    dimensions = comparison.parallel_dimensions()
+    assert {"lr", "loss"} <= {d["label"] for d in dimensions}
+    assert all(len(d["values"]) == 2 for d in dimensions)
+    json.dumps(dimensions, allow_nan=False)  # what the kernel sends; NaN warned "Out of range float"
+    assert Comparison([pair[0], failed.id]).parallel_dimensions() == []
