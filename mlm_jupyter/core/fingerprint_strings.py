@@ -173,8 +173,8 @@ def python_strings_to_arrow(objects: np.ndarray) -> pa.Array | pa.ChunkedArray:
     """Arrow strings of a pandas python-backed ``StringArray`` (``string[python]``, ``str`` without pyarrow).
 
     Args:
-        objects: its values as ``array.to_numpy(dtype=object, na_value=None)``;
-            pandas guarantees they are ``str`` or missing.
+        objects: its object array (``np.asarray(array)``); pandas guarantees ``str``
+            values and one missing-value marker (``pd.NA`` or NaN).
     """
     converted = strings_to_arrow(objects)
     if converted is not None:
