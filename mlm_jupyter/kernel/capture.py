@@ -142,6 +142,7 @@ class CellCapture:
         self._session_sent = False
         self.recorded = 0
         self._created_at, self._created = time.time(), time.perf_counter()
+        self._runs_at_load = len(fluent.started_run_ids())  # runs made before capture are no cell's
 
     # ------------------------------------------------------------ setup
 
@@ -174,7 +175,7 @@ class CellCapture:
                 return
             pending = PendingCell(record_id=uuid.uuid4().hex, source=info.raw_cell or "",
                                   cell_id=getattr(info, "cell_id", None), start_time=self._created_at,
-                                  started=self._created)
+                                  started=self._created, runs_mark=self._runs_at_load)
         duration = time.perf_counter() - pending.started
         error = result.error_before_exec if result.error_before_exec is not None else result.error_in_exec
         started = fluent.started_run_ids()[pending.runs_mark:] if pending.run_id is None else []

@@ -43,3 +43,22 @@ def test_a_run_left_open_is_tied_to_the_cell_that_started_it(ip: Any, client: Ml
     run_cell(ip, "mlm.log_metric('loss', 0.5)\nmlm.end_run()")
     run = client.get_run(ip.user_ns["open_run"].id)
     assert "name='open'" in (run.code or "")
+
+
+def test_runs_made_before_the_extension_loaded_are_not_tied_to_the_loading_cell(
+        shell: Any, client: MlmClient) -> None:
+    from mlm_jupyter.kernel import extension
+
+    extension.unload(shell)
+    extension._captures.pop(shell, None)
+    run_cell(shell, CELL.format(name="before", lr=0.3))  # no capture yet
+    try:
+        run_cell(shell, "%load_ext mlm_jupyter\nwith mlm.start_run(experiment='plain-cells') as run_after:\n"
+                        "    pass")
+        client.flush_cells()
+        assert client.get_run(shell.user_ns["run_before"].id).cell is None
+        assert "run_after" in (client.get_run(shell.user_ns["run_after"].id).code or "")
+    finally:
+        shell.run_cell("%unload_ext mlm_jupyter", store_history=True)
+        extension.unload(shell)
+        extension._captures.pop(shell, None)
