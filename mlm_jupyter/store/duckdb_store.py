@@ -77,6 +77,9 @@ def _owned_by_a_process(owner: str | None) -> bool:
     return owner in (None, "process") or str(owner).startswith("kernel:")
 
 
+_BUSY_RETRY_SECONDS = 0.25
+
+
 def _is_lock_error(error: Exception) -> bool:
     text = str(error)
     return "lock" in text.lower() and ("Conflicting" in text or "Could not set lock" in text)
@@ -124,13 +127,14 @@ class DuckDbStore(Store):
         self._readers = domains.readers()
         self._journalable = domains.journalable()
         self._me = this_process()
+        self._busy_until = 0.0  # while the file stays locked, journalable writes wait only _BUSY_RETRY_SECONDS
         _open_stores.add(self)
 
     # ------------------------------------------------------------ connection
 
-    def _connect(self) -> Any:
+    def _connect(self, lock_timeout: float | None = None) -> Any:
         self.directory.mkdir(parents=True, exist_ok=True)
-        deadline = time.monotonic() + self.lock_timeout
+        deadline = time.monotonic() + (self.lock_timeout if lock_timeout is None else lock_timeout)
         delay = 0.02
         while True:
             try:
@@ -179,12 +183,12 @@ class DuckDbStore(Store):
         self.journal.replay(lambda batch: self._apply(con, batch))
 
     @contextmanager
-    def _session(self) -> Iterator[Session]:
+    def _session(self, lock_timeout: float | None = None) -> Iterator[Session]:
         if self._closed:
             raise StoreError("this store was closed; open a new one")
         with self._lock:
             if self._con is None:
-                self._con = self._connect()
+                self._con = self._connect(lock_timeout)
                 self._opened_at = time.monotonic()
             try:
                 yield Session(self._con, self.directory, self.clock)
@@ -248,11 +252,23 @@ class DuckDbStore(Store):
             raise
 
     def write(self, batch: WriteBatch) -> list[Any]:
+        journalable = all(op.kind in self._journalable for op in batch.ops)
+        # Once a write had to go to the journal, the next ones try the lock briefly instead of for
+        # lock_timeout each: a cell logging 50 params into a locked store must not stall 50 x 20 s.
+        busy = journalable and time.monotonic() < self._busy_until
         try:
-            with self._session() as session:
-                return self._apply(session.con, batch)
+            with self._session(_BUSY_RETRY_SECONDS if busy else None) as session:
+                results = self._apply(session.con, batch)
+            self._busy_until = 0.0
+            return results
         except StoreBusyError:
-            if all(op.kind in self._journalable for op in batch.ops):
+            if journalable:
+                if not busy:
+                    print(f"mlm-jupyter: {self.path} is locked by another process; writes are kept in "
+                          f"{self.journal.directory} and applied, exactly once, when the file is free. "
+                          "Stop the other process, or start a Jupyter server with mlm-jupyter on this "
+                          "store so everyone shares it.", file=sys.stderr)
+                self._busy_until = time.monotonic() + self.lock_timeout
                 self.journal.append(batch)
                 return [None] * len(batch.ops)
             raise
