@@ -15,11 +15,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from mlm_jupyter.core.entities import Run
-from mlm_jupyter.core.errors import InvalidInputError, NoActiveRunError, RunAlreadyActiveError
+from mlm_jupyter.core.errors import (
+    InvalidInputError,
+    NoActiveRunError,
+    RunAlreadyActiveError,
+)
 from mlm_jupyter.core.validation import run_status
 from mlm_jupyter.tracking.client import MlmClient
 
@@ -209,7 +212,7 @@ def log_artifact(local_path: str | os.PathLike[str], artifact_path: str | None =
     """Store a file or folder with the active run (content-addressed by sha256)."""
     if _dropped():
         return []
-    return get_client().log_artifact(_run_id(), Path(local_path), artifact_path)
+    return get_client().log_artifact(_run_id(), local_path, artifact_path)  # the client checks the type
 
 
 def log_text(text: str, artifact_file: str) -> str:

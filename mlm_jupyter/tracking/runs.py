@@ -11,7 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from mlm_jupyter.core.entities import Experiment, Run
-from mlm_jupyter.core.errors import InvalidInputError, NotFoundError
+from mlm_jupyter.core.errors import (
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from mlm_jupyter.core.validation import check_key, metric_value, param_text, run_status
 from mlm_jupyter.store.contract import Op, Store, WriteBatch
 from mlm_jupyter.store.liveness import this_process
@@ -212,15 +216,26 @@ class RunsClient:
     def log_artifact(self, run_id: str, local_path: str | os.PathLike[str],
                      artifact_path: str | None = None) -> list[str]:
         """Store a file (or every file of a folder) with the run; returns the sha256s."""
+        if not isinstance(local_path, (str, os.PathLike)):
+            raise InvalidInputError(f"log_artifact takes the path of a file or folder, got a "
+                                    f"{type(local_path).__name__}; save the object to a file first.")
         path = Path(local_path)
         if not path.exists():
             raise NotFoundError(f"cannot log artifact {str(path)!r}: no such file or folder")
+        if not path.is_file() and not path.is_dir():  # a FIFO or device: reading could block or never end
+            raise InvalidInputError(f"cannot log artifact {str(path)!r}: it is not a regular file or folder "
+                                    "(a pipe, socket or device); copy its content to a file first.")
+        prefix = _artifact_prefix(artifact_path)
         files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
         ops, digests = [], []
         for file in files:
             relative = file.name if file == path else file.relative_to(path).as_posix()
-            name = f"{artifact_path.strip('/')}/{relative}" if artifact_path else relative
-            sha256 = self.store.put_file(file)
+            name = f"{prefix}/{relative}" if prefix else relative
+            try:
+                sha256 = self.store.put_file(file)
+            except PermissionError:
+                raise PermissionDeniedError(f"cannot log artifact {str(file)!r}: no permission to read it; "
+                                            "fix its permissions (chmod u+r) and log it again.") from None
             digests.append(sha256)
             ops.append(Op("log_artifact", {"run_id": run_id, "path": name, "sha256": sha256,
                                            "size": file.stat().st_size}))
@@ -407,3 +422,17 @@ def _require_mapping(value: Any, function: str, what: str) -> None:
     if not isinstance(value, Mapping):
         raise InvalidInputError(f"{function} takes a dict of {what} ({{name: value}}), got a "
                                 f"{type(value).__name__}; for a list of pairs pass dict(pairs).")
+
+
+def _artifact_prefix(artifact_path: str | None) -> str:
+    """``artifact_path`` as a relative folder inside the run ('' for none); '..' parts are refused."""
+    if artifact_path is None:
+        return ""
+    if not isinstance(artifact_path, str):
+        raise InvalidInputError(f"artifact_path is a folder name inside the run (a str), "
+                                f"got a {type(artifact_path).__name__}")
+    parts = [part for part in artifact_path.replace("\\", "/").split("/") if part not in ("", ".")]
+    if ".." in parts:
+        raise InvalidInputError(f"artifact_path {artifact_path!r} climbs out of the run's folder with '..'; "
+                                "give a folder inside the run, such as 'plots'.")
+    return "/".join(parts)

@@ -37,9 +37,8 @@ def test_a_step_beyond_int64_is_refused_and_earlier_points_survive(client: MlmCl
 
 
 def test_an_integer_too_large_for_a_float_is_an_invalid_metric(client: MlmClient) -> None:
-    with mlm.start_run():
-        with pytest.raises(InvalidMetricError, match="too large"):
-            mlm.log_metric("big", 10**400)
+    with mlm.start_run(), pytest.raises(InvalidMetricError, match="too large"):
+        mlm.log_metric("big", 10**400)
 
 
 @pytest.mark.parametrize("value", [_Broken(), {"a": _Broken()}])
