@@ -133,3 +133,7 @@ def runs_gather(ctx: click.Context, run_id: str, output: str | None) -> None:
     except MlmError as error:
         fail(error)
     click.echo(f"wrote {target} ({len(notebook.cells) - 1} code cells)")
+    missing = notebook.metadata.get("mlm", {}).get("unresolved_names") or []
+    if missing:
+        click.echo(f"note: no recorded cell defines {', '.join(missing)} (set before %load_ext mlm_jupyter "
+                   "or in another session); add the cells that define them", err=True)

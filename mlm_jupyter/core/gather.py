@@ -12,12 +12,13 @@ because we cannot prove it irrelevant.
 from __future__ import annotations
 
 import ast
+import builtins
 from dataclasses import dataclass
 from typing import Sequence
 
 from mlm_jupyter.core.cell_names import analyze, strip_ipython_syntax
 
-__all__ = ["HistoryCell", "slice_history"]
+__all__ = ["HistoryCell", "slice_history", "unresolved_names"]
 
 
 @dataclass(frozen=True)
@@ -61,3 +62,21 @@ def slice_history(history: Sequence[HistoryCell], target: str) -> list[int]:
             needed -= names.writes
             needed |= names.reads
     return sorted(kept)
+
+
+_SHELL_NAMES = frozenset({"get_ipython", "display", "In", "Out", "exit", "quit", "_", "__", "___"})
+
+
+def unresolved_names(history: Sequence[HistoryCell], kept: Sequence[int], target: str) -> list[str]:
+    """Names ``target`` (through the ``kept`` cells) needs that no kept cell defines, sorted.
+
+    They were defined outside the recorded history (before ``%load_ext mlm_jupyter``, in another
+    session, or by a failed cell), so a gathered notebook without them cannot run top to bottom.
+    Builtins and the names IPython itself provides are not counted.
+    """
+    needed = set(analyze(target).reads)
+    for index in sorted(kept, reverse=True):
+        names = analyze(history[index].source)
+        needed -= names.writes
+        needed |= names.reads
+    return sorted(name for name in needed if not hasattr(builtins, name) and name not in _SHELL_NAMES)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlm_jupyter.core.errors import NotFoundError
-from mlm_jupyter.core.gather import HistoryCell, slice_history
+from mlm_jupyter.core.gather import HistoryCell, slice_history, unresolved_names
 
 if TYPE_CHECKING:
     from mlm_jupyter.tracking.client import MlmClient
@@ -53,12 +53,17 @@ def gather(run_id: str, path: str | os.PathLike[str] | None = None, *, client: M
               f"Experiment `{run.experiment}`, status `{run.status}`, started {when}. "
               f"{len(kept)} of the {len(cells)} cells executed before it were needed; they are listed in the "
               "order they ran, followed by the tracked cell.")
+    missing = unresolved_names(cells, kept, cell["source"])
+    if missing:
+        header += ("\n\nNo recorded cell defines " + ", ".join(f"`{name}`" for name in missing)
+                   + " (they were set before `%load_ext mlm_jupyter` or in another session): add the cells "
+                   "that define them above the first cell.")
     if run.staleness:
         header += "\n\nThe run was flagged as not reproducible top to bottom:\n" + "\n".join(
             f"- {reason}" for reason in run.staleness)
     notebook = new_notebook(metadata={
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-        "mlm": {"gathered_from": run.id, "notebook": cell.get("notebook")}})
+        "mlm": {"gathered_from": run.id, "notebook": cell.get("notebook"), "unresolved_names": missing}})
     notebook.cells.append(new_markdown_cell(header))
     for index in kept:
         notebook.cells.append(new_code_cell(cells[index].source))

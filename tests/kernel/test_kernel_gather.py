@@ -75,3 +75,19 @@ def test_a_tracked_run_exposes_its_code(ip: Any, client: MlmClient) -> None:
     assert ip.run_cell("%%track -e code\nanswer = 42", store_history=True).success
     run = client.get_run(client.search_runs(experiment="code")["run_id"][0])
     assert run.code is not None and "answer = 42" in run.code
+
+
+def test_gather_names_what_was_defined_before_capture(ip: Any, client: MlmClient, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from mlm_jupyter.cli.main import cli
+
+    ip.user_ns["X_before_load"] = [1, 2]  # as if set by a cell run before %load_ext mlm_jupyter
+    assert ip.run_cell("%%track -e gather-missing\ntotal = sum(X_before_load)", store_history=True).success
+    run_id = client.search_runs(experiment="gather-missing")["run_id"][0]
+    notebook = mlm.gather(run_id)
+    assert notebook.metadata["mlm"]["unresolved_names"] == ["X_before_load"]
+    assert "`X_before_load`" in notebook.cells[0].source
+    result = CliRunner().invoke(cli, ["runs", "gather", run_id, "-o", str(tmp_path / "g.ipynb")], obj={})
+    assert result.exit_code == 0 and "X_before_load" in result.output
+
