@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -32,6 +33,7 @@ def demo(ctx: click.Context, notebook: str | None, timeout: int, as_json: bool) 
     """Execute notebooks/quickstart.ipynb headless, then list the runs it tracked."""
     import nbformat
     from nbclient import NotebookClient
+    from traitlets.config import Config
 
     from mlm_jupyter.store.location import resolve_store_dir
     from mlm_jupyter.tracking.client import MlmClient
@@ -42,13 +44,18 @@ def demo(ctx: click.Context, notebook: str | None, timeout: int, as_json: bool) 
     before = _run_ids(store)
     nb = nbformat.read(path, as_version=4)
     click.echo(f"running {path} (store: {store}) ...", err=True)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
-    try:
-        client.execute(env={**os.environ, "JPY_SESSION_NAME": str(path.resolve())})  # the notebook, for %%track
-    except Exception as error:  # nbclient raises CellExecutionError with the cell's traceback
-        click.secho(f"the notebook failed: {error}", fg="red", err=True)
-        raise SystemExit(1) from error
+    with tempfile.TemporaryDirectory(prefix="mlm-demo-") as sockets:
+        # Local IPC sockets: a TCP kernel without CurveZMQ keys prints an "unencrypted" WARNING to stderr.
+        config = Config()
+        config.KernelManager.transport = "ipc"
+        config.KernelManager.ip = os.path.join(sockets, "kernel")
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", config=config,
+                                resources={"metadata": {"path": str(path.parent)}})
+        try:
+            client.execute(env={**os.environ, "JPY_SESSION_NAME": str(path.resolve())})  # the notebook, for %%track
+        except Exception as error:  # nbclient raises CellExecutionError with the cell's traceback
+            click.secho(f"the notebook failed: {error}", fg="red", err=True)
+            raise SystemExit(1) from error
     try:
         frame = MlmClient(store).search_runs(max_results=1000)
     except MlmError as error:

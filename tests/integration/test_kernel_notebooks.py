@@ -137,6 +137,7 @@ def test_demo_prints_the_quickstart_runs(store_dir: Path) -> None:
                           capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "run(s) tracked by quickstart.ipynb" in done.stderr
+    assert "WARNING" not in done.stderr, done.stderr  # e.g. the kernel's "running over TCP without encryption"
     assert "quickstart" in done.stdout and "finished" in done.stdout
     client = MlmClient(store_dir)
     try:
