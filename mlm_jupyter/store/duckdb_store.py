@@ -15,6 +15,7 @@ process died as ``killed``, and replays the journal.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import random
@@ -78,6 +79,15 @@ def _owned_by_a_process(owner: str | None) -> bool:
 
 
 _BUSY_RETRY_SECONDS = 0.25
+_ENVIRONMENT_ADVICE = ("Free some disk space, or make the store directory writable by you (or set MLM_STORE to "
+                       "another store directory); the stored data is unchanged.")
+
+
+def _is_environment_error(error: Exception) -> bool:
+    """A full disk or a permission problem, not damage to the file."""
+    text = str(error).lower()
+    return any(word in text for word in ("no space left", "disk full", "permission denied", "read-only",
+                                         "read only"))
 
 
 def _is_lock_error(error: Exception) -> bool:
@@ -167,6 +177,15 @@ class DuckDbStore(Store):
             migrate(con)
             con.execute("SET enable_external_access = false")
             self._recover(con)
+        except duckdb.Error as error:  # the header opened but the body is damaged (a truncated copy)
+            con.close()
+            if _is_environment_error(error):
+                raise StoreError(f"cannot use {self.path}: {error}. {_ENVIRONMENT_ADVICE}",
+                                 path=str(self.path)) from error
+            raise CorruptStoreError(
+                f"{self.path} is damaged ({error}). Nothing was changed: move the file aside (e.g. to "
+                "mlm.duckdb.broken) to start a fresh store, or restore it from a backup.",
+                path=str(self.path)) from error
         except Exception:
             con.close()
             raise
@@ -199,6 +218,12 @@ class DuckDbStore(Store):
                         self._release()
                     else:
                         self._start_releaser()
+
+    def _release_quietly(self) -> None:
+        try:
+            self._release()
+        except Exception:  # noqa: BLE001 -- closing a broken connection may fail too; it is dropped anyway
+            self._con = None
 
     def _release(self) -> None:
         with self._lock:
@@ -248,7 +273,10 @@ class DuckDbStore(Store):
             con.execute("COMMIT")
             return results
         except BaseException:
-            con.execute("ROLLBACK")
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:  # a failed COMMIT (disk full) already ended the transaction: keep its error
+                pass
             raise
 
     def write(self, batch: WriteBatch) -> list[Any]:
@@ -275,7 +303,11 @@ class DuckDbStore(Store):
         except MlmError:
             raise
         except duckdb.Error as error:
-            raise StoreError(f"the store could not apply a write: {error}") from error
+            # The connection may be left aborted (a COMMIT that hit a full disk): drop it, so the next write
+            # reconnects (and replays the WAL) instead of failing 'transaction is aborted' forever.
+            self._release_quietly()
+            advice = f" {_ENVIRONMENT_ADVICE} Then log again." if _is_environment_error(error) else ""
+            raise StoreError(f"the store could not apply a write: {error}.{advice}") from error
 
     # ------------------------------------------------------------ reads
 
@@ -359,7 +391,17 @@ class DuckDbStore(Store):
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
-                handle.write(data)
+                try:
+                    handle.write(data)
+                    handle.flush()
+                except BaseException as error:
+                    handle.close()
+                    os.unlink(handle.name)  # no half blob left behind on a full disk
+                    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+                        raise StoreError(f"no space left in {self.artifacts_dir} to store {len(data):,} bytes. "
+                                         "Free some disk space (or set MLM_STORE to a store on a larger disk) "
+                                         "and try again; nothing was stored.") from None
+                    raise
             os.replace(handle.name, target)
         return sha256
 
@@ -368,9 +410,18 @@ class DuckDbStore(Store):
         digest = hashlib.sha256()
         self.artifacts_dir.mkdir(parents=True, exist_ok=True)
         with open(path, "rb") as source, tempfile.NamedTemporaryFile(dir=self.artifacts_dir, delete=False) as temp:
-            for chunk in iter(lambda: source.read(1 << 20), b""):
-                digest.update(chunk)
-                temp.write(chunk)
+            try:
+                for chunk in iter(lambda: source.read(1 << 20), b""):
+                    digest.update(chunk)
+                    temp.write(chunk)
+            except BaseException as error:
+                temp.close()
+                os.unlink(temp.name)  # a half copy (disk full, interrupted) must not fill the disk further
+                if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+                    raise StoreError(f"no space left in {self.artifacts_dir} to store {path}. Free some disk "
+                                     "space (or set MLM_STORE to a store on a larger disk) and log it again; "
+                                     "nothing was stored.", path=str(path)) from None
+                raise
         sha256 = digest.hexdigest()
         target = self._blob_path(sha256)
         if target.exists():
