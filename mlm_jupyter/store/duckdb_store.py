@@ -152,8 +152,7 @@ class DuckDbStore(Store):
                 break
             except duckdb.IOException as error:
                 if not _is_lock_error(error):
-                    text = str(error)
-                    if "permission denied" not in text.lower() and self.path.is_file():
+                    if not _is_environment_error(error) and self.path.is_file():  # (read-only disk is not damage)
                         # not a DuckDB file, or a truncated/damaged one ("could not read enough bytes")
                         raise CorruptStoreError(
                             f"{self.path} is not a readable DuckDB store ({error}). Nothing was changed: "
