@@ -30,3 +30,24 @@ def test_readme_python_examples_run_as_written(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr and "Warning" not in done.stderr, done.stderr[-4000:]
     assert "data diff" in done.stdout and "# Model card: churn v1" in done.stdout
     assert (tmp_path / "dist" / "churn" / "MLmodel.json").exists()
+
+
+def test_readme_notebook_examples_run_in_a_kernel(tmp_path: Path) -> None:
+    import nbformat
+    from nbclient import NotebookClient
+    from traitlets.config import Config
+
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
+    magic = [b.rstrip("\n") for b in blocks if re.search(r"^%", b, re.M)]
+    assert any("%load_ext mlm_jupyter" in b for b in magic) and any(b.startswith("%%track") for b in magic)
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(b) for b in magic])
+    config = Config()
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.ip = str(tmp_path / "kernel")
+    env = {**os.environ, "MLM_STORE": str(tmp_path / "store"), "MLM_NO_SERVER": "1"}
+    NotebookClient(notebook, timeout=120, kernel_name="python3", config=config,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute(env=env)
+    texts = ["".join(o.get("text", "") or o.get("data", {}).get("text/plain", "")) for c in notebook.cells
+             for o in c.outputs]
+    assert not [o for c in notebook.cells for o in c.outputs if o.get("name") == "stderr" or o.output_type == "error"]
+    assert any(t.startswith("✓ run rf-baseline") and "in churn: finished" in t for t in texts), texts
