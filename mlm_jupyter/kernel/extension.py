@@ -92,8 +92,10 @@ class Extension:
         self.shell.events.register("post_run_cell", self._post)
         self.shell.register_magic_function(self.track, "cell", "track")
         self.shell.register_magic_function(self.mlm, "line", "mlm")
+        fluent.set_notebook_mode(True)  # from now on a broken store never fails a cell's mlm.* calls
 
     def unregister(self) -> None:
+        fluent.set_notebook_mode(False)
         for event, callback in (("pre_run_cell", self._pre), ("post_run_cell", self._post)):
             try:
                 self.shell.events.unregister(event, callback)

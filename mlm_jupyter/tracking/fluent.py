@@ -11,7 +11,9 @@ import atexit
 import logging
 import numbers
 import os
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from mlm_jupyter.core.errors import (
     InvalidInputError,
     NoActiveRunError,
     RunAlreadyActiveError,
+    StoreError,
 )
 from mlm_jupyter.core.validation import run_status
 from mlm_jupyter.tracking.client import MlmClient
@@ -43,6 +46,9 @@ _experiment: str | None = None
 _provenance_workers: dict[str, threading.Thread] = {}
 _cell_runs: set[str] = set()  # runs that a %%track cell started: a plain start_run() inside one nests
 _untracked_cells = 0  # > 0 while a %%track body runs without its run (store unusable): log_* calls are dropped
+_untracked_runs: set[str] = set()  # placeholder runs start_run() gave in a notebook whose store is unusable
+_notebook_extensions = 0  # how many shells have %load_ext mlm_jupyter active (set_notebook_mode)
+_warned: set[str] = set()  # store failures already reported to the notebook (once per kind and run)
 log = logging.getLogger("mlm_jupyter")
 
 
@@ -109,8 +115,13 @@ def start_run(experiment: str | None = None, name: str | None = None, *, nested:
             f"run {_active[-1].name} ({_active[-1].id}) is still active. End it with mlm.end_run(), "
             "or pass nested=True to start a child run.", run_id=_active[-1].id)
     client = get_client()
-    run = client.create_run(experiment or _experiment, name, tags=tags,
-                            parent_run_id=_active[-1].id if _active else None, source=source)
+    try:
+        run = client.create_run(experiment or _experiment, name, tags=tags,
+                                parent_run_id=_active[-1].id if _active else None, source=source)
+    except StoreError as error:
+        if not _in_notebook():
+            raise
+        return _start_untracked(experiment or _experiment, name, error)
     active = ActiveRun(**{f: getattr(run, f) for f in run.__dataclass_fields__})
     _active.append(active)
     _started.append(run.id)
@@ -120,6 +131,44 @@ def start_run(experiment: str | None = None, name: str | None = None, *, nested:
         worker.start()
         _provenance_workers[run.id] = worker
     return active
+
+
+def set_notebook_mode(on: bool) -> None:
+    """Called by ``%load_ext``/``%unload_ext mlm_jupyter``: while on, store failures never fail a cell."""
+    global _notebook_extensions
+    _notebook_extensions = max(_notebook_extensions + (1 if on else -1), 0)
+
+
+def _in_notebook() -> bool:
+    """In a kernel (or an IPython with ``%load_ext mlm_jupyter``): a store failure must not fail the cell."""
+    return (_notebook_extensions > 0 or os.environ.get("MLM_RUN_OWNER", "").startswith("kernel:")
+            or _in_kernel())
+
+
+def _start_untracked(experiment: str | None, name: str | None, error: StoreError) -> ActiveRun:
+    """A placeholder run: the block runs, its ``log_*`` calls are dropped, ``end_run`` forgets it."""
+    import uuid
+
+    from mlm_jupyter.core.entities import to_datetime
+
+    print(f"mlm: the run could not start ({error}); the code runs untracked and its mlm.log_* calls are "
+          "dropped.", file=sys.stderr)
+    placeholder = ActiveRun(id=f"untracked-{uuid.uuid4().hex}", name=name or "untracked",
+                            experiment=experiment or "Default", status="running",
+                            start_time=to_datetime(time.time()))
+    _untracked_runs.add(placeholder.id)
+    _active.append(placeholder)
+    return placeholder
+
+
+def _store_failed(what: str, error: StoreError) -> None:
+    """In a notebook, report a store failure once per kind and run instead of failing the cell."""
+    if not _in_notebook():
+        raise error
+    kind = f"{what}:{_active[-1].id if _active else ''}:{type(error).__name__}"
+    if kind not in _warned:
+        _warned.add(kind)
+        print(f"mlm: {what} was not recorded ({error}); the cell carries on.", file=sys.stderr)
 
 
 def started_run_ids() -> list[str]:
@@ -154,7 +203,9 @@ def untracked_cell() -> Iterator[None]:
 
 
 def _dropped() -> bool:
-    return not _active and _untracked_cells > 0
+    if _active:
+        return _active[-1].id in _untracked_runs
+    return _untracked_cells > 0
 
 
 def _run_id() -> str:
@@ -171,20 +222,32 @@ def end_run(status: str = "finished", reason: str | None = None) -> None:
     status = run_status(status)  # a bad status must not drop the run from the stack
     run = _active.pop()
     _cell_runs.discard(run.id)
+    if run.id in _untracked_runs:  # a placeholder: nothing was stored, nothing to end
+        _untracked_runs.discard(run.id)
+        return
     worker = _provenance_workers.pop(run.id, None)
     if worker is not None:
         worker.join(timeout=60)
-    get_client().end_run(run.id, status, reason)
+    try:
+        get_client().end_run(run.id, status, reason)
+    except StoreError as error:
+        _store_failed(f"the end of run {run.id}", error)
 
 
 def log_param(key: str, value: Any) -> None:
     if not _dropped():
-        get_client().log_param(_run_id(), key, value)
+        try:
+            get_client().log_param(_run_id(), key, value)
+        except StoreError as error:
+            _store_failed("log_param", error)
 
 
 def log_params(params: Mapping[str, Any]) -> None:
     if not _dropped():
-        get_client().log_params(_run_id(), params)
+        try:
+            get_client().log_params(_run_id(), params)
+        except StoreError as error:
+            _store_failed("log_params", error)
 
 
 def log_metric(key: str, value: Any, step: int | None = None, timestamp: float | None = None) -> None:
@@ -200,12 +263,18 @@ def log_metrics(metrics: Mapping[str, Any], step: int | None = None) -> None:
 
 def set_tag(key: str, value: Any) -> None:
     if not _dropped():
-        get_client().set_tag(_run_id(), key, value)
+        try:
+            get_client().set_tag(_run_id(), key, value)
+        except StoreError as error:
+            _store_failed("set_tag", error)
 
 
 def set_tags(tags: Mapping[str, Any]) -> None:
     if not _dropped():
-        get_client().set_tags(_run_id(), tags)
+        try:
+            get_client().set_tags(_run_id(), tags)
+        except StoreError as error:
+            _store_failed("set_tags", error)
 
 
 def log_artifact(local_path: str | os.PathLike[str], artifact_path: str | None = None) -> list[str]:
