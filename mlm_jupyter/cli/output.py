@@ -52,6 +52,8 @@ def echo_frame(frame: Any, as_json: bool, *, max_width: int = 40) -> None:
     for column in shown.columns:
         if str(shown[column].dtype).startswith("datetime64"):
             shown[column] = shown[column].dt.strftime("%Y-%m-%d %H:%M:%S")
+        elif shown[column].dtype == object:  # to_string prints None as "None" (na_rep covers NaN only)
+            shown[column] = shown[column].map(lambda value: "" if value is None else value)
     text = shown.to_string(index=False, max_colwidth=max_width, na_rep="")
     click.echo(text)
 
