@@ -40,6 +40,7 @@ _UNSUPPORTED_HINTS: dict[tuple[str, str], str] = {
     ("polars", "LazyFrame"): "collect() the LazyFrame first",
     ("numpy", "MaskedArray"): "pass arr.filled(...) or a pandas/Arrow object with nulls",
     ("numpy", "matrix"): "pass np.asarray(m)",
+    ("numpy", "generic"): "a numpy scalar is not an array; pass np.asarray(value) (a 0-d array)",
 }
 
 
@@ -266,6 +267,8 @@ def _table_fp(encoding: Any, kind: str, shape: tuple[int, ...],
 def _pandas_values(values: Any) -> Any:
     from mlm_jupyter.core.fingerprint_tables import pandas_column_to_arrow
 
+    if type(values).__name__ == "NumpyExtensionArray":  # a numpy-backed column: hash its numpy values
+        values = values.to_numpy()
     if isinstance(values.dtype, np.dtype) and values.dtype.kind != "O":
         return np.asarray(values)
     return pandas_column_to_arrow(values)
