@@ -20,7 +20,9 @@ import hashlib
 import io
 import json
 import secrets
+import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any, BinaryIO, Sequence
 from urllib.parse import quote
@@ -42,6 +44,7 @@ from mlm_jupyter.store.journal import Journal
 
 __all__ = ["RestStore"]
 
+_RETRY_TIMEOUT = 2.0  # seconds a journalable write waits while the server is known not to answer
 _GET_ARGS_LIMIT = 4000  # longer read arguments go in a POST body instead of the URL
 
 
@@ -72,6 +75,7 @@ class RestStore(Store):
         self._xsrf = secrets.token_hex(16)
         self._requests = requests
         self._closed = False
+        self._unreachable_until = 0.0  # after a journaled write, journalable writes wait only _RETRY_TIMEOUT
 
     # ------------------------------------------------------------ transport
 
@@ -126,14 +130,25 @@ class RestStore(Store):
 
     def write(self, batch: WriteBatch) -> list[Any]:
         body = codec.dumps(batch.to_dict())
+        journalable = self.journal is not None and all(op.kind in self._journalable for op in batch.ops)
+        # Once a write went to the journal (server dead or hung), the next ones try briefly instead of
+        # waiting write_timeout each: a hung server must not stall every mlm.log_param for minutes.
+        retrying = journalable and time.monotonic() < self._unreachable_until
         try:
-            response = self._request("POST", "write", data=body, timeout=self.write_timeout,
+            response = self._request("POST", "write", data=body,
+                                     timeout=_RETRY_TIMEOUT if retrying else self.write_timeout,
                                      headers={"Content-Type": "application/json"})
-        except StoreUnreachableError:
-            if self.journal is not None and all(op.kind in self._journalable for op in batch.ops):
+        except StoreUnreachableError as error:
+            if journalable and self.journal is not None:
+                if not retrying:
+                    print(f"mlm-jupyter: {error.message.split(' (')[0]}; writes are kept in "
+                          f"{self.journal.directory} and applied, exactly once, when the server (or the next "
+                          "process to open the store) picks them up.", file=sys.stderr)
+                self._unreachable_until = time.monotonic() + 60.0
                 self.journal.append(batch)
                 return [None] * len(batch.ops)
             raise
+        self._unreachable_until = 0.0
         return list(codec.loads(response.content)["results"])
 
     def read(self, query: str, **args: Any) -> Any:
