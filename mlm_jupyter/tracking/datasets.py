@@ -83,6 +83,11 @@ class DataClient:
             fp = self.fingerprint(obj, rows=bool(rows))
         if not name:
             raise InvalidInputError("log_input needs a dataset name: mlm.log_input(df, name='train')")
+        if not isinstance(name, str) or not name.strip() or not name.isprintable() or len(name) > 250:
+            raise InvalidInputError(f"dataset names are 1-250 printable characters (no newlines), got {name!r:.80}; "
+                                    "e.g. mlm.log_input(df, name='train')")
+        if not isinstance(role, str) or not role.strip() or not role.isprintable():
+            raise InvalidInputError(f"role is a word such as 'train', 'test' or 'input', got {role!r:.80}")
         item = {"name": name, "role": role, "fingerprint": fp.to_dict(), "direction": direction,
                 "source": source, "cell_id": cell_id, "cell_record": cell_record}
         result = self.store.write(WriteBatch.of(Op("log_inputs", {"run_id": run_id, "inputs": [item]})))[0]

@@ -69,8 +69,12 @@ def set_client(client: MlmClient | None) -> None:
 
 
 def set_experiment(name: str) -> None:
-    """Runs started without ``experiment=`` go to ``name``."""
+    """Runs started without ``experiment=`` go to ``name`` (``None``: back to the default experiment)."""
     global _experiment
+    if name is not None:
+        from mlm_jupyter.core.validation import check_key
+
+        check_key(name, "experiment")  # now, not at the next start_run
     _experiment = name
 
 

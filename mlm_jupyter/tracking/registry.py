@@ -237,8 +237,9 @@ class RegistryClient:
                 ``force=True`` with a ``reason`` overrides, and the history records it as forced.
         """
         check_alias(alias)
+        version = _version_number(version)
         self.flush()
-        result = self._write(Op("set_alias", {"name": name, "alias": alias, "version": int(version),
+        result = self._write(Op("set_alias", {"name": name, "alias": alias, "version": version,
                                               "reason": reason, "force": bool(force), "user": current_user()}))[0]
         if result["status"] == "blocked":
             reasons = "; ".join(f["message"] for f in result["failures"])
@@ -402,3 +403,16 @@ class RegistryClient:
                 "requirements": manifest.get("requirements"), "source": resolved.uri})
             card = self._render_card(unregistered, manifest, title=f"{resolved.uri} (not registered)")
         return write_model_dir(path, data, manifest, card, overwrite=overwrite)
+
+
+def _version_number(version: Any) -> int:
+    """A model version as an int (3, '3', 'v3'), else an ``InvalidInputError`` (was a bare ValueError)."""
+    text = version.strip().lower().removeprefix("v") if isinstance(version, str) else version
+    try:
+        number = int(text)
+        if isinstance(version, float) and number != version:
+            raise ValueError(version)
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidInputError(f"a model version is a whole number such as 3 (or '3', 'v3'), not {version!r:.40}; "
+                                "see mlm.model_versions(name)") from None
+    return number

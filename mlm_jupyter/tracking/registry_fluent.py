@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
+from mlm_jupyter.core.errors import InvalidInputError
 from mlm_jupyter.core.model_entities import (
     ModelVersion,
     RegisteredModel,
@@ -149,6 +150,9 @@ def load_model(uri: str | os.PathLike[str], *, trust_pickle: bool = False, trust
     """
     if isinstance(uri, ModelVersion):
         uri = uri.uri
+    if not isinstance(uri, (str, os.PathLike)):
+        raise InvalidInputError(f"load_model takes a model URI such as 'models:/churn-rf@production', "
+                                f"'runs:/<run_id>/model' or an exported folder, got a {type(uri).__name__}")
     if isinstance(uri, os.PathLike) or parse_model_uri(uri).kind == "path":
         return load_model_dir(uri, trust_pickle=trust_pickle, trusted_types=trusted_types)
     return fluent.get_client().load_model(uri, trust_pickle=trust_pickle, trusted_types=trusted_types)

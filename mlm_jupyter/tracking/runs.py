@@ -192,6 +192,7 @@ class RunsClient:
             self.log_metrics(run_id, metrics)
             return
         for item in metrics:
+            _pairs([item])  # the same check: items need .key and .value
             stamp = getattr(item, "timestamp", None)
             self.log_metric(run_id, item.key, item.value, getattr(item, "step", None), stamp)
 
@@ -245,6 +246,12 @@ class RunsClient:
 
     def log_text(self, run_id: str, text: str, artifact_file: str) -> str:
         """Store ``text`` as the artifact ``artifact_file``; returns its sha256."""
+        if not isinstance(text, str):
+            raise InvalidInputError(f"log_text stores a str, got a {type(text).__name__}; write bytes to a file "
+                                    "and use mlm.log_artifact(path)")
+        artifact_file = _artifact_prefix(artifact_file, "artifact_file")
+        if not artifact_file:
+            raise InvalidInputError("log_text needs a file name for the text, e.g. mlm.log_text(text, 'notes.txt')")
         data = text.encode("utf-8")
         sha256 = self.store.put_blob(data)
         self.store.write(WriteBatch.of(Op("log_artifact", {"run_id": run_id, "path": artifact_file,
@@ -333,7 +340,13 @@ def _pairs(items: Any) -> dict[str, Any]:
     """``{key: value}`` from a mapping or from items with ``key`` and ``value`` attributes."""
     if isinstance(items, Mapping):
         return dict(items)
-    return {item.key: item.value for item in items}
+    pairs = {}
+    for item in items:
+        if not hasattr(item, "key") or not hasattr(item, "value"):
+            raise InvalidInputError(f"log_batch takes dicts {{name: value}} or items with .key and .value "
+                                    f"(MLflow's Metric, Param, RunTag), got a {type(item).__name__}")
+        pairs[item.key] = item.value
+    return pairs
 
 
 def _utc(epoch: float) -> Any:
@@ -424,15 +437,15 @@ def _require_mapping(value: Any, function: str, what: str) -> None:
                                 f"{type(value).__name__}; for a list of pairs pass dict(pairs).")
 
 
-def _artifact_prefix(artifact_path: str | None) -> str:
+def _artifact_prefix(artifact_path: str | None, what: str = "artifact_path") -> str:
     """``artifact_path`` as a relative folder inside the run ('' for none); '..' parts are refused."""
     if artifact_path is None:
         return ""
     if not isinstance(artifact_path, str):
-        raise InvalidInputError(f"artifact_path is a folder name inside the run (a str), "
+        raise InvalidInputError(f"{what} is a name inside the run's folder (a str), "
                                 f"got a {type(artifact_path).__name__}")
     parts = [part for part in artifact_path.replace("\\", "/").split("/") if part not in ("", ".")]
     if ".." in parts:
-        raise InvalidInputError(f"artifact_path {artifact_path!r} climbs out of the run's folder with '..'; "
+        raise InvalidInputError(f"{what} {artifact_path!r} climbs out of the run's folder with '..'; "
                                 "give a folder inside the run, such as 'plots'.")
     return "/".join(parts)

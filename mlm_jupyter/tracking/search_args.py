@@ -40,6 +40,9 @@ def search_arguments(filter: str | None = None, experiment: str | Iterable[str] 
     if ids:
         known = id_to_name() if id_to_name is not None else {}
         experiments += [known.get(i, i) for i in ids]
+    if order_by is not None and not isinstance(order_by, (str, list, tuple)):
+        raise InvalidInputError(f"order_by is a string or a list of strings such as ['metrics.auc desc'], "
+                                f"not a {type(order_by).__name__}")
     orders = [order_by] if isinstance(order_by, str) else list(order_by or [])
     return text, (list(dict.fromkeys(experiments)) or None), orders
 
@@ -49,6 +52,9 @@ def _names(value: str | Iterable[str] | None) -> list[str]:
         return []
     if isinstance(value, str):
         return [value]
+    if not isinstance(value, Iterable):
+        raise InvalidInputError(f"experiments are given by name, a string or a list of strings, not a "
+                                f"{type(value).__name__} ({value!r:.40})")
     return [str(v) for v in value]
 
 
