@@ -10,6 +10,7 @@ than the producer) does ``append`` wait for a flush, so memory stays bounded.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pyarrow as pa
@@ -18,6 +19,8 @@ from mlm_jupyter.store.contract import Op, Store, WriteBatch
 from mlm_jupyter.tracking.background_flush import BackgroundFlusher
 
 __all__ = ["MetricBuffer"]
+
+log = logging.getLogger("mlm_jupyter")
 
 
 class MetricBuffer(BackgroundFlusher):
@@ -74,13 +77,12 @@ class MetricBuffer(BackgroundFlusher):
             with self._lock:
                 if not self._values:
                     return
-                table = pa.table({
-                    "run_id": pa.array(self._run_ids, pa.string()),
-                    "key": pa.array(self._keys, pa.string()),
-                    "step": pa.array(self._steps, pa.int64()),
-                    "value": pa.array(self._values, pa.float64()),
-                    "time": pa.array(self._times, pa.float64()),
-                })
+                try:
+                    table = self._table()
+                except (OverflowError, TypeError, ValueError, pa.ArrowException):
+                    # one point Arrow cannot hold must not keep every other point from the store forever
+                    self._drop_unstorable()
+                    table = self._table()
                 self._reset()
             try:
                 self.store.write(WriteBatch.of(Op("log_metrics", {"points": table})))
@@ -93,6 +95,31 @@ class MetricBuffer(BackgroundFlusher):
                     self._values[:0] = table.column("value").to_pylist()
                     self._times[:0] = table.column("time").to_pylist()
                 raise
+
+    def _table(self) -> pa.Table:
+        return pa.table({
+            "run_id": pa.array(self._run_ids, pa.string()),
+            "key": pa.array(self._keys, pa.string()),
+            "step": pa.array(self._steps, pa.int64()),
+            "value": pa.array(self._values, pa.float64()),
+            "time": pa.array(self._times, pa.float64()),
+        })
+
+    def _drop_unstorable(self) -> None:
+        """Remove the points Arrow cannot convert (logged), keeping the others in order."""
+        keep = []
+        for i, point in enumerate(zip(self._run_ids, self._keys, self._steps, self._values, self._times)):
+            try:
+                pa.array([point[2]], pa.int64())
+                pa.array([point[3]], pa.float64())
+                pa.array([point[4]], pa.float64())
+                keep.append(i)
+            except (OverflowError, TypeError, ValueError, pa.ArrowException):
+                log.warning("mlm-jupyter dropped metric %r (step %r, value %r): it cannot be stored",
+                            point[1], point[2], point[3])
+        for name in ("_run_ids", "_keys", "_steps", "_values", "_times"):
+            column = getattr(self, name)
+            column[:] = [column[i] for i in keep]
 
     def stats(self) -> dict[str, Any]:
         return {"pending": self.pending, "failures": self.failures}
