@@ -239,7 +239,7 @@ class RunsClient:
                                             "fix its permissions (chmod u+r) and log it again.") from None
             digests.append(sha256)
             ops.append(Op("log_artifact", {"run_id": run_id, "path": name, "sha256": sha256,
-                                           "size": file.stat().st_size}))
+                                           "size": _stored_size(self.store, sha256, file)}))
         if ops:
             self.store.write(WriteBatch(tuple(ops)))
         return digests
@@ -449,3 +449,14 @@ def _artifact_prefix(artifact_path: str | None, what: str = "artifact_path") -> 
         raise InvalidInputError(f"{what} {artifact_path!r} climbs out of the run's folder with '..'; "
                                 "give a folder inside the run, such as 'plots'.")
     return "/".join(parts)
+
+
+def _stored_size(store: Store, sha256: str, file: Path) -> int:
+    """The size of what was stored: a file still being written has grown since it was read."""
+    blob_path = getattr(store, "blob_path", None)  # embedded stores; over REST the file's size now
+    if blob_path is not None:
+        try:
+            return int(blob_path(sha256).stat().st_size)
+        except Exception:  # noqa: BLE001 -- fall back to the file's size
+            pass
+    return file.stat().st_size

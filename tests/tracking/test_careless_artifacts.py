@@ -36,3 +36,22 @@ def test_artifact_path_cannot_climb_out_and_is_normalised(client: MlmClient, tmp
         mlm.log_artifact(tmp_path / "a.txt", artifact_path="/plots/./v1/")
         mlm.log_artifact(tmp_path / "a.txt")
     assert sorted(a.path for a in mlm.get_run(run.id).artifacts) == ["a.txt", "plots/v1/a.txt"]
+
+
+def test_a_file_still_being_written_records_the_size_of_what_was_stored(client: MlmClient, tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    growing = tmp_path / "train.log"
+    growing.write_bytes(b"a" * 1000)
+    put_file = client.store.put_file
+
+    def put_then_grow(path: Path) -> str:
+        sha256 = put_file(path)
+        with open(path, "ab") as handle:  # the training loop appends while we log it
+            handle.write(b"b" * 500)
+        return sha256
+
+    monkeypatch.setattr(client.store, "put_file", put_then_grow)
+    with mlm.start_run() as run:
+        mlm.log_artifact(growing)
+    (artifact,) = mlm.get_run(run.id).artifacts
+    assert artifact.size == 1000 == len(client.store.read_blob(artifact.sha256))  # was 1500
