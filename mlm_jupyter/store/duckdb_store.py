@@ -83,6 +83,11 @@ _ENVIRONMENT_ADVICE = ("Free some disk space, or make the store directory writab
                        "another store directory); the stored data is unchanged.")
 
 
+def _leaves_connection_aborted(error: Exception) -> bool:
+    text = str(error).lower()
+    return "failed to commit" in text or "transaction is aborted" in text or _is_environment_error(error)
+
+
 def _is_environment_error(error: Exception) -> bool:
     """A full disk or a permission problem, not damage to the file."""
     text = str(error).lower()
@@ -302,9 +307,11 @@ class DuckDbStore(Store):
         except MlmError:
             raise
         except duckdb.Error as error:
-            # The connection may be left aborted (a COMMIT that hit a full disk): drop it, so the next write
-            # reconnects (and replays the WAL) instead of failing 'transaction is aborted' forever.
-            self._release_quietly()
+            # A COMMIT that hit a full disk leaves the connection aborted: drop it, so the next write reconnects
+            # instead of failing 'transaction is aborted' forever. (Not a server's owner store, whose read
+            # cursors live on its one connection, nor for ordinary errors such as a bad op.)
+            if self.hold_seconds is not None and _leaves_connection_aborted(error):
+                self._release_quietly()
             advice = f" {_ENVIRONMENT_ADVICE} Then log again." if _is_environment_error(error) else ""
             raise StoreError(f"the store could not apply a write: {error}.{advice}") from error
 

@@ -25,9 +25,15 @@ class _CommitFailsOnce:
         self.failed = False
 
     def execute(self, sql: str, *args: Any) -> Any:
-        if sql == "COMMIT" and not self.failed:
+        if self.failed:  # as DuckDB: a ROLLBACK finds no transaction, anything else finds it aborted
+            if sql == "ROLLBACK":
+                raise duckdb.TransactionException("TransactionContext Error: cannot rollback - no transaction "
+                                                  "is active")
+            raise duckdb.TransactionException("TransactionContext Error: Current transaction is aborted "
+                                              "(please ROLLBACK)")
+        if sql == "COMMIT":
             self.failed = True
-            self._con.execute("ROLLBACK")  # DuckDB ends the transaction itself; a ROLLBACK after it fails
+            self._con.execute("ROLLBACK")
             raise duckdb.TransactionException(
                 'TransactionContext Error: Failed to commit: Could not write file "mlm.duckdb.wal": '
                 "No space left on device")
@@ -43,7 +49,7 @@ def _create_run(store: DuckDbStore) -> None:
 
 
 def test_a_commit_that_hits_a_full_disk_says_so_and_the_next_write_works(tmp_path: Path) -> None:
-    store = DuckDbStore(tmp_path / "s", hold_seconds=None)
+    store = DuckDbStore(tmp_path / "s", hold_seconds=30)
     _create_run(store)
     store._con = _CommitFailsOnce(store._con)
     with pytest.raises(StoreError, match="No space left on device.*Free some disk space"):
