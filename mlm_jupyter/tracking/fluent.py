@@ -118,6 +118,8 @@ def start_run(experiment: str | None = None, name: str | None = None, *, nested:
         raise RunAlreadyActiveError(
             f"run {_active[-1].name} ({_active[-1].id}) is still active. End it with mlm.end_run(), "
             "or pass nested=True to start a child run.", run_id=_active[-1].id)
+    if experiment is None and _active:
+        experiment = _active[-1].experiment  # a child run stays in its parent's experiment
     client = get_client()
     try:
         run = client.create_run(experiment or _experiment, name, tags=tags,

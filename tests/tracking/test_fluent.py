@@ -53,6 +53,17 @@ def test_nested_runs_need_nested_true_and_record_the_parent(client: MlmClient) -
     assert mlm.get_run(child.id).parent_run_id == parent.id
 
 
+def test_a_child_run_stays_in_its_parents_experiment_unless_told_otherwise(client: MlmClient) -> None:
+    with mlm.start_run(experiment="tuning", name="sweep"):
+        with mlm.start_run(name="trial-1", nested=True) as inherited:
+            pass
+        with mlm.start_run(experiment="elsewhere", name="trial-2", nested=True) as explicit:
+            pass
+    assert mlm.get_run(inherited.id).experiment == "tuning"
+    assert mlm.get_run(explicit.id).experiment == "elsewhere"
+    assert sorted(mlm.search_runs(experiment="tuning")["name"]) == ["sweep", "trial-1"]
+
+
 def test_metric_steps_auto_increment_per_key(client: MlmClient) -> None:
     with mlm.start_run() as run:
         for value in (0.5, 0.4, 0.3):
