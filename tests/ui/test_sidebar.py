@@ -152,16 +152,21 @@ def test_running_run_updates_without_a_refresh(page, lab_server):
         client.close()
 
 
-def test_clicking_a_run_jumps_to_the_cell_that_made_it(page, lab_server, notebook):
+TRACKED_CELL = "%%track -e {experiment} -n run-{experiment}\nimport mlm_jupyter as mlm\nmlm.log_metric('loss', 0.5)"
+PLAIN_RUN_CELL = "with mlm.start_run(experiment='{experiment}', name='run-{experiment}'):\n    mlm.log_metric('loss', 0.5)"
+
+
+@pytest.mark.parametrize("cell", [TRACKED_CELL, PLAIN_RUN_CELL], ids=["track-cell", "plain-start-run"])
+def test_clicking_a_run_jumps_to_the_cell_that_made_it(page, lab_server, notebook, cell):
     experiment = f"jump-{uuid.uuid4().hex[:6]}"
-    notebook(["%load_ext mlm_jupyter", "x = 1",
-              f"%%track -e {experiment} -n jump-run\nimport mlm_jupyter as mlm\nmlm.log_metric('loss', 0.5)",
-              "y = 2"], f"{experiment}.ipynb")
+    notebook(["%load_ext mlm_jupyter\nimport mlm_jupyter as mlm", "x = 1", cell.format(experiment=experiment), "y = 2"],
+             f"{experiment}.ipynb")
     assert_no_cell_errors(page)
     page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").nth(0).click()
     page.click(SIDEBAR_TAB)
     choose_experiment(page, experiment)
-    page.locator("#mlm-sidebar .mlm-run .mlm-run-name", has_text="jump-run").click()
+    # the run name is unique to this test: the list may still show every experiment's runs for a moment
+    page.locator("#mlm-sidebar .mlm-run .mlm-run-name", has_text=f"run-{experiment}").click()
     page.wait_for_function(
         """() => { const cells = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')];
                    return cells.findIndex(c => c.classList.contains('jp-mod-active')) === 2; }""", timeout=15_000)

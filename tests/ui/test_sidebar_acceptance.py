@@ -7,7 +7,6 @@ import uuid
 
 import pytest
 
-from tests.ui.conftest import assert_no_cell_errors
 from tests.ui.sidebar_fixtures import SIDEBAR_TAB, choose_experiment, open_sidebar, seed
 
 pytestmark = pytest.mark.ui
@@ -118,17 +117,3 @@ def test_log_scale_and_time_axis_redraw_the_chart(page, lab_server):
     finally:
         client.close()
 
-
-def test_clicking_a_run_of_a_plain_start_run_cell_jumps_to_that_cell(page, lab_server, notebook):
-    experiment = f"plain-{uuid.uuid4().hex[:6]}"
-    notebook(["%load_ext mlm_jupyter\nimport mlm_jupyter as mlm", "x = 1",
-              f"with mlm.start_run(experiment='{experiment}', name='plain-run'):\n    mlm.log_metric('loss', 0.5)",
-              "y = 2"], f"{experiment}.ipynb")
-    assert_no_cell_errors(page)
-    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").nth(0).click()
-    page.click(SIDEBAR_TAB)
-    choose_experiment(page, experiment)
-    page.locator("#mlm-sidebar .mlm-run .mlm-run-name", has_text="plain-run").click()
-    page.wait_for_function(
-        """() => { const cells = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')];
-                   return cells.findIndex(c => c.classList.contains('jp-mod-active')) === 2; }""", timeout=15_000)
