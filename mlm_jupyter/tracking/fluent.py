@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import atexit
 import logging
-import numbers
 import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
@@ -208,6 +207,17 @@ def untracked_cell() -> Iterator[None]:
         _untracked_cells -= 1
 
 
+def _record(what: str, write: Callable[[str], Any]) -> None:
+    """Apply ``write`` to the active run, unless it is dropped; in a notebook a store failure is reported once."""
+    if _dropped():
+        return
+    run_id = _run_id()
+    try:
+        write(run_id)
+    except StoreError as error:
+        _store_failed(what, error)
+
+
 def _dropped() -> bool:
     if _active:
         return _active[-1].id in _untracked_runs
@@ -241,19 +251,11 @@ def end_run(status: str = "finished", reason: str | None = None) -> None:
 
 
 def log_param(key: str, value: Any) -> None:
-    if not _dropped():
-        try:
-            get_client().log_param(_run_id(), key, value)
-        except StoreError as error:
-            _store_failed("log_param", error)
+    _record("log_param", lambda run_id: get_client().log_param(run_id, key, value))
 
 
 def log_params(params: Mapping[str, Any]) -> None:
-    if not _dropped():
-        try:
-            get_client().log_params(_run_id(), params)
-        except StoreError as error:
-            _store_failed("log_params", error)
+    _record("log_params", lambda run_id: get_client().log_params(run_id, params))
 
 
 def log_metric(key: str, value: Any, step: int | None = None, timestamp: float | None = None) -> None:
@@ -268,19 +270,11 @@ def log_metrics(metrics: Mapping[str, Any], step: int | None = None) -> None:
 
 
 def set_tag(key: str, value: Any) -> None:
-    if not _dropped():
-        try:
-            get_client().set_tag(_run_id(), key, value)
-        except StoreError as error:
-            _store_failed("set_tag", error)
+    _record("set_tag", lambda run_id: get_client().set_tag(run_id, key, value))
 
 
 def set_tags(tags: Mapping[str, Any]) -> None:
-    if not _dropped():
-        try:
-            get_client().set_tags(_run_id(), tags)
-        except StoreError as error:
-            _store_failed("set_tags", error)
+    _record("set_tags", lambda run_id: get_client().set_tags(run_id, tags))
 
 
 def log_artifact(local_path: str | os.PathLike[str], artifact_path: str | None = None) -> list[str]:
@@ -312,17 +306,11 @@ def search_runs(filter: str | None = None, experiment: str | Sequence[str] | Non
     as one string, ``search_all_experiments`` (every experiment is searched
     unless some are named), and ``output_format="list"`` for a list of ``Run``.
     """
-    from mlm_jupyter.tracking.search_args import search_arguments
-
-    if isinstance(max_results, bool) or not isinstance(max_results, numbers.Integral) or max_results < 0:
-        raise InvalidInputError(f"max_results is a whole number of runs (0 or more), not {max_results!r}")
     if output_format not in ("pandas", "list"):
         raise InvalidInputError(f"output_format is 'pandas' (a DataFrame) or 'list' (of Run), not {output_format!r}")
     client = get_client()
-    text, experiments, orders = search_arguments(
-        filter, experiment, order_by, filter_string=filter_string, experiment_names=experiment_names,
-        experiment_ids=experiment_ids, id_to_name=lambda: {e.id: e.name for e in client.experiments()})
-    frame = client.search_runs(text, experiments, orders, max_results)
+    frame = client.search_runs(filter, experiment, order_by, max_results, filter_string=filter_string,
+                               experiment_names=experiment_names, experiment_ids=experiment_ids)
     if output_format == "list":
         return [client.get_run(run_id) for run_id in frame["run_id"]]
     return frame

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -69,8 +70,14 @@ class MlflowSearchNames:
                     order_by: str | Sequence[str] | None = None, max_results: int = 1000, offset: int = 0, *,
                     filter_string: str | None = None, experiment_names: str | Iterable[str] | None = None,
                     experiment_ids: str | Iterable[str] | None = None) -> Any:
+        try:
+            limit = operator.index(max_results)  # ints and numpy ints; not floats or strings
+        except TypeError:
+            limit = -1
+        if isinstance(max_results, bool) or limit < 0:
+            raise InvalidInputError(f"max_results is a whole number of runs (0 or more), not {max_results!r}")
         experiments_of: Callable[[], Any] = getattr(self, "experiments")  # noqa: B009 -- provided by RunsClient
         text, experiments, orders = search_arguments(
             filter, experiment, order_by, filter_string=filter_string, experiment_names=experiment_names,
             experiment_ids=experiment_ids, id_to_name=lambda: {e.id: e.name for e in experiments_of()})
-        return super().search_runs(text, experiments, orders, max_results, offset)  # type: ignore[misc]
+        return super().search_runs(text, experiments, orders, limit, offset)  # type: ignore[misc]

@@ -54,6 +54,8 @@ def test_a_bad_max_results_is_an_mlm_error(client: MlmClient) -> None:
     for bad in (-1, "x", 2.5):
         with pytest.raises(InvalidInputError, match="max_results"):
             mlm.search_runs(max_results=bad)
+        with pytest.raises(InvalidInputError, match="max_results"):
+            client.search_runs(max_results=bad)  # the client refuses it too, not only the fluent API
 
 
 def test_the_client_takes_mlflow_keywords_too(three_runs: MlmClient) -> None:
