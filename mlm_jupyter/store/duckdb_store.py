@@ -79,6 +79,8 @@ def _owned_by_a_process(owner: str | None) -> bool:
 
 
 _BUSY_RETRY_SECONDS = 0.25
+_DAMAGED_ADVICE = ("Nothing was changed: move the file aside (e.g. to mlm.duckdb.broken) to start a fresh store, "
+                   "or restore it from a backup.")
 _ENVIRONMENT_ADVICE = ("Free some disk space, or make the store directory writable by you (or set MLM_STORE to "
                        "another store directory); the stored data is unchanged.")
 
@@ -160,9 +162,8 @@ class DuckDbStore(Store):
                     if not _is_environment_error(error) and self.path.is_file():  # (read-only disk is not damage)
                         # not a DuckDB file, or a truncated/damaged one ("could not read enough bytes")
                         raise CorruptStoreError(
-                            f"{self.path} is not a readable DuckDB store ({error}). Nothing was changed: "
-                            "move the file aside (e.g. to mlm.duckdb.broken) to start a fresh store, "
-                            "or restore it from a backup.", path=str(self.path)) from error
+                            f"{self.path} is not a readable DuckDB store ({error}). {_DAMAGED_ADVICE}",
+                            path=str(self.path)) from error
                     raise StoreError(
                         f"cannot open {self.path}: {error}. Check that this directory is readable and writable "
                         "by you, or set MLM_STORE to another store directory.", path=str(self.path)) from error
@@ -175,8 +176,7 @@ class DuckDbStore(Store):
                 delay = min(delay * 1.6, 0.5)
             except duckdb.Error as error:
                 raise CorruptStoreError(
-                    f"{self.path} could not be opened ({error}). Nothing was changed: move the file "
-                    "aside to start a fresh store, or restore it from a backup.", path=str(self.path)) from error
+                    f"{self.path} could not be opened ({error}). {_DAMAGED_ADVICE}", path=str(self.path)) from error
         try:
             migrate(con)
             con.execute("SET enable_external_access = false")
@@ -187,9 +187,7 @@ class DuckDbStore(Store):
                 raise StoreError(f"cannot use {self.path}: {error}. {_ENVIRONMENT_ADVICE}",
                                  path=str(self.path)) from error
             raise CorruptStoreError(
-                f"{self.path} is damaged ({error}). Nothing was changed: move the file aside (e.g. to "
-                "mlm.duckdb.broken) to start a fresh store, or restore it from a backup.",
-                path=str(self.path)) from error
+                f"{self.path} is damaged ({error}). {_DAMAGED_ADVICE}", path=str(self.path)) from error
         except Exception:
             con.close()
             raise
