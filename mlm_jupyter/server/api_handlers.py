@@ -63,7 +63,7 @@ class RunsHandler(MlmHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        order_by = [views.order_clause(part) for value in self.get_query_arguments("order_by")
+        order_by = [part.strip() for value in self.get_query_arguments("order_by")  # bare attributes parse too
                     for part in value.split(",") if part.strip()]
         page = await self.mlm.run(
             views.runs_page_view, self.mlm.client, experiment=self.get_query_argument("experiment", None) or None,

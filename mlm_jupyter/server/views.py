@@ -17,10 +17,9 @@ import numpy as np
 import pyarrow as pa
 
 from mlm_jupyter.core.errors import NotFoundError
-from mlm_jupyter.core.query import ATTRIBUTES
 from mlm_jupyter.tracking.client import MlmClient
 
-__all__ = ["experiment_name", "experiment_view", "experiments_view", "jsonable", "metric_points_view", "order_clause",
+__all__ = ["experiment_name", "experiment_view", "experiments_view", "jsonable", "metric_points_view",
            "require_run", "run_metrics_view", "run_view", "runs_page_view"]
 
 
@@ -66,15 +65,6 @@ def require_run(client: MlmClient, run_id: str) -> None:
 
 def experiments_view(client: MlmClient) -> dict[str, Any]:
     return {"experiments": jsonable(client.store.read("experiments"))}
-
-
-def order_clause(text: str) -> str:
-    """One ``order_by`` clause; a bare attribute (``start_time desc``, ``name``) means ``attributes.<name>``."""
-    clause = text.strip()
-    field, _, direction = clause.partition(" ")
-    if "." not in field and field.lower() in ATTRIBUTES:
-        return f"attributes.{field} {direction}".strip()
-    return clause
 
 
 def experiment_name(client: MlmClient, experiment: str) -> str:
