@@ -60,6 +60,17 @@ export function drawChart(host: HTMLElement, spec: ChartSpec, previous: uPlot | 
       }))
     ],
     legend: { show: true, live: true },
+    // the x range on screen, for tests and for anyone reading the DOM
+    hooks: {
+      setScale: [
+        (u: uPlot, key: string) => {
+          if (key === 'x') {
+            host.dataset.xMin = String(u.scales.x.min);
+            host.dataset.xMax = String(u.scales.x.max);
+          }
+        }
+      ]
+    },
     // drag a range to zoom in (double-click zooms out); hovering shows each run's value in the legend
     cursor: { drag: { x: true, y: false }, focus: { prox: 16 } }
   };

@@ -151,6 +151,7 @@ export class RegistryView {
         'form',
         {
           class: 'mlm-promote-form',
+          'data-lm-suppress-shortcuts': 'true',
           onsubmit: (e: Event) => {
             e.preventDefault();
             void m.promote();

@@ -86,6 +86,7 @@ export class RunsView {
       value: model.filter,
       title: 'Run search language: metrics., params., tags., attributes., datasets.; = != < <= > >= LIKE ILIKE IN IS NULL; and or not ( )',
       'aria-label': 'Search runs (Enter)',
+      'data-lm-suppress-shortcuts': 'true',
       onkeydown: (event: KeyboardEvent) => {
         event.stopPropagation(); // keep notebook shortcuts out of the box
         if (event.key === 'Enter' || (event.key === 'Escape' && this.search.value)) {
@@ -107,6 +108,8 @@ export class RunsView {
       class: 'mlm-table mlm-runs-table',
       role: 'grid',
       'aria-multiselectable': 'true',
+      // JupyterLab's shortcuts (a notebook's arrows, space, enter) stay out of the list
+      'data-lm-suppress-shortcuts': 'true',
       onkeydown: (event: KeyboardEvent) => this.key(event)
     });
     this.footer = h('div', { class: 'mlm-runs-footer' });
