@@ -266,6 +266,7 @@ def _accumulated_names(tree: ast.Module) -> set[str]:
     """
     accumulated: set[str] = set()
     for node in ast.walk(tree):
+        base: ast.expr
         if isinstance(node, ast.AugAssign):
             base = node.target
             while isinstance(base, (ast.Attribute, ast.Subscript)):
