@@ -13,7 +13,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-__all__ = ["SessionCell", "diff_sessions"]
+__all__ = ["SessionCell", "diff_sessions", "latest_executions"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,14 @@ def _changed(a: SessionCell, b: SessionCell) -> dict[str, Any]:
     return {"change": "changed" if a.source.strip() != b.source.strip() else "same",
             "cell_id": a.cell_id or b.cell_id, "a": a.to_dict(), "b": b.to_dict(),
             "diff": "\n".join(lines[2:]) if lines else ""}
+
+
+def latest_executions(cells: Sequence[SessionCell]) -> list[SessionCell]:
+    """Each cell once, as it last ran, in the order of those last executions (a re-run cell moves down)."""
+    last: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        last[cell.key()] = index
+    return [cell for index, cell in enumerate(cells) if last[cell.key()] == index]
 
 
 def diff_sessions(a: Sequence[SessionCell], b: Sequence[SessionCell], *, include_same: bool = False
@@ -63,9 +71,29 @@ def diff_sessions(a: Sequence[SessionCell], b: Sequence[SessionCell], *, include
                 cell = right.pop(0)
                 rows.append({"change": "added", "cell_id": cell.cell_id, "a": None, "b": cell.to_dict(),
                              "diff": ""})
+    rows = _merge_moved(rows)
     if not include_same:
         rows = [row for row in rows if row["change"] != "same"]
     return rows
+
+
+def _merge_moved(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A cell removed in one place and added in another (same cell id, or same source) is one moved cell."""
+    def key(side: dict[str, Any]) -> str:
+        return f"id:{side['cell_id']}" if side.get("cell_id") else f"src:{side['source'].strip()}"
+
+    removed = {key(row["a"]): index for index, row in enumerate(rows) if row["change"] == "removed"}
+    merged: list[dict[str, Any]] = []
+    dropped: set[int] = set()
+    for row in rows:
+        if row["change"] == "added" and key(row["b"]) in removed and removed[key(row["b"])] not in dropped:
+            index = removed[key(row["b"])]
+            dropped.add(index)
+            pair = _changed(SessionCell(**rows[index]["a"]), SessionCell(**row["b"]))
+            merged.append(pair)
+        else:
+            merged.append(row)
+    return [row for index, row in enumerate(merged) if not (index in dropped and row["change"] == "removed")]
 
 
 def _similar(a: SessionCell, b: SessionCell) -> bool:

@@ -188,3 +188,20 @@ def test_the_command_line_prints_the_verdict_and_exits_by_it(ip: Any, client: Ml
                                       "--no-record"], obj={})
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["verdict"] == "reproduced"
+
+
+def test_session_diff_of_two_runs_names_the_edited_added_and_removed_cells(ip: Any, client: MlmClient,
+                                                                           project: Path) -> None:
+    play(ip, ("c1", "a = 1"), ("c2", "b = 2"), ("c3", "%%track -e diff -n first\nresult = a + b"))
+    first = tracked_run(client, "diff")
+    play(ip, ("c1", "a = 10"), ("c4", "c = 3"), ("c3", "%%track -e diff -n second\nresult = a + b + c"))
+    second = tracked_run(client, "diff")
+
+    diff = mlm.session_diff(first, second)
+
+    assert [(row["change"], row["cell_id"]) for row in diff["cells"]] == [
+        ("changed", "c1"), ("added", "c4"), ("changed", "c3")]
+    assert diff["counts"] == {"added": 1, "removed": 0, "changed": 2}
+    assert "+a = 10" in diff["cells"][0]["diff"]
+    whole = mlm.session_diff(first, second, scope="session")  # every cell run before each
+    assert whole["counts"]["added"] == 1 and whole["counts"]["changed"] == 2
