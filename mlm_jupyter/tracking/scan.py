@@ -156,7 +156,7 @@ def _resolve(client: MlmClient | None, model: Any, trust_pickle: bool) -> tuple[
             version = client.get_model_version(str(parsed.name), parsed.version, alias=parsed.alias)
         loaded = client.load_model(f"models:/{version.name}/{version.version}" if version else model,
                                    trust_pickle=trust_pickle)
-        info = {"uri": model, "type": type(loaded).__name__, "module": type(loaded).__module__}
+        info: dict[str, Any] = {"uri": model, "type": type(loaded).__name__, "module": type(loaded).__module__}
         if version is not None:
             info.update({"name": version.name, "version": version.version, "flavor": version.flavor,
                          "run_id": version.run_id})
@@ -289,7 +289,8 @@ def scan_with(client: MlmClient | None, model: Any, X_test: Any, y_test: Any, *,
         anchor = active.id if active is not None else None
     history_run = anchor or (version.run_id if version else None)
     curves: list[Curve] = []
-    overlap, shared = None, []
+    overlap: dict[str, Any] | None = None
+    shared: list[dict[str, Any]] = []
     if client is not None and history_run:
         try:
             if "overfitting" in wanted:

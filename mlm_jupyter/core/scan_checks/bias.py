@@ -42,8 +42,10 @@ def group_labels(values: Any, max_groups: int = 12) -> Array:
     series = series.reset_index(drop=True)
     if pd.api.types.is_numeric_dtype(series) and series.nunique() > max_groups:
         binned = pd.qcut(series.astype(float), 4, duplicates="drop")
-        return binned.astype(str).to_numpy()
-    return series.astype(str).fillna("(missing)").to_numpy()
+        bins: Array = binned.astype(str).to_numpy()
+        return bins
+    labels: Array = series.astype(str).fillna("(missing)").to_numpy()
+    return labels
 
 
 def _counts(inputs: ScanInputs, mask: Array) -> dict[str, float]:

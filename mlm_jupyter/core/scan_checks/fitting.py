@@ -26,7 +26,7 @@ __all__ = ["Curve", "check_overfitting", "check_underfitting", "curve_turn", "pa
 Array = np.ndarray[Any, Any]
 GAP_THRESHOLD = 0.10
 _LOWER_IS_BETTER = re.compile(r"loss|error|err\b|mse|mae|rmse|logloss|deviance|nll|perplexity|cost", re.I)
-_VAL = re.compile(r"^(val|valid|validation|test|eval|dev|holdout)[_/.\-]?|[_/.\-](val|valid|validation|test|eval|dev)$",
+_VAL = re.compile(r"^(validation|valid|val|test|eval|dev|holdout)[_/.\-]|[_/.\-](validation|valid|val|test|eval|dev)$",
                   re.I)
 
 
@@ -219,6 +219,7 @@ def check_underfitting(inputs: ScanInputs) -> CheckResult:
         values, counts = np.unique(reference.astype(str) if reference.dtype.kind == "O" else reference,
                                    return_counts=True)
         baseline_value = values[int(np.argmax(counts))]
+        baseline_value = baseline_value.item() if hasattr(baseline_value, "item") else baseline_value
         base_right = (y == baseline_value).astype(float)
         model_right = (y == np.asarray(inputs.pred_test)).astype(float)
         baseline_name = f"always predict the majority class {baseline_value!r}"

@@ -100,8 +100,10 @@ def _perturbations(inputs: ScanInputs, sample: pd.DataFrame, noise: float,
 def _changed(inputs: ScanInputs, base: Array, perturbed: Array) -> Array:
     if inputs.task == "regression":
         scale = float(np.std(np.asarray(inputs.y_test, dtype=float))) or 1.0
-        return np.abs(np.asarray(perturbed, dtype=float) - np.asarray(base, dtype=float)) > 0.05 * scale
-    return np.asarray(perturbed) != np.asarray(base)
+        moved: Array = np.abs(np.asarray(perturbed, dtype=float) - np.asarray(base, dtype=float)) > 0.05 * scale
+        return moved
+    flipped: Array = np.asarray(perturbed) != np.asarray(base)
+    return flipped
 
 
 def _severity(rate: float, low: float) -> str | None:
@@ -131,7 +133,7 @@ def check_fragility(inputs: ScanInputs, *, noise: float = 0.05,
         return CheckResult("fragility", skipped="no feature to perturb")
     stacked = pd.concat([p for _, _, p in perturbations], ignore_index=True)
     predicted = np.asarray(predict(stacked))
-    rows = []
+    rows: list[dict[str, Any]] = []
     m = len(sample)
     for i, (feature, kind, _) in enumerate(perturbations):
         changed = _changed(inputs, base, predicted[i * m:(i + 1) * m])
@@ -142,16 +144,19 @@ def check_fragility(inputs: ScanInputs, *, noise: float = 0.05,
     rows.sort(key=lambda r: -r["rate"])
     findings = []
     judged = [r for r in rows if r["perturbation"] != "category swap"]
-    fragile = [(r, _severity(r["rate"], r["ci"][0])) for r in judged]
-    fragile = [(r, s) for r, s in fragile if s is not None]
+    fragile: list[tuple[dict[str, Any], str]] = []
+    for r in judged:
+        level = _severity(r["rate"], r["ci"][0])
+        if level is not None:
+            fragile.append((r, level))
     if fragile:
         worst_rank = max(("info", "low", "medium", "high").index(s) for _, s in fragile)
-        severity = ("info", "low", "medium", "high")[worst_rank]
+        worst = ("info", "low", "medium", "high")[worst_rank]
         named = [r for r, _ in fragile if r["feature"] != "(all numeric features)"][:5] or [fragile[0][0]]
         top = fragile[0][0]
         names = ", ".join(f"{r['feature']} ({r['rate']:.0%})" for r in named)
         findings.append(Finding(
-            "fragility", "fragility.perturbation", severity,
+            "fragility", "fragility.perturbation", worst,
             f"predictions change under small perturbations; most fragile: {names}",
             f"Nudging features within their noise ({noise:.0%} of each numeric feature's spread; lower-casing and "
             f"typos for text) changes {top['rate']:.0%} of {m} sampled predictions for {top['feature']} "
@@ -166,7 +171,7 @@ def check_fragility(inputs: ScanInputs, *, noise: float = 0.05,
     for r in rows:
         if r["perturbation"] != "category swap" or not r["sensitive"]:
             continue
-        severity = _severity(r["rate"], r["ci"][0])
+        severity: str | None = _severity(r["rate"], r["ci"][0])
         if severity is None and r["ci"][0] > 0.01:
             severity = "low"
         if severity is None:

@@ -91,8 +91,10 @@ def main_score(task: str, y: Array, pred: Array) -> float:
 def row_loss(task: str, y: Array, pred: Array) -> Array:
     """Per-row loss: 1.0 for a wrong class (0.0 right), the absolute error for regressors."""
     if task == "regression":
-        return np.abs(np.asarray(y, dtype=float) - np.asarray(pred, dtype=float))
-    return (np.asarray(y) != np.asarray(pred)).astype(float)
+        out: Array = np.abs(np.asarray(y, dtype=float) - np.asarray(pred, dtype=float))
+        return out
+    wrong: Array = (np.asarray(y) != np.asarray(pred)).astype(float)
+    return wrong
 
 
 @dataclass

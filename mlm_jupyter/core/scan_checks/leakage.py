@@ -42,7 +42,8 @@ def frame_row_hashes(frame: pd.DataFrame, target: Array | None = None) -> Array:
         columns.append(column_row_hashes(values))
     if target is not None:
         columns.append(column_row_hashes(np.asarray(target)))
-    return combine_row_hashes(columns, len(frame))
+    hashes: Array = combine_row_hashes(columns, len(frame))
+    return hashes
 
 
 def _exact(inputs: ScanInputs, sketch_overlap: Mapping[str, Any] | None) -> tuple[Finding | None, dict[str, Any]]:
@@ -83,7 +84,8 @@ def _exact(inputs: ScanInputs, sketch_overlap: Mapping[str, Any] | None) -> tupl
 def _standardised(frame: pd.DataFrame, columns: Sequence[str], centre: Array, scale: Array) -> Array:
     values = frame[list(columns)].to_numpy(dtype=float, na_value=np.nan)
     values = (values - centre) / scale
-    return np.nan_to_num(values, nan=0.0)
+    filled: Array = np.nan_to_num(values, nan=0.0)
+    return filled
 
 
 def _nearest(a: Array, b: Array, exclude_self: bool = False) -> tuple[Array, Array]:
@@ -167,28 +169,28 @@ def single_feature_power(task: str, x_fit: pd.Series, y_fit: Array, x_eval: pd.S
             return 0.0
         edges = np.unique(np.quantile(finite, np.linspace(0, 1, 21)[1:-1]))
         eval_values = pd.to_numeric(x_eval, errors="coerce").to_numpy(dtype=float)
-        fit_key = np.where(np.isnan(fit_values), -1, np.searchsorted(edges, fit_values))
-        eval_key = np.where(np.isnan(eval_values), -1, np.searchsorted(edges, eval_values))
+        fit_key = np.where(np.isnan(fit_values), 0, np.searchsorted(edges, fit_values) + 1)
+        eval_key = np.where(np.isnan(eval_values), 0, np.searchsorted(edges, eval_values) + 1)
     else:
-        fit_key = x_fit.astype(str).to_numpy()
-        eval_key = x_eval.astype(str).to_numpy()
-    fit = pd.DataFrame({"k": fit_key, "y": y_fit})
+        both = np.concatenate([x_fit.astype(str).to_numpy(), x_eval.astype(str).to_numpy()])
+        _, codes = np.unique(both, return_inverse=True)
+        fit_key, eval_key = codes[:len(x_fit)], codes[len(x_fit):]
+    keys = int(max(fit_key.max(initial=0), eval_key.max(initial=0))) + 1
+    counts = np.bincount(fit_key, minlength=keys)
     if task == "regression":
-        mean = float(np.mean(y_fit.astype(float)))
-        table = fit.groupby("k")["y"].mean()
-        pred = pd.Series(eval_key).map(table).fillna(mean).to_numpy(dtype=float)
-        base = float(np.sum((y_eval.astype(float) - mean) ** 2))
-        return 1.0 - float(np.sum((y_eval.astype(float) - pred) ** 2)) / base if base > 0 else 0.0
-    key_codes, keys = pd.factorize(pd.Series(fit_key))
-    label_codes, labels = pd.factorize(pd.Series(y_fit).astype(str))
-    counts = np.zeros((len(keys), len(labels)))
-    np.add.at(counts, (key_codes, label_codes), 1)
-    majority = labels[int(np.bincount(label_codes).argmax())]
-    table = pd.Series(np.asarray(labels)[counts.argmax(axis=1)], index=keys)
-    pred = pd.Series(eval_key).map(table).fillna(majority).to_numpy()
-    truth = y_eval.astype(str)
-    base_acc = float(np.mean(truth == majority))
-    acc = float(np.mean(truth == pred))
+        y_fit_f, y_eval_f = y_fit.astype(float), y_eval.astype(float)
+        mean = float(np.mean(y_fit_f))
+        sums = np.bincount(fit_key, weights=y_fit_f, minlength=keys)
+        means = np.where(counts > 0, sums / np.maximum(counts, 1), mean)
+        base = float(np.sum((y_eval_f - mean) ** 2))
+        return 1.0 - float(np.sum((y_eval_f - means[eval_key]) ** 2)) / base if base > 0 else 0.0
+    labels, y_codes = np.unique(np.concatenate([y_fit.astype(str), y_eval.astype(str)]), return_inverse=True)
+    fit_codes, eval_codes = y_codes[:len(y_fit)], y_codes[len(y_fit):]
+    table = np.bincount(fit_key * len(labels) + fit_codes, minlength=keys * len(labels)).reshape(keys, len(labels))
+    majority = int(np.bincount(fit_codes, minlength=len(labels)).argmax())
+    best = np.where(counts > 0, table.argmax(axis=1), majority)
+    base_acc = float(np.mean(eval_codes == majority))
+    acc = float(np.mean(eval_codes == best[eval_key]))
     return (acc - base_acc) / (1 - base_acc) if base_acc < 1 else 0.0
 
 

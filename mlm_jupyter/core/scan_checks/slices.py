@@ -78,7 +78,7 @@ def check_slices(inputs: ScanInputs) -> CheckResult:
     if classifier and inputs.proba_test is not None:
         expected_error = 1.0 - np.asarray(inputs.proba_test, dtype=float).max(axis=1)
     alpha = 0.05 / max(len(slices), 1)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for feature, description, mask in slices:
         inside, outside = loss[mask], loss[~mask]
         k = int(mask.sum())
@@ -93,14 +93,14 @@ def check_slices(inputs: ScanInputs) -> CheckResult:
             pooled = float(np.sqrt((inside.var(ddof=1) + outside.var(ddof=1)) / 2)) if k > 1 else 0.0
             effect = (value - rest) / pooled if pooled > 0 else 0.0
             _, low, high = mean_ci(inside)
-        row = {"feature": feature, "slice": description, "n": k, "loss": value, "loss_ci": [low, high],
+        row: dict[str, Any] = {"feature": feature, "slice": description, "n": k, "loss": value, "loss_ci": [low, high],
                "rest_loss": rest, "overall_loss": overall, "relative": (value - overall) / overall,
                "effect_size": effect, "p_value": p}
         if expected_error is not None:
             row["expected_loss"] = float(expected_error[mask].mean())
         rows.append(row)
     rows.sort(key=lambda r: -r["effect_size"])
-    findings = []
+    findings: list[Finding] = []
     loss_name = "error rate" if classifier else "mean absolute error"
     for row in rows:
         if len(findings) >= MAX_FINDINGS:

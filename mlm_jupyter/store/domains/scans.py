@@ -23,7 +23,7 @@ def record_scan(s: Session, args: dict[str, Any]) -> dict[str, Any]:
         raise NotFoundError(f"no run with id {run_id!r} in this store", run_id=run_id)
     name, version = args.get("model_name"), args.get("model_version")
     if name is not None and not s.one("SELECT 1 FROM model_versions WHERE name = ? AND version = ?",
-                                      [name, int(version)]):
+                                      [name, int(version or 0)]):
         raise NotFoundError(f"model {name!r} has no version {version}", name=name, version=version)
     for check in args.get("checks") or []:
         if check.get("status") not in _STATUSES or (check.get("severity") not in (None, *SEVERITIES)):
