@@ -80,6 +80,9 @@ _EXPORTS: dict[str, str] = {
     "scan_reports": "mlm_jupyter.tracking.scan:fluent_scan_reports",
     "get_scan": "mlm_jupyter.tracking.scan:fluent_get_scan",
     "ScanReport": "mlm_jupyter.core.scan_checks.findings:ScanReport",
+    # model observation
+    "monitor": "mlm_jupyter.tracking.monitor:monitor",
+    "Monitor": "mlm_jupyter.tracking.monitor:Monitor",
     # kernel capture
     "gather": "mlm_jupyter.tracking.gather:gather",
     # widgets
