@@ -27,9 +27,9 @@ from typing import Any, Mapping
 
 from mlm_jupyter.core.errors import InvalidInputError, MlmError, NotFoundError
 from mlm_jupyter.mlflow._no_equivalent import NoEquivalentError, no_equivalent
+from mlm_jupyter.mlflow._session import client as _client
 from mlm_jupyter.mlflow._session import (
     active_experiment_name,
-    client,
     ensure_run,
     experiment_id_of,
     experiment_name_of,
@@ -94,7 +94,7 @@ def set_experiment(experiment_name: str | None = None, experiment_id: str | None
     if (experiment_name is None) == (experiment_id is None):
         raise InvalidInputError("set_experiment takes exactly one of experiment_name= or experiment_id=")
     name = experiment_name if experiment_name is not None else experiment_name_of(str(experiment_id))
-    client().create_experiment(name)
+    _client().create_experiment(name)
     _fluent.set_experiment(name)
     return get_experiment_by_name(name)  # type: ignore[return-value]
 
@@ -104,11 +104,11 @@ def create_experiment(name: str, artifact_location: str | None = None, tags: Map
     if artifact_location is not None:
         no_equivalent("create_experiment(artifact_location=...)",
                       "artifacts live in the store's sha256-addressed area (MLM_ARTIFACTS for object storage)")
-    if client().get_experiment_by_name(name) is not None:
+    if _client().get_experiment_by_name(name) is not None:
         from mlm_jupyter.core.errors import AlreadyExistsError
 
         raise AlreadyExistsError(f"experiment {name!r} exists already; mlflow.set_experiment({name!r}) uses it")
-    return client().create_experiment(name)
+    return _client().create_experiment(name)
 
 
 def get_experiment(experiment_id: str) -> Experiment:
@@ -120,14 +120,14 @@ def get_experiment(experiment_id: str) -> Experiment:
 
 
 def get_experiment_by_name(name: str) -> Experiment | None:
-    found = client().get_experiment_by_name(name)
+    found = _client().get_experiment_by_name(name)
     return None if found is None else Experiment.from_mlm(found)
 
 
 def search_experiments(view_type: int = 1, max_results: int | None = None, filter_string: str | None = None,
                        order_by: Any = None) -> list[Experiment]:
     """Every experiment (``filter_string`` supports ``name = '...'`` and ``name LIKE '...'``)."""
-    found = [Experiment.from_mlm(e) for e in client().experiments()]
+    found = [Experiment.from_mlm(e) for e in _client().experiments()]
     if filter_string:
         import fnmatch
         import re
@@ -150,12 +150,6 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None, run_n
               nested: bool = False, parent_run_id: str | None = None, tags: Mapping[str, Any] | None = None,
               description: str | None = None, log_system_metrics: bool | None = None) -> ActiveRun:
     """Start a run (or resume ``run_id``) and make it active, as MLflow's ``start_run``."""
-    if parent_run_id is not None:
-        active = _fluent.active_run()
-        if active is None or active.id != parent_run_id:
-            no_equivalent("start_run(parent_run_id=...)", "resume the parent first — with "
-                          "mlflow.start_run(run_id=parent_id): — then start the child with nested=True")
-        nested = True
     tags = dict(tags or {})
     if description is not None:
         tags["mlflow.note.content"] = description
@@ -168,7 +162,8 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None, run_n
         experiment = experiment_name_of(str(experiment_id))
     elif os.environ.get("MLFLOW_EXPERIMENT_NAME") and active_experiment_name() is None:
         experiment = os.environ["MLFLOW_EXPERIMENT_NAME"]
-    native = _fluent.start_run(experiment, run_name=run_name, nested=nested, tags=tags or None)
+    native = _fluent.start_run(experiment, run_name=run_name, nested=nested, tags=tags or None,
+                               parent_run_id=parent_run_id)
     return ActiveRun(native)
 
 
@@ -192,7 +187,7 @@ def last_active_run() -> Run | None:
 
 
 def get_run(run_id: str) -> Run:
-    native = client().get_run(run_id)
+    native = _client().get_run(run_id)
     return Run.from_mlm(native, experiment_id_of(native.experiment))
 
 
@@ -201,12 +196,12 @@ def _target(run_id: str | None) -> str:
 
 
 def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
-    client().log_param(ensure_run(), key, value)
+    _client().log_param(ensure_run(), key, value)
     return value
 
 
 def log_params(params: Mapping[str, Any], synchronous: bool | None = None, run_id: str | None = None) -> None:
-    client().log_params(_target(run_id), params)
+    _client().log_params(_target(run_id), params)
 
 
 def log_metric(key: str, value: float, step: int | None = None, synchronous: bool | None = None,
@@ -214,43 +209,43 @@ def log_metric(key: str, value: float, step: int | None = None, synchronous: boo
                dataset: Any = None) -> None:
     """Log a metric point; ``step`` defaults to 0 as in MLflow (``timestamp`` is epoch milliseconds)."""
     target = _target(run_id)
-    client().log_metric(target, key, value, 0 if step is None else step, timestamp)
+    _client().log_metric(target, key, value, 0 if step is None else step, timestamp)
     if synchronous:
-        client().flush()
+        _client().flush()
 
 
 def log_metrics(metrics: Mapping[str, float], step: int | None = None, synchronous: bool | None = None,
                 run_id: str | None = None, timestamp: int | None = None, model_id: str | None = None,
                 dataset: Any = None) -> None:
     target = _target(run_id)
-    client().log_metrics(target, metrics, 0 if step is None else step, timestamp)
+    _client().log_metrics(target, metrics, 0 if step is None else step, timestamp)
     if synchronous:
-        client().flush()
+        _client().flush()
 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
     run_id = ensure_run()
     if key == "mlflow.runName":
-        client().rename_run(run_id, str(value))
-    client().set_tag(run_id, key, value)
+        _client().rename_run(run_id, str(value))
+    _client().set_tag(run_id, key, value)
 
 
 def set_tags(tags: Mapping[str, Any], synchronous: bool | None = None) -> None:
     run_id = ensure_run()
     if "mlflow.runName" in tags:
-        client().rename_run(run_id, str(tags["mlflow.runName"]))
-    client().set_tags(run_id, tags)
+        _client().rename_run(run_id, str(tags["mlflow.runName"]))
+    _client().set_tags(run_id, tags)
 
 
 def delete_tag(key: str) -> None:
-    client().delete_tag(ensure_run(), key)
+    _client().delete_tag(ensure_run(), key)
 
 
 # ---------------------------------------------------------------- artifacts
 
 def log_artifact(local_path: str | os.PathLike[str], artifact_path: str | None = None,
                  run_id: str | None = None) -> None:
-    client().log_artifact(_target(run_id), local_path, artifact_path)
+    _client().log_artifact(_target(run_id), local_path, artifact_path)
 
 
 def log_artifacts(local_dir: str | os.PathLike[str], artifact_path: str | None = None,
@@ -259,11 +254,11 @@ def log_artifacts(local_dir: str | os.PathLike[str], artifact_path: str | None =
     if not Path(local_dir).is_dir():
         raise InvalidInputError(f"log_artifacts takes a folder; {str(local_dir)!r} is not one "
                                 "(mlflow.log_artifact logs a single file)")
-    client().log_artifact(_target(run_id), local_dir, artifact_path)
+    _client().log_artifact(_target(run_id), local_dir, artifact_path)
 
 
 def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
-    client().log_text(_target(run_id), text, artifact_file)
+    _client().log_text(_target(run_id), text, artifact_file)
 
 
 def log_dict(dictionary: Any, artifact_file: str, run_id: str | None = None) -> None:
@@ -277,7 +272,7 @@ def log_dict(dictionary: Any, artifact_file: str, run_id: str | None = None) -> 
         text = yaml.safe_dump(dictionary, default_flow_style=False)
     else:
         text = json.dumps(dictionary, indent=2)
-    client().log_text(_target(run_id), text, artifact_file)
+    _client().log_text(_target(run_id), text, artifact_file)
 
 
 def _log_file(run_id: str, artifact_file: str, write: Any) -> None:
@@ -291,7 +286,7 @@ def _log_file(run_id: str, artifact_file: str, write: Any) -> None:
     with tempfile.TemporaryDirectory(prefix="mlm-mlflow-") as temp:
         path = Path(temp) / filename
         write(path)
-        client().log_artifact(run_id, path, folder or None)
+        _client().log_artifact(run_id, path, folder or None)
 
 
 def log_figure(figure: Any, artifact_file: str, *, save_kwargs: Mapping[str, Any] | None = None) -> None:
@@ -348,7 +343,7 @@ def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
     frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
     if not artifact_file.endswith(".json"):
         raise InvalidInputError(f"log_table writes JSON: give a .json artifact_file, not {artifact_file!r}")
-    client().log_text(_target(run_id), frame.to_json(orient="split", index=False), artifact_file)
+    _client().log_text(_target(run_id), frame.to_json(orient="split", index=False), artifact_file)
 
 
 def log_input(dataset: Any, context: str | None = None, tags: Mapping[str, str] | None = None,
@@ -358,7 +353,7 @@ def log_input(dataset: Any, context: str | None = None, tags: Mapping[str, str] 
     if obj is None:
         obj = getattr(dataset, "features", dataset)
     name = getattr(dataset, "name", None)
-    client().log_input(ensure_run(), obj, name, context or "input")
+    _client().log_input(ensure_run(), obj, name, context or "input")
 
 
 def get_artifact_uri(artifact_path: str | None = None) -> str:

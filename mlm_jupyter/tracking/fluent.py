@@ -102,7 +102,8 @@ class ActiveRun(Run):
 
 def start_run(experiment: str | None = None, name: str | None = None, *, nested: bool = False,
               tags: Mapping[str, Any] | None = None, source: str | None = None,
-              provenance: bool = True, run_name: str | None = None, run_id: str | None = None) -> ActiveRun:
+              provenance: bool = True, run_name: str | None = None, run_id: str | None = None,
+              parent_run_id: str | None = None) -> ActiveRun:
     """Start a run and make it active.
 
     Use it as a context manager: the run ends ``finished``, or ``failed`` when
@@ -114,13 +115,14 @@ def start_run(experiment: str | None = None, name: str | None = None, *, nested:
     ``start_run()`` makes a child of the cell's run (no "already active").
     ``run_id`` resumes an existing run instead: it is ``running`` again until
     it ends (its ``tags`` are added, a new ``name`` renames it).
+    ``parent_run_id`` makes the new run a child of that (ended or active) run.
     """
     if run_id is not None:
         return _resume_run(run_id, name if name is not None else run_name, tags, nested)
     if run_name is not None and name is not None and run_name != name:
         raise InvalidInputError("give the run name once: either name=... or run_name=..., not both")
     name = name if name is not None else run_name
-    if _active and not nested and _active[-1].id in _cell_runs:
+    if _active and not nested and (_active[-1].id in _cell_runs or _active[-1].id == parent_run_id):
         nested = True
     if _active and not nested:
         raise RunAlreadyActiveError(
@@ -131,7 +133,7 @@ def start_run(experiment: str | None = None, name: str | None = None, *, nested:
     client = get_client()
     try:
         run = client.create_run(experiment or _experiment, name, tags=tags,
-                                parent_run_id=_active[-1].id if _active else None, source=source)
+                                parent_run_id=parent_run_id or (_active[-1].id if _active else None), source=source)
     except StoreError as error:
         if not _in_notebook():
             raise
