@@ -25,6 +25,7 @@ class Call:
     received: float
     status: int
     version: str | None
+    error: str = ""
 
 
 async def _load(url: str, move: Callable[[], None], *, settle: float = 1.0, timeout: float = 45.0) -> list[Call]:
@@ -38,12 +39,13 @@ async def _load(url: str, move: Callable[[], None], *, settle: float = 1.0, time
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline and not (seen_new and moved.is_set()):
                 sent = time.monotonic()
+                error = ""
                 try:
                     response = await client.post("/invocations", json=BODY)
                     status, version = response.status_code, response.headers.get("X-Model-Version")
-                except httpx.HTTPError:
-                    status, version = -1, None
-                calls.append(Call(sent, time.monotonic(), status, version))
+                except httpx.HTTPError as exc:
+                    status, version, error = -1, None, f"{type(exc).__name__}: {exc}"
+                calls.append(Call(sent, time.monotonic(), status, version, error))
                 seen_new = seen_new or version == "2"
 
         async def mover() -> None:
