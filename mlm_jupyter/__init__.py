@@ -75,6 +75,9 @@ _EXPORTS: dict[str, str] = {
     "PromotionRule": "mlm_jupyter.core.promotion:PromotionRule",
     "ModelSignature": "mlm_jupyter.core.signature:ModelSignature",
     "infer_signature": "mlm_jupyter.core.signature:infer_signature",
+    # model observation
+    "monitor": "mlm_jupyter.tracking.monitor:monitor",
+    "Monitor": "mlm_jupyter.tracking.monitor:Monitor",
     # kernel capture
     "gather": "mlm_jupyter.tracking.gather:gather",
     # widgets

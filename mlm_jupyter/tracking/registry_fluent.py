@@ -139,10 +139,14 @@ def delete_promotion_rule(name: str, rule_id: str, *, alias: str = "production",
     fluent.get_client().delete_promotion_rule(name, rule_id, alias=alias, reason=reason)
 
 
-def load_model(uri: str | os.PathLike[str], *, trust_pickle: bool = False, trusted_types: Sequence[str] = ()) -> Any:
+def load_model(uri: str | os.PathLike[str], *, trust_pickle: bool = False, trusted_types: Sequence[str] = (),
+               monitor: bool | dict[str, Any] = False) -> Any:
     """Load a model from the registry, a run, or an exported directory, after verifying its sha256.
 
-    An exported directory loads without opening any store.
+    An exported directory loads without opening any store. With ``monitor=True``
+    (or a dict of ``Monitor`` options) a registered model comes back wrapped in a
+    ``MonitoredModel`` whose ``predict`` / ``predict_proba`` log every batch
+    (``model.monitor`` is the ``Monitor``).
 
     Raises:
         IntegrityError: the model file does not match its recorded sha256.
@@ -154,8 +158,22 @@ def load_model(uri: str | os.PathLike[str], *, trust_pickle: bool = False, trust
         raise InvalidInputError(f"load_model takes a model URI such as 'models:/churn-rf@production', "
                                 f"'runs:/<run_id>/model' or an exported folder, got a {type(uri).__name__}")
     if isinstance(uri, os.PathLike) or parse_model_uri(uri).kind == "path":
+        if monitor:
+            raise InvalidInputError("monitor=True needs a registered model (models:/NAME@ALIAS or models:/NAME/3), "
+                                    "not an exported folder")
         return load_model_dir(uri, trust_pickle=trust_pickle, trusted_types=trusted_types)
-    return fluent.get_client().load_model(uri, trust_pickle=trust_pickle, trusted_types=trusted_types)
+    if monitor and parse_model_uri(uri).kind != "models":
+        raise InvalidInputError(f"monitor=True needs a registered model (models:/NAME@ALIAS or models:/NAME/3), "
+                                f"not {uri!r}")
+    client = fluent.get_client()
+    if not monitor:
+        return client.load_model(uri, trust_pickle=trust_pickle, trusted_types=trusted_types)
+    from mlm_jupyter.tracking.monitor import Monitor
+    from mlm_jupyter.tracking.monitored_model import MonitoredModel
+
+    watcher = Monitor(uri, client=client, **(monitor if isinstance(monitor, dict) else {}))
+    model = client.load_model(watcher.model_version.uri, trust_pickle=trust_pickle, trusted_types=trusted_types)
+    return MonitoredModel(model, watcher)
 
 
 def export_model(uri: str, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
