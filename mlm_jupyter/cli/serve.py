@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from mlm_jupyter.cli.output import fail
-from mlm_jupyter.core.errors import MlmError
+from mlm_jupyter.core.errors import MlmError, UntrustedModelError
 
 __all__ = ["serve"]
 
@@ -54,5 +54,8 @@ def serve(ctx: click.Context, uri: str, host: str, port: int, workers: int, trus
                              trusted_types=tuple(trusted_types), monitor=not no_monitor, shadow=shadow,
                              poll_interval=poll_interval, max_body_bytes=int(max_body_mb * 1024 * 1024))
         run_server(config, host=host, port=port, workers=workers, log_level=log_level, access_log=access_log)
+    except UntrustedModelError as error:
+        error.message += " For mlm serve: --trust-pickle allows a pickle, --trusted-type T a skops type."
+        fail(error)
     except MlmError as error:
         fail(error)

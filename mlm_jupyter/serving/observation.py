@@ -8,7 +8,6 @@ because of observation.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 from typing import Any, Callable, Protocol
@@ -99,9 +98,6 @@ def open_prediction_log(client: Any, enabled: bool) -> PredictionLog:
     """``mlm.monitor`` on ``client``'s store, or a ``NullLog`` when monitoring is off."""
     if not enabled:
         return NullLog()
-    try:  # TODO(serve): a plain import once mlm.monitor is on main
-        Monitor = importlib.import_module("mlm_jupyter.tracking.monitor").Monitor
-    except ImportError:
-        log.warning("this mlm-jupyter has no mlm.monitor: predictions are not logged")
-        return NullLog()
+    from mlm_jupyter.tracking.monitor import Monitor
+
     return MonitorLog(lambda uri: Monitor(uri, client=client))

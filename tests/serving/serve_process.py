@@ -34,7 +34,7 @@ class ServeProcess:
         self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT,
                                         env={**os.environ, **(env or {})})
 
-    def wait_ready(self, timeout: float = 60.0) -> ServeProcess:
+    def wait_ready(self, timeout: float = 120.0) -> ServeProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Callable
 import httpx
 import pytest
 
+from tests.serving.logged_rows import logged_ids
 from tests.serving.serve_process import ServeProcess
 
 pytestmark = pytest.mark.slow
@@ -26,11 +28,13 @@ class Call:
     status: int
     version: str | None
     error: str = ""
+    request_id: str = ""
 
 
 async def _load(url: str, move: Callable[[], None], *, settle: float = 1.0, timeout: float = 45.0) -> list[Call]:
     """CONCURRENCY clients post in a loop; ``move`` runs after ``settle`` s; stop once every client saw v2."""
     calls: list[Call] = []
+    counter = itertools.count()
     moved = asyncio.Event()
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
@@ -40,12 +44,13 @@ async def _load(url: str, move: Callable[[], None], *, settle: float = 1.0, time
             while time.monotonic() < deadline and not (seen_new and moved.is_set()):
                 sent = time.monotonic()
                 error = ""
+                request_id = f"r{next(counter)}"
                 try:
-                    response = await client.post("/invocations", json=BODY)
+                    response = await client.post("/invocations", json=BODY, headers={"X-Request-Id": request_id})
                     status, version = response.status_code, response.headers.get("X-Model-Version")
                 except httpx.HTTPError as exc:
                     status, version, error = -1, None, f"{type(exc).__name__}: {exc}"
-                calls.append(Call(sent, time.monotonic(), status, version, error))
+                calls.append(Call(sent, time.monotonic(), status, version, error, request_id))
                 seen_new = seen_new or version == "2"
 
         async def mover() -> None:
@@ -69,7 +74,7 @@ def test_alias_move_under_load_loses_no_request_and_switches_once(store_copy: Ca
         finally:
             client.close()
 
-    with ServeProcess(store, "models:/churn@production", "--no-monitor", "--poll-interval", "0.2") as server:
+    with ServeProcess(store, "models:/churn@production", "--poll-interval", "0.2") as server:
         calls = asyncio.run(_load(server.url, move))
         meta = httpx.get(f"{server.url}/metadata").json()
     assert meta["version"] == 2 and meta["alias"] == "production"
@@ -83,3 +88,9 @@ def test_alias_move_under_load_loses_no_request_and_switches_once(store_copy: Ca
     # both versions answer only while requests sent before the switch finish: one request's time at most
     last_old = max(c.received for c in calls if c.version == "1")
     assert last_old - first_new <= max(c.received - c.sent for c in calls)
+    # every logged row carries the version that answered its request
+    logged = logged_ids(store, "churn")
+    rows = len(BODY["dataframe_split"]["data"])
+    for call in calls:
+        assert all(logged[(f"{call.request_id}:{row}", int(str(call.version)))] == 1 for row in range(rows)), call
+    assert sum(logged.values()) == rows * len(calls)
