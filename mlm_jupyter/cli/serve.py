@@ -29,10 +29,12 @@ __all__ = ["serve"]
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 @click.option("--access-log", is_flag=True, help="Print one line per request.")
+@click.option("--keep-alive", default=30, show_default=True, type=click.IntRange(min=1),
+              help="Seconds an idle client connection stays open.")
 @click.pass_context
 def serve(ctx: click.Context, uri: str, host: str, port: int, workers: int, trust_pickle: bool,
           trusted_types: tuple[str, ...], no_monitor: bool, shadow: str | None, poll_interval: float,
-          max_body_mb: float, log_level: str, access_log: bool) -> None:
+          max_body_mb: float, log_level: str, access_log: bool, keep_alive: int) -> None:
     """Serve URI (models:/NAME@ALIAS, models:/NAME/VERSION, runs:/ID/model or an exported folder).
 
     POST /invocations takes MLflow's formats (dataframe_split, dataframe_records, instances, inputs,
@@ -53,7 +55,8 @@ def serve(ctx: click.Context, uri: str, host: str, port: int, workers: int, trus
         config = ServeConfig(uri=uri, store=(ctx.obj or {}).get("store"), trust_pickle=trust_pickle,
                              trusted_types=tuple(trusted_types), monitor=not no_monitor, shadow=shadow,
                              poll_interval=poll_interval, max_body_bytes=int(max_body_mb * 1024 * 1024))
-        run_server(config, host=host, port=port, workers=workers, log_level=log_level, access_log=access_log)
+        run_server(config, host=host, port=port, workers=workers, log_level=log_level, access_log=access_log,
+                   keep_alive=keep_alive)
     except UntrustedModelError as error:
         error.message += " For mlm serve: --trust-pickle allows a pickle, --trusted-type T a skops type."
         fail(error)

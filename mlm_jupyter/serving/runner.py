@@ -30,7 +30,7 @@ def _configure_logging(level: str) -> None:
 
 
 def run_server(config: ServeConfig, *, host: str = "127.0.0.1", port: int = 5001, workers: int = 1,
-               log_level: str = "info", access_log: bool = False) -> None:
+               log_level: str = "info", access_log: bool = False, keep_alive: float = 30.0) -> None:
     """Serve ``config`` until SIGTERM/SIGINT."""
     import uvicorn
 
@@ -41,8 +41,10 @@ def run_server(config: ServeConfig, *, host: str = "127.0.0.1", port: int = 5001
     if workers < 1:
         raise InvalidInputError(f"--workers must be at least 1, not {workers}")
     _configure_logging(log_level)
+    # keep-alive longer than clients' own idle expiry (httpx: 5 s), so a client never sends on a connection
+    # the server is closing at that very moment (the request would fail with a reset, unseen by the server)
     common = dict(host=host, port=port, log_level=log_level, access_log=access_log, lifespan="on",
-                  timeout_graceful_shutdown=None)
+                  timeout_graceful_shutdown=None, timeout_keep_alive=int(keep_alive))
     if workers == 1:
         state = ServingState(config)
         served = state.slot.current

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
+from collections import Counter
 import signal
 import time
 from pathlib import Path
@@ -11,6 +13,7 @@ from typing import Callable
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
 from tests.serving.logged_rows import logged_ids
 from tests.serving.serve_process import ServeProcess
@@ -70,3 +73,39 @@ def test_sigterm_mid_load_logs_every_answered_request_exactly_once(store_copy: C
     assert {version for _, version in logged} == versions
     for request_id in answered:  # the challenger (v2) scored the same rows, off the response path
         assert all((f"{request_id}:{row}", v) in logged for row in range(rows) for v in versions)
+    if shadow:
+        _compare_after_labels(store, logged)
+
+
+def _compare_after_labels(store: Path, logged: Counter[tuple[str, int]]) -> None:
+    """Labels arrive for the shadowed rows; ``mlm monitor compare`` pairs both versions on them."""
+    import numpy as np
+    import pandas as pd
+
+    from mlm_jupyter.cli.main import cli
+    from mlm_jupyter.tracking.client import MlmClient
+    from mlm_jupyter.tracking.monitor import Monitor
+
+    frame = pd.DataFrame(BODY["dataframe_split"]["data"], columns=BODY["dataframe_split"]["columns"])
+    client = MlmClient(store)
+    try:
+        pred = {v: client.load_model(f"models:/churn/{v}").predict(frame) for v in (1, 2)}
+        truth = np.array([0, 1, 1])  # whatever the models say, these are the labels of the three rows
+        paired = sorted({row_id for row_id, v in logged if v == 1} & {row_id for row_id, v in logged if v == 2})
+        with Monitor("models:/churn/1", client=client) as observed:
+            observed.log_labels(paired, [int(truth[int(row_id.rpartition(":")[2])]) for row_id in paired])
+    finally:
+        client.close()
+    result = CliRunner().invoke(cli, ["--store", str(store), "monitor", "compare", "churn@production",
+                                      "churn@challenger", "--json"], obj={})
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    rows = [int(row_id.rpartition(":")[2]) for row_id in paired]
+    expected_agreement = float(np.mean([pred[1][r] == pred[2][r] for r in rows]))
+    accuracy = {v: float(np.mean([pred[v][r] == truth[r] for r in rows])) for v in (1, 2)}
+    assert report["paired_rows"] == report["labelled_rows"] == len(paired)
+    assert report["agreement"] == pytest.approx(expected_agreement)
+    assert report["metric"] == "accuracy"
+    assert (report["metric_a"], report["metric_b"]) == (pytest.approx(accuracy[1]), pytest.approx(accuracy[2]))
+    assert report["difference"] == pytest.approx(accuracy[1] - accuracy[2])
+    assert report["difference_low"] <= report["difference"] <= report["difference_high"]
