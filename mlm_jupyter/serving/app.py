@@ -47,7 +47,7 @@ def _headers(served: ServedModel, request_id: str | None = None) -> dict[str, st
 
 
 def _error(error: MlmError, served: ServedModel, request_id: str | None = None) -> Response:
-    body = {"error_code": error.code, "message": error.message}
+    body: dict[str, Any] = {"error_code": error.code, "message": error.message}
     if isinstance(error, BadInput):
         body.update(column=error.column, reason=error.reason)
         if "row" in error.details:
