@@ -10,6 +10,8 @@ from mlm_jupyter.cli.models import models
 from mlm_jupyter.cli.reproduce import reproduce
 from mlm_jupyter.cli.export import export
 from mlm_jupyter.cli.runs import experiments, runs, sql
+from mlm_jupyter.cli.serve import serve
+from mlm_jupyter.cli.monitor import monitor
 
 __all__ = ["cli", "main"]
 
@@ -33,6 +35,8 @@ cli.add_command(cells)
 cli.add_command(models)
 cli.add_command(export)
 cli.add_command(reproduce)
+cli.add_command(serve)
+cli.add_command(monitor)
 
 
 def main() -> None:
