@@ -47,6 +47,8 @@ from mlm_jupyter.store.liveness import is_alive, this_process
 from mlm_jupyter.store.migrate import migrate
 from mlm_jupyter.store.session import Session, first_row
 
+_jitter = random.Random()  # retry jitter from its own stream, never the user's `random` sequence
+
 __all__ = ["DuckDbStore", "close_open_stores"]
 
 _open_stores: weakref.WeakSet[DuckDbStore] = weakref.WeakSet()
@@ -172,7 +174,7 @@ class DuckDbStore(Store):
                         f"{self.path} stays locked by another process ({error}). Stop that process or "
                         "start a Jupyter server with mlm-jupyter on this store so everyone shares it.",
                         path=str(self.path)) from error
-                time.sleep(delay * (0.5 + random.random()))
+                time.sleep(delay * (0.5 + _jitter.random()))
                 delay = min(delay * 1.6, 0.5)
             except duckdb.Error as error:
                 raise CorruptStoreError(

@@ -14,7 +14,7 @@ import atexit
 import hashlib
 import logging
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -33,6 +33,19 @@ _RECORD_FIELDS = ("id", "session_id", "seq", "execution_count", "cell_id", "cell
                   "error_message", "names_read", "names_written", "run_id")
 _DATA_FIELDS = ("record_id", "name", "role", "kind", "digest", "changed", "rehashed")
 _buffers: weakref.WeakSet[CellRecordBuffer] = weakref.WeakSet()
+_producers: list[Callable[[], object]] = []  # record makers that queue asynchronously (the kernel's capture)
+
+
+def add_cell_producer(drain: Callable[[], object]) -> None:
+    """Register ``drain()``, which returns once its producer has queued every record it owes: reads of the
+    cell history call it first, so they see every cell that has finished (the kernel records cells from a
+    background thread)."""
+    _producers.append(drain)
+
+
+def remove_cell_producer(drain: Callable[[], object]) -> None:
+    if drain in _producers:
+        _producers.remove(drain)
 
 
 def source_digest(source: str) -> str:
@@ -138,7 +151,9 @@ class CellsClient:
         self.cell_buffer.add(record, source, data)
 
     def flush_cells(self) -> None:
-        """Make every queued cell record durable."""
+        """Make every queued cell record durable (after the cells that finished are queued)."""
+        for drain in list(_producers):
+            drain()
         buffer = self.__dict__.get("_cell_buffer")
         if buffer is not None:
             buffer.flush()
