@@ -83,6 +83,13 @@ def _fluent() -> Any:
     return module if module is not None and hasattr(module, "started_run_ids") else None
 
 
+def _numpy_imported() -> bool:
+    """Whether the notebook imported numpy (fully): pyarrow, which we need, imports it, and numpy's import
+    adds warnings filters and modules that a notebook without it would not have."""
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and not getattr(getattr(numpy, "__spec__", None), "_initializing", False)
+
+
 def _runs_started() -> int:
     fluent = _fluent()
     return len(fluent.started_run_ids()) if fluent is not None else 0
@@ -212,7 +219,8 @@ class CellCapture:
         self.lock = threading.RLock()  # the background thread holds it per event; %%track after drain()
         self._created_at, self._created = time.time(), time.perf_counter()
         self._runs_at_load = _runs_started()  # runs made before capture are no cell's
-        self.worker = CellWorker(self._setup, self._process, self.failsafe.report)
+        self._pandas_seen = "pandas" in sys.modules
+        self.worker = CellWorker(self._setup, self._process, self.failsafe.report, setup_when=_numpy_imported)
         self.worker.start()
 
     # ------------------------------------------------------------ setup
@@ -260,6 +268,11 @@ class CellCapture:
         if self.current is not None:  # a magic called run_cell: the outer cell is the one we record
             self._depth += 1
             return
+        if not self._pandas_seen and "pandas" in sys.modules:  # imported between cells by some thread
+            self._pandas_seen = True
+            from mlm_jupyter.kernel.pandas_display import restore_notebook_display
+
+            restore_notebook_display(self.shell)
         self.current = PendingCell(record_id=uuid.uuid4().hex, source=info.raw_cell or "",
                                    cell_id=getattr(info, "cell_id", None), start_time=time.time(),
                                    started=time.perf_counter(), runs_mark=_runs_started())
@@ -277,6 +290,7 @@ class CellCapture:
                                   cell_id=getattr(info, "cell_id", None), start_time=self._created_at,
                                   started=self._created, runs_mark=self._runs_at_load)
         duration = time.perf_counter() - pending.started
+        self._pandas_seen = self._pandas_seen or "pandas" in sys.modules
         error = result.error_before_exec if result.error_before_exec is not None else result.error_in_exec
         fluent = _fluent()
         started = list(fluent.started_run_ids()[pending.runs_mark:]) if fluent is not None and pending.run_id is None \

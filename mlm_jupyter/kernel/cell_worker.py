@@ -2,7 +2,10 @@
 
 The post-run hook only appends an event (a few microseconds); this thread
 imports the heavy parts of the package (the tracking client, the fingerprint
-engine) on start, then parses each cell, fingerprints its data and queues its
+engine) once ``setup_when()`` allows it (the kernel waits for the notebook to
+import numpy itself: importing it earlier would add its warnings filters and
+module before the user's own import), when someone needs the records
+(``drain``), or after ``max_setup_delay`` seconds; then it parses each cell, fingerprints its data and queues its
 record, in execution order. Events wait in a bounded queue: past
 ``max_data_events`` waiting events the newest ones drop their data values
 (the record itself is always kept), so a burst of cells never holds many
@@ -34,8 +37,12 @@ class CellWorker:
     """
 
     def __init__(self, setup: Callable[[], None], process: Callable[[Any], None],
-                 on_error: Callable[[str, BaseException], None], *, max_data_events: int = 64) -> None:
+                 on_error: Callable[[str, BaseException], None], *, max_data_events: int = 64,
+                 setup_when: Callable[[], bool] | None = None, max_setup_delay: float = 30.0) -> None:
         self._setup = setup
+        self._setup_when = setup_when
+        self.max_setup_delay = max_setup_delay
+        self._urgent = False
         self._process = process
         self._on_error = on_error
         self.max_data_events = max_data_events
@@ -89,6 +96,8 @@ class CellWorker:
         target = self._submitted
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
+            self._urgent = True  # someone needs the records now: set up at once
+            self._cond.notify_all()
             while self._done < target:
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
@@ -112,9 +121,25 @@ class CellWorker:
         """Let the thread end once the queue is empty."""
         with self._cond:
             self._stopping = True
+            self._urgent = True
             self._cond.notify_all()
 
+    def _wait_for_setup(self) -> None:
+        """Hold the heavy imports until ``setup_when()`` (or a drain, or ``max_setup_delay`` seconds)."""
+        if self._setup_when is None:
+            return
+        deadline = time.monotonic() + self.max_setup_delay
+        with self._cond:
+            while not self._urgent and not self._stopping and time.monotonic() < deadline:
+                try:
+                    if self._setup_when():
+                        return
+                except Exception:  # noqa: BLE001 -- a broken predicate must not stop recording
+                    return
+                self._cond.wait(0.2)
+
     def _run(self) -> None:
+        self._wait_for_setup()
         try:
             self._setup()
         except BaseException as error:  # noqa: BLE001 -- reported; the records still go through process()

@@ -158,6 +158,9 @@ class DuckDbStore(Store):
         while True:
             try:
                 con = duckdb.connect(str(self.path))
+                # in a notebook DuckDB would show a progress-bar widget for slow queries, in whatever cell
+                # runs then: our queries are background work and must never draw into a user's cell
+                con.execute("SET enable_progress_bar = false")
                 break
             except duckdb.IOException as error:
                 if not _is_lock_error(error):

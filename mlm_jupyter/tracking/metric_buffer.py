@@ -33,9 +33,6 @@ class MetricBuffer(BackgroundFlusher):
         self.store = store
         self.max_pending = max_pending
         self._reset()
-        # pyarrow imports pandas lazily on first use; importing during interpreter
-        # shutdown fails, so warm it up now and the exit-time flush never imports.
-        pa.array(["warm-up"], pa.string())
 
     def _reset(self) -> None:
         self._run_ids: list[str] = []
