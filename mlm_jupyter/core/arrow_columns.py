@@ -13,6 +13,7 @@ strings, 64/32-bit integers, doubles, booleans and lists of strings, with
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -41,8 +42,17 @@ def _strings(values: Sequence[Any], large: bool) -> pa.Array:
                                  null_count=nulls)
 
 
+def _checked(value: Any, kind: pa.DataType) -> Any:
+    """``value`` as Arrow would accept it for ``kind``: no text, no silently truncated floats."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{value!r} is not a {kind} value")
+    if pa.types.is_integer(kind):
+        return operator.index(value)
+    return value
+
+
 def _numbers(values: Sequence[Any], kind: pa.DataType, dtype: Any) -> pa.Array:
-    data = np.fromiter((0 if v is None else v for v in values), dtype=dtype, count=len(values))
+    data = np.fromiter((0 if v is None else _checked(v, kind) for v in values), dtype=dtype, count=len(values))
     validity, nulls = _validity(values)
     if pa.types.is_boolean(kind):
         buffer = pa.py_buffer(np.packbits(data, bitorder="little"))
