@@ -9,6 +9,7 @@ from mlm_jupyter.cli.demo import demo
 from mlm_jupyter.cli.models import models
 from mlm_jupyter.cli.export import export
 from mlm_jupyter.cli.runs import experiments, runs, sql
+from mlm_jupyter.cli.scan import scan
 
 __all__ = ["cli", "main"]
 
@@ -31,6 +32,7 @@ cli.add_command(demo)
 cli.add_command(cells)
 cli.add_command(models)
 cli.add_command(export)
+cli.add_command(scan)
 
 
 def main() -> None:

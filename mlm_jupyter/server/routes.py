@@ -14,6 +14,7 @@ from typing import Any
 from jupyter_server.utils import url_path_join
 
 from mlm_jupyter.server import api_handlers as api
+from mlm_jupyter.server import scan_handlers as scans
 from mlm_jupyter.server import store_handlers as store
 
 __all__ = ["ROUTES", "handlers", "template_to_regex"]
@@ -37,6 +38,8 @@ ROUTES: list[tuple[str, Any]] = [
     ("/mlm/api/models/{name}/versions/{version}", api.ModelVersionHandler),
     ("/mlm/api/models/{name}/history", api.ModelHistoryHandler),
     ("/mlm/api/models/{name}/aliases", api.ModelAliasesHandler),
+    ("/mlm/api/models/{name}/scans", scans.ModelScansHandler),
+    ("/mlm/api/models/{name}/versions/{version}/scan", scans.VersionScanHandler),
     # the generic Store contract, for RestStore
     ("/mlm/api/store/write", store.StoreWriteHandler),
     ("/mlm/api/store/read/{query}", store.StoreReadHandler),
