@@ -7,9 +7,15 @@ import click
 from mlm_jupyter.cli.cells import cells
 from mlm_jupyter.cli.demo import demo
 from mlm_jupyter.cli.models import models
+from mlm_jupyter.cli.reproduce import reproduce
 from mlm_jupyter.cli.export import export
 from mlm_jupyter.cli.runs import experiments, runs, sql
+<<<<<<< HEAD
 from mlm_jupyter.cli.scan import scan
+=======
+from mlm_jupyter.cli.serve import serve
+from mlm_jupyter.cli.monitor import monitor
+>>>>>>> main
 
 __all__ = ["cli", "main"]
 
@@ -32,7 +38,13 @@ cli.add_command(demo)
 cli.add_command(cells)
 cli.add_command(models)
 cli.add_command(export)
+<<<<<<< HEAD
 cli.add_command(scan)
+=======
+cli.add_command(reproduce)
+cli.add_command(serve)
+cli.add_command(monitor)
+>>>>>>> main
 
 
 def main() -> None:
