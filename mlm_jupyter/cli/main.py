@@ -10,12 +10,9 @@ from mlm_jupyter.cli.models import models
 from mlm_jupyter.cli.reproduce import reproduce
 from mlm_jupyter.cli.export import export
 from mlm_jupyter.cli.runs import experiments, runs, sql
-<<<<<<< HEAD
-from mlm_jupyter.cli.scan import scan
-=======
 from mlm_jupyter.cli.serve import serve
 from mlm_jupyter.cli.monitor import monitor
->>>>>>> main
+from mlm_jupyter.cli.scan import scan
 
 __all__ = ["cli", "main"]
 
@@ -38,13 +35,10 @@ cli.add_command(demo)
 cli.add_command(cells)
 cli.add_command(models)
 cli.add_command(export)
-<<<<<<< HEAD
-cli.add_command(scan)
-=======
 cli.add_command(reproduce)
 cli.add_command(serve)
 cli.add_command(monitor)
->>>>>>> main
+cli.add_command(scan)
 
 
 def main() -> None:
