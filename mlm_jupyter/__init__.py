@@ -85,6 +85,11 @@ _EXPORTS: dict[str, str] = {
     "Monitor": "mlm_jupyter.tracking.monitor:Monitor",
     # kernel capture
     "gather": "mlm_jupyter.tracking.gather:gather",
+    # reproduction
+    "reproduce": "mlm_jupyter.tracking.reproduce:reproduce",
+    "reproductions": "mlm_jupyter.tracking.reproduce:reproductions",
+    "Reproduction": "mlm_jupyter.tracking.reproduce:Reproduction",
+    "session_diff": "mlm_jupyter.tracking.session_diff:session_diff",
     # widgets
     "runs": "mlm_jupyter.widgets.runs_table:runs",
     "compare": "mlm_jupyter.widgets.comparison:compare",

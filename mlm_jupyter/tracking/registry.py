@@ -33,7 +33,7 @@ from mlm_jupyter.core.promotion import PromotionRule
 from mlm_jupyter.store.contract import Op, Store, WriteBatch
 from mlm_jupyter.store.liveness import this_process
 from mlm_jupyter.tracking.model_card import render_model_card
-from mlm_jupyter.tracking.model_export import load_model_dir, write_model_dir
+from mlm_jupyter.tracking.model_export import load_model_dir, read_model_dir, write_model_dir
 from mlm_jupyter.tracking.model_package import (
     MANIFEST_FILE,
     deserialise,
@@ -190,8 +190,6 @@ class RegistryClient:
         check_model_name(name)
         parsed = parse_model_uri(uri)
         if parsed.kind == "path":
-            from mlm_jupyter.tracking.model_export import read_model_dir
-
             manifest, data = read_model_dir(parsed.path or ".")
             stored_sha = self.store.put_blob(data)
             if stored_sha != manifest["sha256"]:
@@ -414,12 +412,25 @@ class RegistryClient:
         """
         if parse_model_uri(uri).kind == "path":
             return load_model_dir(uri, trust_pickle=trust_pickle, trusted_types=trusted_types)
+        return self.load_resolved(str(uri), trust_pickle=trust_pickle, trusted_types=trusted_types)[0]
+
+    def load_resolved(self, uri: str | os.PathLike[str], *, trust_pickle: bool = False,
+                      trusted_types: Sequence[str] = ()) -> tuple[Any, ResolvedModel]:
+        """``load_model`` that also says what it loaded (version, sha256, manifest): for model servers.
+
+        Same checks as ``load_model``: the bytes must hash to the sha256 the store recorded before
+        anything is deserialised, pickle needs ``trust_pickle``, skops trusts only ``trusted_types`` extra.
+        """
+        if parse_model_uri(uri).kind == "path":
+            manifest, data = read_model_dir(uri)
+            model = deserialise(data, manifest, trust_pickle=trust_pickle, trusted_types=trusted_types)
+            return model, ResolvedModel(str(uri), manifest, str(manifest["sha256"]), None, manifest.get("run_id"))
         resolved = self._resolve(str(uri))
         data = self.store.read_blob(resolved.sha256)
         model = deserialise(data, resolved.manifest, expected_sha256=resolved.sha256, trust_pickle=trust_pickle,
                             trusted_types=trusted_types)
         self._record_load(resolved)
-        return model
+        return model, resolved
 
     def _record_load(self, resolved: ResolvedModel) -> None:
         me = this_process()
