@@ -7,6 +7,7 @@ import click
 from mlm_jupyter.cli.cells import cells
 from mlm_jupyter.cli.demo import demo
 from mlm_jupyter.cli.models import models
+from mlm_jupyter.cli.monitor import monitor
 from mlm_jupyter.cli.export import export
 from mlm_jupyter.cli.runs import experiments, runs, sql
 
@@ -31,6 +32,7 @@ cli.add_command(demo)
 cli.add_command(cells)
 cli.add_command(models)
 cli.add_command(export)
+cli.add_command(monitor)
 
 
 def main() -> None:
