@@ -8,6 +8,7 @@ from mlm_jupyter.cli.cells import cells
 from mlm_jupyter.cli.demo import demo
 from mlm_jupyter.cli.models import models
 from mlm_jupyter.cli.monitor import monitor
+from mlm_jupyter.cli.reproduce import reproduce
 from mlm_jupyter.cli.export import export
 from mlm_jupyter.cli.runs import experiments, runs, sql
 
@@ -33,6 +34,7 @@ cli.add_command(cells)
 cli.add_command(models)
 cli.add_command(export)
 cli.add_command(monitor)
+cli.add_command(reproduce)
 
 
 def main() -> None:

@@ -14,7 +14,11 @@ from typing import Any
 from jupyter_server.utils import url_path_join
 
 from mlm_jupyter.server import api_handlers as api
+<<<<<<< HEAD
 from mlm_jupyter.server import monitor_handlers as monitor
+=======
+from mlm_jupyter.server import reproduction_handlers as reproduction
+>>>>>>> main
 from mlm_jupyter.server import store_handlers as store
 
 __all__ = ["ROUTES", "handlers", "template_to_regex"]
@@ -28,6 +32,8 @@ ROUTES: list[tuple[str, Any]] = [
     ("/mlm/api/runs/{run_id}", api.RunHandler),
     ("/mlm/api/runs/{run_id}/metrics", api.RunMetricsHandler),
     ("/mlm/api/runs/{run_id}/metrics/{key}", api.MetricHistoryHandler),
+    ("/mlm/api/runs/{run_id}/reproductions", reproduction.ReproductionsHandler),
+    ("/mlm/api/runs/{run_id}/session-diff/{other_run_id}", reproduction.SessionDiffHandler),
     ("/mlm/api/artifacts/{sha256}", api.ArtifactHandler),
     ("/mlm/api/compare", api.CompareHandler),
     ("/mlm/api/cells", api.CellsHandler),

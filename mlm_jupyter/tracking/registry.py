@@ -277,7 +277,7 @@ class RegistryClient:
     def set_promotion_rule(self, name: str, rule: PromotionRule | str | None = None, *, metric: str | None = None,
                            op: str | None = None, threshold: float | None = None, higher_is_better: bool = True,
                            min_delta: float = 0.0, alias: str = "production",
-                           reason: str | None = None) -> PromotionRule:
+                           reason: str | None = None, severity: str | None = None) -> PromotionRule:
         """Guard ``alias`` of ``name`` with a rule; a rule of the same kind and metric is replaced.
 
         Either pass a ``PromotionRule``, or its kind and fields::
@@ -285,12 +285,13 @@ class RegistryClient:
             set_promotion_rule("churn", "metric_threshold", metric="val_auc", op=">=", threshold=0.9)
             set_promotion_rule("churn", "beats_current", metric="val_auc")
             set_promotion_rule("churn", "checks_passed")
+            set_promotion_rule("churn", "scan_passed", severity="medium")   # no scan finding at medium or above
         """
         if not isinstance(rule, PromotionRule):
             rule = PromotionRule(kind=rule or ("metric_threshold" if threshold is not None else "beats_current"),
                                  metric=metric, op=op or (">=" if threshold is not None else None),
                                  threshold=threshold, higher_is_better=higher_is_better, min_delta=min_delta,
-                                 alias=alias)
+                                 alias=alias, severity=severity)
         check_alias(rule.alias)
         stored = self._write(Op("set_promotion_rule", {"name": name, "rule": rule.to_dict(), "reason": reason,
                                                        "user": current_user()}))[0]

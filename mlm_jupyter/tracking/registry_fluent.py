@@ -115,7 +115,8 @@ def set_model_description(name: str, description: str, version: int | None = Non
 
 def set_promotion_rule(name: str, rule: PromotionRule | str | None = None, *, metric: str | None = None,
                        op: str | None = None, threshold: float | None = None, higher_is_better: bool = True,
-                       min_delta: float = 0.0, alias: str = "production", reason: str | None = None) -> PromotionRule:
+                       min_delta: float = 0.0, alias: str = "production", reason: str | None = None,
+                       severity: str | None = None) -> PromotionRule:
     """Guard ``alias`` (default ``production``) of ``name`` with a promotion rule.
 
     Examples::
@@ -123,10 +124,11 @@ def set_promotion_rule(name: str, rule: PromotionRule | str | None = None, *, me
         mlm.set_promotion_rule("churn", "metric_threshold", metric="val_auc", op=">=", threshold=0.9)
         mlm.set_promotion_rule("churn", "beats_current", metric="val_auc")
         mlm.set_promotion_rule("churn", "checks_passed")
+        mlm.set_promotion_rule("churn", "scan_passed", severity="medium")  # latest mlm.scan: nothing >= medium
     """
     return fluent.get_client().set_promotion_rule(
         name, rule, metric=metric, op=op, threshold=threshold, higher_is_better=higher_is_better,
-        min_delta=min_delta, alias=alias, reason=reason)
+        min_delta=min_delta, alias=alias, reason=reason, severity=severity)
 
 
 def promotion_rules(name: str, alias: str | None = None) -> list[PromotionRule]:

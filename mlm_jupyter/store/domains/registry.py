@@ -68,22 +68,21 @@ def _has_table(s: Session, table: str) -> bool:
     return bool(s.one("SELECT 1 FROM information_schema.tables WHERE table_name = ?", [table]))
 
 
-def _run_checks(s: Session, run_id: str | None) -> list[dict[str, Any]] | None:
-    """Check results of a run: the checks feature's table when it exists, else ``checks.*`` run tags."""
-    if not run_id:
-        return None
-    if _has_table(s, "check_results"):
-        columns = {r[0] for r in s.con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'check_results'").fetchall()}
-        if "run_id" in columns and ({"status", "passed"} & columns):
-            name_col = "name" if "name" in columns else ("check" if "check" in columns else "NULL")
-            status_col = "status" if "status" in columns else \
-                "CASE WHEN passed THEN 'passed' ELSE 'failed' END"
-            rows = s.rows(f'SELECT "{name_col}" AS name, {status_col} AS status FROM check_results WHERE run_id = ?'
-                          if name_col != "NULL" else
-                          f"SELECT NULL AS name, {status_col} AS status FROM check_results WHERE run_id = ?", [run_id])
+def _run_checks(s: Session, run_id: str | None, name: str | None = None,
+                version: int | None = None) -> list[dict[str, Any]] | None:
+    """Check results of a version: its latest model scan's ``check_results`` (the version's own scan, else
+    its run's), else the run's ``checks.*`` tags."""
+    if _has_table(s, "scan_reports"):
+        from mlm_jupyter.store.domains.scans import latest_scan_id
+
+        scan_id = latest_scan_id(s, name, version, run_id)
+        if scan_id is not None:
+            rows = s.rows("SELECT name, status, severity, scan_id FROM check_results WHERE scan_id = ? "
+                          "ORDER BY name", [scan_id])
             if rows:
                 return rows
+    if not run_id:
+        return None
     tagged = s.rows("SELECT key, value FROM tags WHERE run_id = ? AND key LIKE 'checks.%' ORDER BY key", [run_id])
     return [{"name": r["key"][len("checks."):], "status": r["value"]} for r in tagged] or None
 
@@ -140,7 +139,7 @@ def set_alias(s: Session, args: dict[str, Any]) -> dict[str, Any]:
         failures = evaluate_rules(
             rules, candidate=f"{name} v{version}", metrics=_run_metrics(s, target["run_id"]),
             holder=f"v{previous}" if previous is not None else None, holder_metrics=_run_metrics(s, holder_run),
-            checks=_run_checks(s, target["run_id"]))
+            checks=_run_checks(s, target["run_id"], name, version))
     force = bool(args.get("force"))
     reason = args.get("reason")
     details: dict[str, Any] = {"failures": [f.to_dict() for f in failures]} if failures else {}
