@@ -127,7 +127,9 @@ class DriftReport:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DriftReport:
         def feature(d: Mapping[str, Any]) -> FeatureDrift:
-            return FeatureDrift(**{k: d.get(k) for k in FeatureDrift.__dataclass_fields__})
+            fields: dict[str, Any] = {k: d.get(k) for k in FeatureDrift.__dataclass_fields__}
+            fields["note"] = fields["note"] or ""
+            return FeatureDrift(**fields)
 
         window = data["window"]
         return cls(model=data["model"], version=int(data["version"]), alias=data.get("alias"),

@@ -54,7 +54,8 @@ def numeric_values(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
         column = column.drop_null()
     values = column.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
     nan = np.isnan(values)
-    return values[~nan] if nan.any() else values
+    result: np.ndarray = values[~nan] if nan.any() else values
+    return result
 
 
 def histogram(values: np.ndarray, low: float, high: float) -> np.ndarray:

@@ -14,11 +14,8 @@ from typing import Any
 from jupyter_server.utils import url_path_join
 
 from mlm_jupyter.server import api_handlers as api
-<<<<<<< HEAD
 from mlm_jupyter.server import monitor_handlers as monitor
-=======
 from mlm_jupyter.server import reproduction_handlers as reproduction
->>>>>>> main
 from mlm_jupyter.server import store_handlers as store
 
 __all__ = ["ROUTES", "handlers", "template_to_regex"]

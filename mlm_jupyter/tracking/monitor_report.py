@@ -92,8 +92,10 @@ def _counts(keys: list[str], ref: Mapping[str, int], cur: Mapping[str, int]) -> 
 
 
 def _tally(labels: list[str]) -> dict[str, int]:
-    values, counts = np.unique(np.array(labels, dtype=object), return_counts=True) if labels else ([], [])
-    return {str(v): int(c) for v, c in zip(values, counts)}
+    counts: dict[str, int] = {}
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    return counts
 
 
 def _compare(name: str, reference: pa.Table, ref_summary: ColumnSummary | None, current: WindowSummary,

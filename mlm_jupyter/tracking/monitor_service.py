@@ -101,10 +101,10 @@ def performance(client: MlmClient, model_version: ModelVersion, *, window: Any =
 
     remote = _remote(client)
     if remote is not None:
-        params = {"version": str(model_version.version), "window": str(window)}
+        query = {"version": str(model_version.version), "window": str(window)}
         if every is not None:
-            params["every"] = str(every)
-        records = remote.api_request("GET", _route(model_version.name, "performance"), params=params).json()
+            query["every"] = str(every)
+        records = remote.api_request("GET", _route(model_version.name, "performance"), params=query).json()
         frame = pd.DataFrame(records["periods"])
         if len(frame):
             frame["start"] = pd.to_datetime(frame["start"], utc=True)
@@ -126,14 +126,14 @@ def performance(client: MlmClient, model_version: ModelVersion, *, window: Any =
     try:
         stamp_low = dt.datetime.fromtimestamp(begin, dt.timezone.utc)
         stamp_high = dt.datetime.fromtimestamp(stop, dt.timezone.utc)
-        query = (f"SELECT epoch(p.{TIME}) AS t, p.{PREDICTION} AS y_pred, "
+        sql = (f"SELECT epoch(p.{TIME}) AS t, p.{PREDICTION} AS y_pred, "
                  + (f"l.{LABEL} AS y_true " if labels else "NULL AS y_true ")
                  + f"FROM read_parquet(?, union_by_name = true) p "
                  + (f"LEFT JOIN (SELECT {ID}, arg_max({LABEL}, {TIME}) AS {LABEL} FROM read_parquet(?, "
                     f"union_by_name = true) GROUP BY {ID}) l ON p.{ID} = l.{ID} " if labels else "")
                  + f"WHERE p.{TIME} >= ? AND p.{TIME} < ?")
         params: list[Any] = [predictions, *([labels] if labels else []), stamp_low, stamp_high]
-        rows = con.execute(query, params).df()
+        rows = con.execute(sql, params).df()
     except duckdb.Error as error:
         if PREDICTION in str(error) or ID in str(error):
             return pd.DataFrame(columns=columns)  # logged without predictions or ids: nothing to score
