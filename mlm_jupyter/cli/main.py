@@ -11,6 +11,7 @@ from mlm_jupyter.cli.monitor import monitor
 from mlm_jupyter.cli.reproduce import reproduce
 from mlm_jupyter.cli.export import export
 from mlm_jupyter.cli.runs import experiments, runs, sql
+from mlm_jupyter.cli.serve import serve
 
 __all__ = ["cli", "main"]
 
@@ -35,6 +36,7 @@ cli.add_command(models)
 cli.add_command(export)
 cli.add_command(monitor)
 cli.add_command(reproduce)
+cli.add_command(serve)
 
 
 def main() -> None:

@@ -10,7 +10,6 @@ from mlm_jupyter.core.errors import InvalidInputError
 from mlm_jupyter.core.model_entities import (
     ModelVersion,
     RegisteredModel,
-    check_model_name,
     parse_model_uri,
 )
 from mlm_jupyter.core.promotion import PromotionRule
@@ -29,23 +28,29 @@ __all__ = [
 ]
 
 
-def log_model(model: Any, name: str, *, input_example: Any = None, signature: Any = None, flavor: str | None = None,
-              artifact_path: str | None = None, description: str | None = None) -> ModelVersion:
+def log_model(model: Any, name: str | None = None, *, input_example: Any = None, signature: Any = None,
+              flavor: str | None = None, artifact_path: str | None = None, description: str | None = None,
+              registered_model_name: str | None = None) -> ModelVersion:
     """Log ``model`` with the active run and register it as the next version of ``name``.
 
-    Outside a run, a short run named after the model is started and ended
-    around the call. See ``MlmClient.log_model`` for the arguments.
+    ``name`` is the registry name. MLflow's ``registered_model_name=`` is accepted too; given
+    with ``name``, ``name`` is then the model's artifact folder, as in MLflow 3. Outside a run,
+    a short run named after the model is started and ended around the call. See
+    ``MlmClient.log_model`` for the arguments.
     """
+    from mlm_jupyter.tracking.registry import registry_and_artifact_names
+
+    registry_name, artifact_path = registry_and_artifact_names(name, registered_model_name, artifact_path)
     client = fluent.get_client()
     run = fluent.active_run()
     if run is not None:
-        return client.log_model(run.id, model, name, input_example=input_example, signature=signature,
+        return client.log_model(run.id, model, registry_name, input_example=input_example, signature=signature,
                                 flavor=flavor, artifact_path=artifact_path, description=description)
-    check_model_name(name)  # refuse a bad name or model before making a run that would only fail
-    flavor_for(model, flavor)
-    with fluent.start_run(name=f"log-model-{name}") as started:
-        return client.log_model(started.id, model, name, input_example=input_example, signature=signature,
-                                flavor=flavor, artifact_path=artifact_path, description=description)
+    flavor_for(model, flavor)  # refuse a bad model before making a run that would only fail
+    with fluent.start_run(name=f"log-model-{registry_name}") as started:
+        return client.log_model(started.id, model, registry_name, input_example=input_example,
+                                signature=signature, flavor=flavor, artifact_path=artifact_path,
+                                description=description)
 
 
 def register_model(uri: str, name: str, *, description: str | None = None) -> ModelVersion:

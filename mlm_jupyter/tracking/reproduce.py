@@ -221,7 +221,8 @@ def _quoted(text: str) -> str:
 
 def _kernel_environment(store: Path) -> dict[str, str]:
     """The fresh kernel writes to its own store and never to a server the caller happens to be under."""
-    env = {k: v for k, v in os.environ.items() if k not in _SERVER_VARIABLES}
+    env = {k: v for k, v in os.environ.items()
+           if k not in _SERVER_VARIABLES and not k.startswith(("MLM_", "JPY_"))}  # MLM_NOTEBOOK, MLM_RUN_OWNER...
     env.update(MLM_STORE=str(store), MLM_NO_SERVER="1", PYTHONHASHSEED=os.environ.get("PYTHONHASHSEED", "0"))
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     return env

@@ -205,3 +205,15 @@ def test_session_diff_of_two_runs_names_the_edited_added_and_removed_cells(ip: A
     assert "+a = 10" in diff["cells"][0]["diff"]
     whole = mlm.session_diff(first, second, scope="session")  # every cell run before each
     assert whole["counts"]["added"] == 1 and whole["counts"]["changed"] == 2
+
+
+def test_gather_by_model_uri_finds_the_tracked_cell_that_logged_the_model(ip: Any, client: MlmClient,
+                                                                         project: Path) -> None:
+    play(ip, "xs = [[0.0], [1.0], [2.0]]\nys = [0.0, 1.0, 2.0]", "unused = 1",
+         "%%track -e models -n fit\nimport mlm_jupyter as mlm\nfrom sklearn.linear_model import LinearRegression\n"
+         "model = LinearRegression().fit(xs, ys)\nmlm.log_model(model, name='lin')")
+    mlm.set_alias("lin", "production", version=1)
+
+    for uri in ("models:/lin/1", "models:/lin@production"):
+        sources = code_sources(mlm.gather(uri))
+        assert sources[1] == "xs = [[0.0], [1.0], [2.0]]\nys = [0.0, 1.0, 2.0]" and "unused = 1" not in sources

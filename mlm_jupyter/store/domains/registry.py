@@ -246,6 +246,35 @@ def delete_promotion_rule(s: Session, args: dict[str, Any]) -> None:
            from_value=PromotionRule.from_dict(json.loads(old[0])).describe(), reason=args.get("reason"))
 
 
+def create_registered_model(s: Session, args: dict[str, Any]) -> None:
+    """An empty registered model (MLflow's ``create_registered_model``); refused if the name is taken."""
+    name = check_model_name(args["name"])
+    if s.one("SELECT 1 FROM registered_models WHERE name = ?", [name]):
+        from mlm_jupyter.core.errors import AlreadyExistsError
+
+        raise AlreadyExistsError(f"a registered model named {name!r} exists already", name=name)
+    now = s.now()
+    s.con.execute("INSERT INTO registered_models VALUES (?, ?, ?, ?, ?)",
+                  [name, args.get("description"), now, now, args.get("user")])
+
+
+def set_model_tag(s: Session, args: dict[str, Any]) -> None:
+    """Set a tag on a registered model (``version`` 0 or absent) or on one of its versions."""
+    name, version = args["name"], int(args.get("version") or 0)
+    if version:
+        _version_row(s, name, version)
+    else:
+        _require_model(s, name)
+    s.con.execute("INSERT INTO model_tags VALUES (?, ?, ?, ?) ON CONFLICT (name, version, key) "
+                  "DO UPDATE SET value = excluded.value", [name, version, str(args["key"]), str(args["value"])])
+    _touch(s, name)
+
+
+def delete_model_tag(s: Session, args: dict[str, Any]) -> None:
+    s.con.execute("DELETE FROM model_tags WHERE name = ? AND version = ? AND key = ?",
+                  [args["name"], int(args.get("version") or 0), str(args["key"])])
+
+
 def record_model_load(s: Session, args: dict[str, Any]) -> None:
     s.con.execute("INSERT INTO model_loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                   [args.get("time", s.now()), args.get("user"), args.get("name"), args.get("version"),
@@ -262,6 +291,9 @@ APPLIERS = {
     "set_promotion_rule": set_promotion_rule,
     "delete_promotion_rule": delete_promotion_rule,
     "record_model_load": record_model_load,
+    "create_registered_model": create_registered_model,
+    "set_model_tag": set_model_tag,
+    "delete_model_tag": delete_model_tag,
 }
 JOURNALABLE = frozenset({"record_model_load"})
 
@@ -361,7 +393,15 @@ def run_checks(s: Session, run_id: str) -> list[dict[str, Any]]:
     return _run_checks(s, run_id) or []
 
 
+def model_tags(s: Session, name: str, version: int | None = None) -> dict[str, str]:
+    """Tags of a registered model (``version`` absent) or of one version."""
+    rows = s.con.execute("SELECT key, value FROM model_tags WHERE name = ? AND version = ? ORDER BY key",
+                         [name, int(version or 0)]).fetchall()
+    return {str(k): str(v) for k, v in rows}
+
+
 READERS = {
+    "model_tags": model_tags,
     "registered_models": registered_models,
     "model_versions": model_versions,
     "model_version": model_version,
