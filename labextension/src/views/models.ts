@@ -1,26 +1,39 @@
 /**
- * The sidebar's state: server compatibility, the runs list and selection,
- * the comparison of selected runs, and the model registry. No DOM here.
+ * The views' state, shared by both hosts: the runs list (server-side pages),
+ * the comparison of runs, the model registry with its promotion form. No DOM
+ * here; each model talks to a small data-access interface (types.ts).
  */
-import { Signal } from '@lumino/signaling';
-
-import { cellSource, versionsCompatible } from './diff';
-import { alignSeries, downsampleMinMax, metricKeys } from './series';
+import { cellSource } from './diff';
+import { alignSeries, downsampleMinMax, metricKeys, smooth } from './series';
 import type { Aligned, Axis, Series } from './series';
-import { ApiError } from './types';
+import { ApiError } from '../types';
 import type {
+  CompareSource,
   Experiment,
-  MlmApi,
   ModelDetail,
   ModelHistoryEntry,
   ModelSummary,
+  RegistrySource,
   RunDetail,
+  RunsSource,
   RunSummary
-} from './types';
+} from '../types';
 
-export type ServerState = 'checking' | 'ok' | 'missing' | 'mismatch' | 'error';
+/** A change signal without Lumino (the notebook widgets bundle no Lumino). */
+export class Emitter {
+  private readonly listeners = new Set<() => void>();
+  connect(fn: () => void): void {
+    this.listeners.add(fn);
+  }
+  disconnect(fn: () => void): void {
+    this.listeners.delete(fn);
+  }
+  emit(): void {
+    this.listeners.forEach(fn => fn());
+  }
+}
 
-function messageOf(error: unknown): string {
+export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
@@ -35,62 +48,46 @@ export async function inBatches<T>(items: T[], limit: number, fn: (item: T) => P
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** Server compatibility, experiments, the runs page and the selection. */
-export class SidebarModel {
-  readonly changed = new Signal<this, void>(this);
-  serverState: ServerState = 'checking';
-  serverMessage = '';
-  serverVersion = '';
+/** `order` as the store reads it: `metrics.acc desc`; '' is the store's default (newest first). */
+export function nextOrder(order: string, column: string): string {
+  const [current, direction] = order.split(' ');
+  if (current !== column) {
+    return `${column} ${column.startsWith('metrics.') ? 'desc' : 'asc'}`;
+  }
+  return `${column} ${direction === 'asc' ? 'desc' : 'asc'}`;
+}
+
+/** One page of runs at a time (offset/limit/order/filter -> rows + total) and the selection. */
+export class RunsModel {
+  readonly changed = new Emitter();
   experiments: Experiment[] = [];
   experiment = '';
   filter = '';
   filterError = '';
+  /** 1-based column of a filter syntax error (0: none known). */
+  filterColumn = 0;
+  order = '';
+  offset = 0;
   runs: RunSummary[] = [];
   total = 0;
-  limit: number;
   readonly selected = new Set<string>();
   private seq = 0;
 
   constructor(
-    readonly api: MlmApi,
-    readonly clientVersion: string,
-    options: { pageSize?: number } = {}
-  ) {
-    this.limit = options.pageSize ?? 200;
-  }
+    readonly source: RunsSource,
+    readonly limit = 50
+  ) {}
 
   get ready(): boolean {
-    return this.serverState === 'ok';
-  }
-
-  /** Ask `/mlm/api/version`; a 404 or a different release leaves a message for the panel. */
-  async checkServer(): Promise<ServerState> {
-    try {
-      const { version } = await this.api.version();
-      this.serverVersion = version;
-      if (versionsCompatible(version, this.clientVersion)) {
-        this.serverState = 'ok';
-        this.serverMessage = '';
-      } else {
-        this.serverState = 'mismatch';
-        this.serverMessage =
-          `The mlm-jupyter server extension is version ${version} but this sidebar is ${this.clientVersion}: ` +
-          'reinstall one package (pip install -U mlm-jupyter) and restart JupyterLab.';
-      }
-    } catch (error) {
-      const missing = error instanceof ApiError && error.status === 404;
-      this.serverState = missing ? 'missing' : 'error';
-      this.serverMessage = missing
-        ? `The mlm-jupyter sidebar cannot reach its server part: ${messageOf(error)}`
-        : `The mlm-jupyter server extension did not answer: ${messageOf(error)}`;
-    }
-    this.changed.emit();
-    return this.serverState;
+    return true;
   }
 
   async loadExperiments(): Promise<void> {
+    if (!this.source.experiments) {
+      return;
+    }
     try {
-      this.experiments = await this.api.experiments();
+      this.experiments = await this.source.experiments();
     } catch {
       return; // keep the last list: the runs request reports the failure
     }
@@ -99,33 +96,45 @@ export class SidebarModel {
 
   setFilter(filter: string): Promise<boolean> {
     this.filter = filter.trim();
-    this.runs = [];
+    this.offset = 0;
     return this.refresh();
   }
 
   setExperiment(experiment: string): Promise<boolean> {
     this.experiment = experiment;
-    this.runs = [];
+    this.offset = 0;
+    return this.refresh();
+  }
+
+  sortBy(column: string): Promise<boolean> {
+    this.order = nextOrder(this.order, column);
+    this.offset = 0;
+    return this.refresh();
+  }
+
+  /** Move by `pages` (e.g. -1, +1); stays within the result. */
+  turn(pages: number): Promise<boolean> {
+    const last = Math.max(0, Math.floor((this.total - 1) / this.limit) * this.limit);
+    this.offset = Math.min(last, Math.max(0, this.offset + pages * this.limit));
     return this.refresh();
   }
 
   /**
-   * Reload the visible runs (the first `limit`, or as many as already shown).
-   * Resolves to true while some shown run is still running, so polling stays fast.
-   * A bad filter is kept as `filterError` and is not a polling failure.
+   * Reload the current page. Resolves to true while a shown run is running (poll fast).
+   * A bad filter is kept as `filterError` (with its column), not thrown.
    */
   async refresh(): Promise<boolean> {
     if (!this.ready) {
       return false;
     }
     const seq = ++this.seq;
-    const limit = Math.max(this.limit, this.runs.length);
     try {
-      const page = await this.api.runs({
+      const page = await this.source.runs({
         experiment: this.experiment || undefined,
         filter: this.filter || undefined,
-        offset: 0,
-        limit
+        orderBy: this.order || undefined,
+        offset: this.offset,
+        limit: this.limit
       });
       if (seq !== this.seq) {
         return this.anyRunning;
@@ -133,12 +142,14 @@ export class SidebarModel {
       this.runs = page.runs;
       this.total = page.total;
       this.filterError = '';
+      this.filterColumn = 0;
     } catch (error) {
       if (seq !== this.seq) {
         return this.anyRunning;
       }
       if (error instanceof ApiError && error.status === 400) {
         this.filterError = error.message;
+        this.filterColumn = error.column ?? 0;
         this.runs = [];
         this.total = 0;
         this.changed.emit();
@@ -148,25 +159,6 @@ export class SidebarModel {
     }
     this.changed.emit();
     return this.anyRunning;
-  }
-
-  /** Append the next page of runs. */
-  async loadMore(): Promise<void> {
-    if (!this.ready || this.runs.length >= this.total) {
-      return;
-    }
-    const seq = ++this.seq;
-    const page = await this.api.runs({
-      experiment: this.experiment || undefined,
-      filter: this.filter || undefined,
-      offset: this.runs.length,
-      limit: this.limit
-    });
-    if (seq === this.seq) {
-      this.runs = this.runs.concat(page.runs);
-      this.total = page.total;
-      this.changed.emit();
-    }
   }
 
   get anyRunning(): boolean {
@@ -183,8 +175,9 @@ export class SidebarModel {
     this.changed.emit();
   }
 
-  clearSelection(): void {
+  setSelection(ids: string[]): void {
     this.selected.clear();
+    ids.forEach(id => this.selected.add(id));
     this.changed.emit();
   }
 
@@ -196,12 +189,14 @@ export class SidebarModel {
 
 /** The runs being compared, the chosen metric and how to draw it. */
 export class ComparisonModel {
-  readonly changed = new Signal<this, void>(this);
+  readonly changed = new Emitter();
   runs: RunDetail[] = [];
   keys: string[] = [];
   metric = '';
   axis: Axis = 'step';
   log = false;
+  /** Exponential moving average weight in [0, 1) applied to the drawn points. */
+  smoothing = 0;
   onlyDifferences = true;
   series: Series[] = [];
   /** True once every run's history for `metric` has arrived (or failed). */
@@ -210,25 +205,26 @@ export class ComparisonModel {
   loading = false;
   /** Stored points per run for the current metric (before downsampling). */
   counts: number[] = [];
-
-  private readonly hints = new Map<string, RunSummary>();
   /** Metric histories fetched at once after the first one. */
   concurrency = 2;
+  private readonly hints = new Map<string, RunSummary>();
 
   /**
    * `hints` are the runs as the list already shows them (with latest metrics):
    * with them the chart's histories are fetched first and the run details after them.
    */
   constructor(
-    readonly api: MlmApi,
+    readonly source: CompareSource,
     readonly runIds: string[],
     readonly maxPoints = 2000,
-    hints: RunSummary[] = []
+    hints: RunSummary[] = [],
+    preferred = ''
   ) {
     hints.forEach(run => this.hints.set(run.id, run));
+    this.metric = preferred;
   }
 
-  /** Fetch every run and the first common metric's history (concurrently when hinted). */
+  /** Fetch every run and the first common metric's history (histories first when hinted). */
   async load(): Promise<void> {
     this.loading = true;
     this.changed.emit();
@@ -238,19 +234,16 @@ export class ComparisonModel {
         this.runs = this.runIds.map(id => ({ ...this.hints.get(id)! }));
         this.keys = metricKeys(this.runs.map(r => r.metrics));
         if (this.keys.length) {
-          first = this.selectMetric(this.keys[0]);
           // Details (params, code, data) wait for every trace: requested alongside the
           // histories they compete with them on the server and hold up the chart.
+          first = this.selectMetric(this.pick());
           await first;
         }
       }
-      const details = await Promise.all(this.runIds.map(id => this.api.run(id)));
-      this.runs = details;
-      this.keys = metricKeys(details.map(r => r.metrics));
-      if (first) {
-        await first;
-      } else if (this.keys.length) {
-        await this.selectMetric(this.keys[0]);
+      this.runs = await Promise.all(this.runIds.map(id => this.source.run(id)));
+      this.keys = metricKeys(this.runs.map(r => r.metrics));
+      if (!first && this.keys.length) {
+        await this.selectMetric(this.pick());
       }
     } catch (error) {
       this.error = messageOf(error);
@@ -260,10 +253,11 @@ export class ComparisonModel {
     }
   }
 
-  /**
-   * Fetch `key` for every run and draw each series as it arrives (the first
-   * trace shows before the slowest run's history is in); `complete` when all are.
-   */
+  private pick(): string {
+    return this.keys.includes(this.metric) ? this.metric : this.keys[0];
+  }
+
+  /** Fetch `key` for every run and draw each series as it arrives; `complete` when all are in. */
   async selectMetric(key: string): Promise<void> {
     this.metric = key;
     this.complete = false;
@@ -273,12 +267,11 @@ export class ComparisonModel {
     let failed = '';
     const fetchOne = async (i: number) => {
       try {
-        const history = await this.api.metric(runs[i].id, key, this.maxPoints);
+        const history = await this.source.metric(runs[i].id, key, this.maxPoints);
         if (this.metric !== key) {
           return;
         }
         this.counts[i] = history.count;
-        // The server downsamples; if it sent everything, do it here so drawing stays cheap.
         this.series[i] = {
           label: this.series[i].label,
           points: downsampleMinMax(history.points, this.maxPoints, this.axis)
@@ -289,8 +282,7 @@ export class ComparisonModel {
       }
     };
     const wanted = runs.map((_, i) => i).filter(i => runs[i].metrics && key in runs[i].metrics!);
-    // The first history alone, so the first trace is not slowed by the others
-    // competing for the server; then the rest, a few at a time.
+    // The first history alone, so the first trace is not slowed by the others; then a few at a time.
     if (wanted.length) {
       await fetchOne(wanted[0]);
     }
@@ -303,30 +295,19 @@ export class ComparisonModel {
     this.changed.emit();
   }
 
-
   /** Series that have points (what the chart draws). */
   get drawn(): Series[] {
     return this.series.filter(s => s.points.length > 0);
   }
 
-
-  setAxis(axis: Axis): void {
-    this.axis = axis;
-    this.changed.emit();
-  }
-
-  setLog(log: boolean): void {
-    this.log = log;
-    this.changed.emit();
-  }
-
-  setOnlyDifferences(only: boolean): void {
-    this.onlyDifferences = only;
+  set(change: Partial<Pick<ComparisonModel, 'axis' | 'log' | 'smoothing' | 'onlyDifferences'>>): void {
+    Object.assign(this, change);
     this.changed.emit();
   }
 
   get aligned(): Aligned {
-    return alignSeries(this.drawn, this.axis, this.log);
+    const drawn = this.drawn.map(s => ({ label: s.label, points: smooth(s.points, this.smoothing) }));
+    return alignSeries(drawn, this.axis, this.log);
   }
 
   get sources(): string[] {
@@ -334,21 +315,30 @@ export class ComparisonModel {
   }
 }
 
-/** Models, the chosen model's versions and aliases, its audit trail, and promotion. */
+export interface PromotionForm {
+  alias: string;
+  version: number | null;
+  reason: string;
+}
+
+/** Models, the chosen model's versions and aliases, its audit trail, and the promotion form. */
 export class RegistryModel {
-  readonly changed = new Signal<this, void>(this);
+  readonly changed = new Emitter();
   models: ModelSummary[] = [];
   current: ModelDetail | null = null;
   history: ModelHistoryEntry[] = [];
   error = '';
   promoteError = '';
   promoteMessage = '';
+  busy = false;
+  /** What the user typed and picked; only the user (or opening another model) changes it. */
+  form: PromotionForm = { alias: 'production', version: null, reason: '' };
 
-  constructor(readonly api: MlmApi) {}
+  constructor(readonly source: RegistrySource) {}
 
   async loadModels(): Promise<void> {
     try {
-      this.models = await this.api.models();
+      this.models = await this.source.models();
       this.error = '';
     } catch (error) {
       this.error = messageOf(error);
@@ -356,54 +346,69 @@ export class RegistryModel {
     this.changed.emit();
   }
 
+  /** Show model `name`; the form starts over only when the model is a different one. */
   async open(name: string): Promise<void> {
     try {
-      const [detail, history] = await Promise.all([this.api.model(name), this.api.modelHistory(name)]);
+      const [detail, history] = await Promise.all([this.source.model(name), this.source.modelHistory(name)]);
+      if (!this.current || this.current.name !== name) {
+        const latest = Math.max(...detail.versions.map(v => v.version));
+        this.form = { alias: Object.keys(detail.aliases ?? {})[0] ?? 'production', version: latest, reason: '' };
+        this.promoteError = '';
+        this.promoteMessage = '';
+      }
       this.current = detail;
       this.history = history;
       this.error = '';
     } catch (error) {
       this.error = messageOf(error);
     }
-    this.promoteError = '';
-    this.promoteMessage = '';
     this.changed.emit();
   }
 
+  /** The user edited the form (no re-render: the inputs already show it). */
+  edit(change: Partial<PromotionForm>): void {
+    Object.assign(this.form, change);
+  }
+
   /**
-   * Point `alias` at `version` with a reason. A refused promotion (a gate, a
-   * missing version) keeps the server's message in `promoteError`.
+   * Point the form's alias at the form's version with its reason. A refusal (no reason,
+   * a gate, a missing version) is shown in `promoteError` and the form stays as it was.
    */
-  async promote(alias: string, version: number, reason: string): Promise<boolean> {
+  async promote(): Promise<boolean> {
     const model = this.current;
+    const { alias, version, reason } = this.form;
     this.promoteError = '';
     this.promoteMessage = '';
-    if (!model) {
+    if (!model || version === null) {
       return false;
     }
     if (!alias.trim()) {
       this.promoteError = 'Choose an alias (for example production).';
-      this.changed.emit();
-      return false;
-    }
-    if (!reason.trim()) {
+    } else if (!reason.trim()) {
       this.promoteError = 'Say why: a promotion needs a reason for the audit trail.';
+    }
+    if (this.promoteError) {
       this.changed.emit();
       return false;
     }
-    try {
-      await this.api.setAlias(model.name, alias.trim(), version, reason.trim());
-    } catch (error) {
-      const refusal = messageOf(error);
-      // The registry records a refused promotion in the audit trail: re-read it (open() clears the messages).
-      await this.open(model.name);
-      this.promoteError = refusal;
-      this.changed.emit();
-      return false;
-    }
-    await Promise.all([this.open(model.name), this.loadModels()]);
-    this.promoteMessage = `${model.name}@${alias.trim()} -> version ${version}`;
+    this.busy = true;
     this.changed.emit();
-    return true;
+    let refusal = '';
+    try {
+      await this.source.setAlias(model.name, alias.trim(), version, reason.trim());
+    } catch (error) {
+      refusal = messageOf(error);
+    }
+    this.busy = false;
+    // A refused promotion is in the audit trail too: re-read it either way.
+    await Promise.all([this.open(model.name), this.loadModels()]);
+    if (refusal) {
+      this.promoteError = refusal;
+    } else {
+      this.promoteMessage = `${model.name}@${alias.trim()} -> version ${version}`;
+      this.form.reason = '';
+    }
+    this.changed.emit();
+    return !refusal;
   }
 }

@@ -1,62 +1,67 @@
 /**
- * The comparison of 2+ runs in the main area: metric chart, params/tags diff
- * (only-differences toggle), data fingerprint diff and cell code diff.
+ * The comparison of 2+ runs: metric chart (zoom, hover, log scale, smoothing,
+ * step/time axis), params/tags/metrics diff (only-differences toggle), data
+ * fingerprint diff and the cells' code diff.
  */
-import { Widget } from '@lumino/widgets';
 import type uPlot from 'uplot';
 
-import { fingerprintDiff, lineDiff, mapDiff } from '../diff';
-import type { DiffRow } from '../diff';
-import type { ComparisonModel } from '../model';
+import { fingerprintDiff, lineDiff, mapDiff } from './diff';
+import type { DiffRow } from './diff';
+import type { ComparisonModel } from './models';
 import { badge, h, mount } from './dom';
 import { drawChart } from './chart';
 
-export class ComparisonView extends Widget {
+export class ComparisonView {
+  readonly node: HTMLElement;
   private readonly controls: HTMLElement;
   private readonly chartHost: HTMLElement;
   private readonly body: HTMLElement;
   private plot: uPlot | null = null;
-  /** Milliseconds from `load()` to the first drawn chart (read by benchmarks). */
+  private readonly resize: ResizeObserver | null;
+  /** Milliseconds from `start()` to the first drawn chart (read by tests and benchmarks). */
   firstChartMs: number | null = null;
   private started = performance.now();
+  private readonly render = () => this.draw();
 
   constructor(readonly model: ComparisonModel) {
-    super();
-    this.addClass('mlm-ComparisonView');
     this.controls = h('div', { class: 'mlm-compare-controls' });
     this.chartHost = h('div', { class: 'mlm-chart' });
     this.body = h('div', { class: 'mlm-compare-body' });
-    mount(this.node, this.controls, this.chartHost, this.body);
-    model.changed.connect(this.render, this);
+    this.node = h('div', { class: 'mlm-view mlm-compare' }, this.controls, this.chartHost, this.body);
+    model.changed.connect(this.render);
+    this.resize =
+      typeof ResizeObserver === 'undefined'
+        ? null
+        : new ResizeObserver(() => {
+            const width = this.chartHost.clientWidth;
+            if (this.plot && width && Math.abs(width - this.plot.width) > 4) {
+              this.plot.setSize({ width, height: 320 });
+            }
+          });
+    this.resize?.observe(this.chartHost);
   }
 
-  /** Load the runs and render; the chart appears as soon as the first metric arrives. */
+  /** Load the runs and render; the chart appears as soon as the first history arrives. */
   start(): Promise<void> {
     this.started = performance.now();
     return this.model.load();
   }
 
   dispose(): void {
-    this.model.changed.disconnect(this.render, this);
+    this.model.changed.disconnect(this.render);
+    this.resize?.disconnect();
     this.plot?.destroy();
     this.plot = null;
-    super.dispose();
   }
 
-  protected onResize(): void {
-    if (this.plot && this.chartHost.clientWidth) {
-      this.plot.setSize({ width: this.chartHost.clientWidth, height: 320 });
-    }
-  }
-
-  private render(): void {
+  private draw(): void {
     const m = this.model;
     if (m.loading && !m.runs.length) {
-      mount(this.body, h('div', { class: 'mlm-loading' }, 'Loading runs...'));
+      mount(this.body, h('div', { class: 'mlm-empty' }, 'Loading runs...'));
       return;
     }
-    this.renderControls();
-    this.renderChart();
+    this.drawControls();
+    this.drawChart();
     const runs = m.runs;
     const header = (title: string) =>
       h('tr', {}, h('th', {}, title), ...runs.map(r => h('th', { title: r.id }, r.name || r.id)));
@@ -70,11 +75,10 @@ export class ComparisonView extends Widget {
           type: 'checkbox',
           class: 'mlm-only-diff-toggle',
           checked: m.onlyDifferences,
-          onchange: (e: Event) => m.setOnlyDifferences((e.target as HTMLInputElement).checked)
+          onchange: (e: Event) => m.set({ onlyDifferences: (e.target as HTMLInputElement).checked })
         }),
         ' Only differences'
       ),
-      h('h3', {}, 'Runs'),
       h(
         'table',
         { class: 'mlm-table mlm-status-table' },
@@ -89,60 +93,72 @@ export class ComparisonView extends Widget {
     );
   }
 
-  private renderControls(): void {
+  private drawControls(): void {
     const m = this.model;
-    const metricSelect = h(
-      'select',
-      {
-        class: 'jp-mod-styled mlm-metric-select',
-        'aria-label': 'Metric',
-        onchange: () => void m.selectMetric(metricSelect.value)
-      },
-      ...m.keys.map(k => h('option', { value: k, selected: k === m.metric }, k))
-    );
-    const axisSelect = h(
-      'select',
-      {
-        class: 'jp-mod-styled mlm-axis-select',
-        'aria-label': 'X axis',
-        onchange: () => m.setAxis(axisSelect.value === 'time' ? 'time' : 'step')
-      },
-      h('option', { value: 'step', selected: m.axis === 'step' }, 'step'),
-      h('option', { value: 'time', selected: m.axis === 'time' }, 'time')
-    );
-    mount(
-      this.controls,
-      h('label', {}, 'Metric ', metricSelect),
-      h('label', {}, 'X axis ', axisSelect),
+    if (this.controls.contains(document.activeElement) && this.controls.childElementCount) {
+      const count = this.controls.querySelector('.mlm-point-count');
+      if (count) {
+        count.textContent = `stored points: ${m.counts.join(' / ')}`;
+      }
+      return; // the user is operating a control: do not rebuild it under the pointer
+    }
+    const select = (cls: string, label: string, options: string[], value: string, onchange: (v: string) => void) => {
+      const node: HTMLSelectElement = h(
+        'select',
+        { class: `jp-mod-styled ${cls}`, 'aria-label': label, onchange: () => onchange(node.value) },
+        ...options.map(k => h('option', { value: k, selected: k === value }, k))
+      );
+      return h('label', {}, `${label} `, node);
+    };
+    const check = (cls: string, label: string, checked: boolean, onchange: (on: boolean) => void) =>
       h(
         'label',
         {},
-        h('input', {
-          type: 'checkbox',
-          class: 'mlm-log-toggle',
-          checked: m.log,
-          onchange: (e: Event) => m.setLog((e.target as HTMLInputElement).checked)
-        }),
-        ' Log scale'
-      ),
-      m.counts.length
-        ? h('span', { class: 'mlm-point-count' }, `stored points: ${m.counts.join(' / ')}`)
-        : null
+        h('input', { type: 'checkbox', class: cls, checked, onchange: (e: Event) => onchange((e.target as HTMLInputElement).checked) }),
+        ` ${label}`
+      );
+    const smoothing: HTMLInputElement = h('input', {
+      type: 'range',
+      class: 'mlm-smoothing',
+      min: '0',
+      max: '0.99',
+      step: '0.01',
+      value: String(m.smoothing),
+      'aria-label': 'Smoothing',
+      oninput: () => m.set({ smoothing: Number(smoothing.value) })
+    });
+    mount(
+      this.controls,
+      select('mlm-metric-select', 'Metric', m.keys, m.metric, v => void m.selectMetric(v)),
+      select('mlm-axis-select', 'X axis', ['step', 'time'], m.axis, v => m.set({ axis: v === 'time' ? 'time' : 'step' })),
+      check('mlm-log-toggle', 'Log scale', m.log, on => m.set({ log: on })),
+      h('label', {}, 'Smoothing ', smoothing),
+      m.counts.length ? h('span', { class: 'mlm-point-count' }, `stored points: ${m.counts.join(' / ')}`) : null,
+      h('span', { class: 'mlm-hint' }, 'drag to zoom, double-click to reset')
     );
   }
 
-  private renderChart(): void {
+  private drawChart(): void {
     const m = this.model;
     if (!m.metric || !m.drawn.length) {
       this.plot?.destroy();
       this.plot = null;
-      mount(this.chartHost, m.keys.length ? null : h('div', { class: 'mlm-empty' }, 'These runs logged no metrics.'));
+      mount(
+        this.chartHost,
+        m.loading || m.keys.length ? null : h('div', { class: 'mlm-empty' }, 'These runs logged no metrics.')
+      );
       return;
     }
     this.chartHost.replaceChildren();
     this.plot = drawChart(
       this.chartHost,
-      { labels: m.drawn.map(s => s.label), data: m.aligned, axis: m.axis, log: m.log, title: m.metric },
+      {
+        labels: m.drawn.map(s => s.label),
+        data: m.aligned,
+        axis: m.axis,
+        log: m.log,
+        title: m.smoothing ? `${m.metric} (smoothed ${m.smoothing.toFixed(2)})` : m.metric
+      },
       this.plot
     );
     const elapsed = (performance.now() - this.started).toFixed(1);
@@ -152,18 +168,14 @@ export class ComparisonView extends Widget {
       this.node.dataset.firstChartAt = String(Date.now());
     }
     this.chartHost.dataset.complete = String(m.complete);
+    this.chartHost.dataset.smoothing = String(m.smoothing);
     if (m.complete && !this.node.dataset.allChartMs) {
       this.node.dataset.allChartMs = elapsed;
       this.node.dataset.allChartAt = String(Date.now());
     }
   }
 
-  private diffTable(
-    title: string,
-    cls: string,
-    header: (title: string) => HTMLElement,
-    rows: DiffRow[]
-  ): HTMLElement {
+  private diffTable(title: string, cls: string, header: (title: string) => HTMLElement, rows: DiffRow[]): HTMLElement {
     const body = rows.length
       ? rows.map(row =>
           h(

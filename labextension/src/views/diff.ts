@@ -2,7 +2,7 @@
  * Run comparison as pure functions: params/tags diff, data fingerprint diff
  * and a line diff of the cells' code.
  */
-import type { Fingerprint, RunDetail } from './types';
+import type { Fingerprint, RunDetail } from '../types';
 
 export interface DiffRow {
   key: string;

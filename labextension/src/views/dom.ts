@@ -1,6 +1,6 @@
 /**
- * A tiny element builder for the views (no framework: the sidebar is plain
- * Lumino widgets over DOM nodes).
+ * A tiny element builder and formatters for the views (no framework: both
+ * hosts hand the views a plain DOM node).
  */
 
 export type Child = Node | string | null | undefined | false;
@@ -57,4 +57,39 @@ export function formatTime(epoch: number | null): string {
 /** A compact number: 4 significant digits. */
 export function formatNumber(value: unknown): string {
   return typeof value === 'number' ? Number(value.toPrecision(4)).toString() : String(value ?? '');
+}
+
+/** Epoch seconds from whatever time shape arrived (number, ISO string, null). */
+export function epochOf(value: unknown): number | null {
+  if (typeof value === 'number') {
+    return value;
+  }
+  if (typeof value !== 'string' || !value) {
+    return null;
+  }
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? null : ms / 1000;
+}
+
+/** 3.2s, 4m 05s, 2h 03m. */
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) {
+    return '';
+  }
+  if (seconds < 60) {
+    return `${seconds.toFixed(seconds < 10 ? 2 : 1)}s`;
+  }
+  const minutes = Math.floor(seconds / 60);
+  const pad = (n: number) => String(Math.floor(n)).padStart(2, '0');
+  return minutes < 60 ? `${minutes}m ${pad(seconds % 60)}s` : `${Math.floor(minutes / 60)}h ${pad(minutes % 60)}m`;
+}
+
+/** A message with a caret under `column` (1-based) of `text`, both in a fixed-width font. */
+export function caretBox(cls: string, message: string, text: string, column: number): HTMLElement {
+  return h(
+    'div',
+    { class: `mlm-error ${cls}`, role: 'alert' },
+    h('div', { class: 'mlm-error-message' }, message),
+    column > 0 ? h('pre', { class: 'mlm-caret' }, `${text}\n${' '.repeat(column - 1)}^`) : null
+  );
 }

@@ -1,5 +1,5 @@
 /** How one registry audit row reads in the panel. */
-import type { ModelHistoryEntry } from './types';
+import type { ModelHistoryEntry } from '../types';
 
 /** `from -> to` for alias moves, else the version the event is about. */
 export function auditChange(e: ModelHistoryEntry): string {

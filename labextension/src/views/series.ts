@@ -94,3 +94,21 @@ export function metricKeys(metrics: (Record<string, unknown> | undefined)[]): st
   }
   return [...counts.keys()].sort((a, b) => counts.get(b)! - counts.get(a)! || a.localeCompare(b));
 }
+
+/**
+ * Exponential moving average of the values (TensorBoard's `weight` in [0, 1); 0 returns
+ * the points as they are). Applied to the drawn, downsampled points.
+ */
+export function smooth(points: Point[], weight: number): Point[] {
+  if (!(weight > 0) || !points.length) {
+    return points;
+  }
+  const w = Math.min(weight, 0.999);
+  let last = NaN;
+  return points.map(([step, value, time]) => {
+    if (Number.isFinite(value)) {
+      last = Number.isNaN(last) ? value : last * w + value * (1 - w);
+    }
+    return [step, Number.isFinite(value) ? last : value, time];
+  });
+}

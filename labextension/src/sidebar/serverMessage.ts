@@ -2,8 +2,8 @@
  * The banner that replaces the panel's content when the server extension is
  * missing, mismatched or not answering (never a blank panel).
  */
-import { h } from './dom';
-import type { SidebarModel } from '../model';
+import { h } from '../views/dom';
+import type { SidebarModel } from './sidebarModel';
 
 export function serverMessage(model: SidebarModel, onRetry: () => void): HTMLElement | null {
   if (model.serverState === 'ok') {
