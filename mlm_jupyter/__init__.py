@@ -83,6 +83,8 @@ _EXPORTS: dict[str, str] = {
     # model observation
     "monitor": "mlm_jupyter.tracking.monitor:monitor",
     "Monitor": "mlm_jupyter.tracking.monitor:Monitor",
+    "set_monitor_thresholds": "mlm_jupyter.tracking.monitor:set_monitor_thresholds",
+    "DriftReport": "mlm_jupyter.core.drift_report:DriftReport",
     # kernel capture
     "gather": "mlm_jupyter.tracking.gather:gather",
     # reproduction
