@@ -36,6 +36,7 @@ from mlm_jupyter.tracking.model_card import render_model_card
 from mlm_jupyter.tracking.model_export import load_model_dir, write_model_dir
 from mlm_jupyter.tracking.model_package import (
     MANIFEST_FILE,
+    SHA256_PROVES,
     deserialise,
     manifest_bytes,
     package_model,
@@ -324,10 +325,18 @@ class RegistryClient:
         if parsed.kind == "runs":
             run = self.get_run(str(parsed.run_id))
             wanted = f"{parsed.artifact_path}/{MANIFEST_FILE}"
-            for artifact in run.artifacts:
-                if artifact.path == wanted:
-                    manifest = read_manifest(self.store.read_blob(artifact.sha256))
-                    return ResolvedModel(str(uri), manifest, str(manifest["sha256"]), None, run.id)
+            recorded = {artifact.path: artifact.sha256 for artifact in run.artifacts}
+            if wanted in recorded:
+                manifest = read_manifest(self.store.read_blob(recorded[wanted]))
+                # the run's own record of the model file is the reference, not the sha256 its manifest names
+                model_path = f"{parsed.artifact_path}/{manifest['model_file']}"
+                if recorded.get(model_path) != manifest["sha256"]:
+                    raise IntegrityError(
+                        f"runs:/{run.id}/{parsed.artifact_path}: its {MANIFEST_FILE} names model file "
+                        f"{manifest['sha256']}, but the run recorded {recorded.get(model_path)} as {model_path}; "
+                        "refusing to load it. Log the model again.",
+                        expected=recorded.get(model_path), actual=manifest["sha256"])
+                return ResolvedModel(str(uri), manifest, str(recorded[model_path]), None, run.id)
             raise NotFoundError(f"run {run.id} has no model at {parsed.artifact_path!r} (no {wanted} artifact); "
                                 "log one with mlm.log_model", run_id=run.id)
         raise InvalidInputError(f"{uri!r} is a local path, not a store URI")
@@ -402,6 +411,8 @@ class RegistryClient:
                 "flavor": manifest["flavor"], "signature": manifest.get("signature"), "size": manifest.get("size"),
                 "requirements": manifest.get("requirements"), "source": resolved.uri})
             card = self._render_card(unregistered, manifest, title=f"{resolved.uri} (not registered)")
+        manifest["sha256_proves"] = SHA256_PROVES
+        card = f"{card.rstrip()}\n\n## What this folder proves\n\nIts sha256 proves {SHA256_PROVES}.\n"
         return write_model_dir(path, data, manifest, card, overwrite=overwrite)
 
 
