@@ -15,6 +15,7 @@ from typing import Any, Callable, TypeVar
 
 from mlm_jupyter.core.errors import StoreUnreachableError
 from mlm_jupyter.server.owner import OwnerStore
+from mlm_jupyter.store.stamping import Identity
 from mlm_jupyter.tracking.client import MlmClient
 
 __all__ = ["LOAD_ERROR_KEY", "Limits", "MlmContext", "SETTINGS_KEY"]
@@ -62,6 +63,18 @@ class MlmContext:
                                         "writes wait in the journal until the store is opened again")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.pool, functools.partial(fn, *args, **kwargs))
+
+    async def run_as(self, identity: Identity, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``run``, with every store write ``fn`` makes stamped with ``identity`` (the request's user)."""
+        acting_as = getattr(self.store, "acting_as", None)
+        if acting_as is None:  # a follower forwards to the owner, which stamps this server's token identity
+            return await self.run(fn, *args, **kwargs)
+
+        def call() -> T:
+            with acting_as(identity):
+                return fn(*args, **kwargs)
+
+        return await self.run(call)
 
     @property
     def closed(self) -> bool:

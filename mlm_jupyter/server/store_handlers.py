@@ -14,6 +14,7 @@ from mlm_jupyter.store import codec
 from mlm_jupyter.store.contract import WriteBatch
 from mlm_jupyter.server.base import MlmHandler
 from mlm_jupyter.server.blobs import check_sha256, stream_blob
+from mlm_jupyter.server.identity import request_identity
 
 __all__ = ["StoreBlobHandler", "StoreDescribeHandler", "StoreReadHandler", "StoreSqlHandler", "StoreWriteHandler"]
 
@@ -36,7 +37,8 @@ class StoreWriteHandler(MlmHandler):
             batch = WriteBatch.from_dict(data)
         except (KeyError, TypeError, AttributeError) as error:
             raise InvalidInputError(f"a write batch is {{'id', 'ops': [{{'kind', 'args'}}]}}: {error}") from error
-        results = await self.mlm.run(self.mlm.store.write, batch)
+        # the server, not the client, says who and when: any "user"/"time" in the ops is replaced
+        results = await self.mlm.run_as(request_identity(self), self.mlm.store.write, batch)
         self.set_header("Content-Type", "application/json")
         self.finish(codec.dumps({"results": results}))
 

@@ -46,6 +46,8 @@ from mlm_jupyter.store.journal import Journal
 from mlm_jupyter.store.liveness import is_alive, this_process
 from mlm_jupyter.store.migrate import migrate
 from mlm_jupyter.store.session import Session, first_row
+from mlm_jupyter.store.sql_guard import check_statement, store_relations
+from mlm_jupyter.store.stamping import JOURNAL, stamp_provider
 
 __all__ = ["DuckDbStore", "close_open_stores"]
 
@@ -201,7 +203,7 @@ class DuckDbStore(Store):
                 and not is_alive(int(r["pid"]), r["pid_start"])]
         if dead:
             self._apply(con, WriteBatch.of(Op("kill_runs", {"run_ids": dead, "reason": "the process that ran it died"})))
-        self.journal.replay(lambda batch: self._apply(con, batch))
+        self.journal.replay(lambda batch: self._apply(con, stamp_provider(batch, JOURNAL)))
 
     @contextmanager
     def _session(self, lock_timeout: float | None = None) -> Iterator[Session]:
@@ -367,6 +369,7 @@ class DuckDbStore(Store):
                 "Use the tracking API to change the store.")
         with self._read_session() as session:
             con = session.con
+            check_statement(con, statement, self._relations(con))
             timer = threading.Timer(timeout_s, con.interrupt)
             timer.start()
             con.execute("BEGIN TRANSACTION READ ONLY")
@@ -382,6 +385,15 @@ class DuckDbStore(Store):
                 timer.cancel()
                 con.execute("ROLLBACK")
             return table
+
+    def _relations(self, con: Any) -> frozenset[str]:
+        """The store's own tables and views, which raw SQL may read (they change only with migrations)."""
+        cached: frozenset[str] | None = getattr(self, "_relations_cache", None)
+        if cached is None:
+            cached = store_relations(con)
+            if cached:  # an empty answer (the file is not created yet) is asked again next time
+                self._relations_cache = cached
+        return cached
 
     # ------------------------------------------------------------ blobs
 

@@ -51,7 +51,8 @@ if TYPE_CHECKING:
 
 __all__ = ["RegistryClient", "ResolvedModel"]
 
-_HISTORY_COLUMNS = ["time", "user", "action", "version", "alias", "from", "to", "reason", "forced", "details"]
+_HISTORY_COLUMNS = ["time", "user", "action", "version", "alias", "from", "to", "reason", "forced", "details",
+                    "identity_provider"]
 
 
 @dataclass(frozen=True)
@@ -208,7 +209,8 @@ class RegistryClient:
         events = [RegistryEvent.from_record(r) for r in self.store.read("model_history", name=name)]
         frame = pd.DataFrame([{"time": e.time, "user": e.user, "action": e.action, "version": e.version,
                                "alias": e.alias, "from": e.from_value, "to": e.to_value, "reason": e.reason,
-                               "forced": e.forced, "details": dict(e.details)} for e in events],
+                               "forced": e.forced, "details": dict(e.details),
+                               "identity_provider": e.identity_provider} for e in events],
                              columns=_HISTORY_COLUMNS)
         frame["time"] = pd.to_datetime(frame["time"], utc=True)
         frame["version"] = pd.Series([e.version for e in events], dtype=object)  # ints, None for model-wide events
@@ -223,7 +225,8 @@ class RegistryClient:
         import pandas as pd
 
         frame = pd.DataFrame(self.store.read("model_loads", name=name),
-                             columns=["time", "user_name", "model", "version", "run_id", "sha256", "uri", "host", "pid"])
+                             columns=["time", "user_name", "model", "version", "run_id", "sha256", "uri", "host", "pid",
+                                      "identity_provider"])
         frame["time"] = pd.to_datetime(frame["time"], unit="s", utc=True)
         return frame
 

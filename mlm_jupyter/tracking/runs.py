@@ -17,7 +17,7 @@ from mlm_jupyter.core.errors import (
     PermissionDeniedError,
 )
 from mlm_jupyter.core.safe_files import artifact_files
-from mlm_jupyter.core.validation import check_key, metric_value, param_text, run_status
+from mlm_jupyter.core.validation import check_key, check_run_name, metric_value, param_text, run_status
 from mlm_jupyter.store.contract import Op, Store, WriteBatch
 from mlm_jupyter.store.liveness import this_process
 from mlm_jupyter.tracking.run_names import new_run_name
@@ -82,10 +82,11 @@ class RunsClient:
                    tags: Mapping[str, Any] | None = None, parent_run_id: str | None = None,
                    source: str | None = None, owner: str | None = None, run_id: str | None = None) -> Run:
         """Start a new run in ``experiment`` and return it (status ``running``)."""
-        experiment = experiment or os.environ.get("MLM_EXPERIMENT") or "Default"
+        if experiment is None:  # an empty name is a mistake to report, not a request for the default
+            experiment = os.environ.get("MLM_EXPERIMENT") or "Default"
         check_key(experiment, "experiment")
         run_id = run_id or uuid.uuid4().hex
-        name = name or new_run_name()
+        name = check_run_name(name) if name is not None else new_run_name()
         me = this_process()
         start = time.time()
         ops = [Op("create_run", {
