@@ -30,7 +30,7 @@ class Limits:
     """Request limits the handlers enforce."""
 
     max_body_bytes: int = 256 * 1024 * 1024   # JSON bodies (write batches carry Arrow tables)
-    max_blob_bytes: int = 512 * 1024 * 1024   # one artifact upload
+    max_blob_bytes: int = 64 * 1024 ** 3      # one artifact upload (streamed to disk, so memory is not the bound)
     sql_max_rows: int = 100_000
     sql_timeout_s: float = 30.0
     max_page: int = 10_000                    # runs per page
@@ -44,13 +44,19 @@ class MlmContext:
     store: OwnerStore
     limits: Limits = field(default_factory=Limits)
     workers: int = 8
+    sql_workers: int = 2
     client: MlmClient = field(init=False)
     pool: ThreadPoolExecutor = field(init=False)
+    sql_pool: ThreadPoolExecutor = field(init=False)
 
     def __post_init__(self) -> None:
         self._closing = False
         self.client = MlmClient(self.store)
         self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="mlm-rest")
+        # a caller's raw SQL may run for its whole time limit: it gets its own few threads (and so holds at
+        # most that many of the store's read cursors), so slow queries queue behind each other, never in
+        # front of the sidebar's reads
+        self.sql_pool = ThreadPoolExecutor(max_workers=max(self.sql_workers, 1), thread_name_prefix="mlm-sql")
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a blocking store call in the pool (reads run concurrently; writes queue on the store lock).
@@ -63,6 +69,13 @@ class MlmContext:
                                         "writes wait in the journal until the store is opened again")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.pool, functools.partial(fn, *args, **kwargs))
+
+    async def run_sql(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a caller's raw SQL on the SQL pool (``sql_workers`` threads), off the pool the UI reads use."""
+        if self.closed:
+            raise StoreUnreachableError("the Jupyter server is shutting down and has closed the store")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.sql_pool, functools.partial(fn, *args, **kwargs))
 
     async def run_as(self, identity: Identity, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``run``, with every store write ``fn`` makes stamped with ``identity`` (the request's user)."""
@@ -86,5 +99,6 @@ class MlmContext:
         try:
             self.client.flush()
         finally:
+            self.sql_pool.shutdown(wait=True, cancel_futures=True)
             self.pool.shutdown(wait=True, cancel_futures=False)
             self.store.close()

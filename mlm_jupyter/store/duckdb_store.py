@@ -401,51 +401,74 @@ class DuckDbStore(Store):
         _check_sha256(sha256)
         return self.artifacts_dir / sha256[:2] / sha256
 
+    def _spool(self, chunks: Iterator[bytes], what: str, **details: Any) -> tuple[Path, str, int]:
+        """Write ``chunks`` to a new temporary file among the artifacts; returns (path, sha256, size).
+
+        Every step that can meet a full disk (the folder, the file, each write, the flush and the close,
+        where a small buffered write first reaches the disk) is inside one guard: on ENOSPC or a quota the
+        half-written file is removed and a ``StoreError`` says what to do.
+        """
+        digest = hashlib.sha256()
+        size = 0
+        temp: str | None = None
+        try:
+            self.artifacts_dir.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.artifacts_dir, prefix=".blob-", delete=False) as handle:
+                temp = handle.name
+                for chunk in chunks:
+                    digest.update(chunk)
+                    handle.write(chunk)
+                    size += len(chunk)
+                handle.flush()
+        except BaseException as error:
+            if temp is not None:
+                try:
+                    os.unlink(temp)  # a half copy (disk full, interrupted) must not fill the disk further
+                except OSError:
+                    pass
+            if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StoreError(f"no space left in {self.artifacts_dir} to store {what}. Free some disk space "
+                                 "(or set MLM_STORE to a store on a larger disk) and try again; nothing was stored.",
+                                 **details) from None
+            raise
+        return Path(temp), digest.hexdigest(), size
+
+    def _take_in(self, temp: Path, sha256: str) -> None:
+        """Move a verified temporary file to its content address (or drop it if the blob is already there)."""
+        target = self._blob_path(sha256)
+        try:
+            if target.exists():
+                temp.unlink(missing_ok=True)
+                return
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(temp, target)
+        except OSError as error:
+            temp.unlink(missing_ok=True)
+            if error.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StoreError(f"no space left in {self.artifacts_dir} to store a blob. Free some disk space "
+                                 "(or set MLM_STORE to a store on a larger disk) and try again; nothing was "
+                                 "stored.") from None
+            raise
+
     def put_blob(self, data: bytes) -> str:
         sha256 = hashlib.sha256(data).hexdigest()
-        target = self._blob_path(sha256)
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
-                try:
-                    handle.write(data)
-                    handle.flush()
-                except BaseException as error:
-                    handle.close()
-                    os.unlink(handle.name)  # no half blob left behind on a full disk
-                    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
-                        raise StoreError(f"no space left in {self.artifacts_dir} to store {len(data):,} bytes. "
-                                         "Free some disk space (or set MLM_STORE to a store on a larger disk) "
-                                         "and try again; nothing was stored.") from None
-                    raise
-            os.replace(handle.name, target)
+        if not self._blob_path(sha256).exists():
+            temp, _, _ = self._spool(iter((data,)), f"{len(data):,} bytes")
+            self._take_in(temp, sha256)
         return sha256
 
     def put_file(self, path: Path) -> str:
         path = Path(path)
-        digest = hashlib.sha256()
-        self.artifacts_dir.mkdir(parents=True, exist_ok=True)
-        with open(path, "rb") as source, tempfile.NamedTemporaryFile(dir=self.artifacts_dir, delete=False) as temp:
-            try:
-                for chunk in iter(lambda: source.read(1 << 20), b""):
-                    digest.update(chunk)
-                    temp.write(chunk)
-            except BaseException as error:
-                temp.close()
-                os.unlink(temp.name)  # a half copy (disk full, interrupted) must not fill the disk further
-                if isinstance(error, OSError) and error.errno == errno.ENOSPC:
-                    raise StoreError(f"no space left in {self.artifacts_dir} to store {path}. Free some disk "
-                                     "space (or set MLM_STORE to a store on a larger disk) and log it again; "
-                                     "nothing was stored.", path=str(path)) from None
-                raise
-        sha256 = digest.hexdigest()
-        target = self._blob_path(sha256)
-        if target.exists():
-            os.unlink(temp.name)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(temp.name, target)
+        with open(path, "rb") as source:
+            temp, sha256, _ = self._spool(iter(lambda: source.read(1 << 20), b""), str(path), path=str(path))
+        self._take_in(temp, sha256)
         return sha256
+
+    def adopt_file(self, path: Path, sha256: str) -> None:
+        """Take in a file already written beside the artifacts whose sha256 the caller verified (the
+        server's streamed uploads): a rename, not a second copy."""
+        _check_sha256(sha256)
+        self._take_in(Path(path), sha256)
 
     def open_blob(self, sha256: str) -> BinaryIO:
         path = self._blob_path(sha256)

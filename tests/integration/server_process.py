@@ -24,7 +24,8 @@ def free_port() -> int:
 class JupyterServerProcess:
     """``jupyter server`` on ``store`` in a subprocess; ``.url``, ``.token``, ``.get()``, ``.post()``."""
 
-    def __init__(self, workdir: Path, store: Path, *, sweep_interval: float = 0.5) -> None:
+    def __init__(self, workdir: Path, store: Path, *, sweep_interval: float = 0.5,
+                 extra_args: tuple[str, ...] = ()) -> None:
         self.workdir = workdir
         self.store = store
         self.root = workdir / "root"
@@ -35,6 +36,7 @@ class JupyterServerProcess:
         self.token = secrets.token_hex(16)
         self.url = f"http://127.0.0.1:{self.port}/"
         self.sweep_interval = sweep_interval
+        self.extra_args = extra_args
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = workdir / "server.log"
 
@@ -44,7 +46,8 @@ class JupyterServerProcess:
         command = [sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root",
                    "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
                    f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
-                   f"--MlmServer.store={self.store}", f"--MlmServer.sweep_interval={self.sweep_interval}"]
+                   f"--MlmServer.store={self.store}", f"--MlmServer.sweep_interval={self.sweep_interval}",
+                   *self.extra_args]
         self.log = open(self.log_path, "wb")
         self.process = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
