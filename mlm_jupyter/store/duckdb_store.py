@@ -99,6 +99,16 @@ def _is_environment_error(error: Exception) -> bool:
                                          "read only"))
 
 
+def _is_damage(error: Exception) -> bool:
+    """A DuckDB error that means the file's content is damaged (truncated, overwritten), not a bad query."""
+    text = str(error).lower()
+    return any(words in text for words in ("could not read enough bytes", "corrupt", "checksum",
+                                           "invalid block", "block id", "failed to read block"))
+
+
+_FILE_HEADERS = 3 * 4096  # DuckDB's main header and two database headers precede the first block
+
+
 def _is_lock_error(error: Exception) -> bool:
     text = str(error)
     return "lock" in text.lower() and ("Conflicting" in text or "Could not set lock" in text)
@@ -140,6 +150,7 @@ class DuckDbStore(Store):
         self._opened_at = 0.0
         self._last_used = 0.0
         self._closed = False
+        self._damaged: str | None = None  # why the file is known to be damaged; then every write is refused
         self._releaser: threading.Thread | None = None
         self._empty: Any = None
         self._appliers = domains.appliers()
@@ -180,6 +191,7 @@ class DuckDbStore(Store):
                 raise CorruptStoreError(
                     f"{self.path} could not be opened ({error}). {_DAMAGED_ADVICE}", path=str(self.path)) from error
         try:
+            self._check_length(con)  # before anything can write to a damaged file
             migrate(con)
             con.execute("SET enable_external_access = false")
             self._recover(con)
@@ -188,12 +200,34 @@ class DuckDbStore(Store):
             if _is_environment_error(error):
                 raise StoreError(f"cannot use {self.path}: {error}. {_ENVIRONMENT_ADVICE}",
                                  path=str(self.path)) from error
-            raise CorruptStoreError(
-                f"{self.path} is damaged ({error}). {_DAMAGED_ADVICE}", path=str(self.path)) from error
+            self._mark_damaged(f"{self.path} is damaged ({error})")
+            raise CorruptStoreError(self._damaged or "", path=str(self.path)) from error
         except Exception:
             con.close()
             raise
         return con
+
+    def _check_length(self, con: Any) -> None:
+        """A file too short to hold the blocks its header says are in use was cut short (a copy or a disk
+        that filled up): found on open, in constant time, before anything reads or writes the missing part.
+        (Blocks are numbered from 0, so ``used`` blocks need at least ``used`` blocks of file; a cut that
+        removes less is found by the first read that fails, ``_is_damage``.)"""
+        if self._damaged is not None:
+            raise CorruptStoreError(self._damaged, path=str(self.path))
+        row = first_row(con, "SELECT block_size, used_blocks FROM pragma_database_size()")
+        if row is None or not row[1]:
+            return
+        needed = _FILE_HEADERS + int(row[0]) * int(row[1])
+        actual = self.path.stat().st_size if self.path.exists() else 0
+        if actual < needed:
+            self._mark_damaged(f"{self.path} is damaged: it is {actual:,} bytes but holds {int(row[1])} blocks in "
+                               f"use (at least {needed:,} bytes); the file was cut short (a copy or a disk that "
+                               f"filled up). {_DAMAGED_ADVICE}")
+            raise CorruptStoreError(self._damaged or "", path=str(self.path))
+
+    def _mark_damaged(self, reason: str) -> None:
+        """From now on every write is refused (a write would rewrite pages of the damaged file)."""
+        self._damaged = reason if _DAMAGED_ADVICE in reason else f"{reason}. {_DAMAGED_ADVICE}"
 
     def _recover(self, con: Any) -> None:
         """Mark runs of dead local processes ``killed`` and replay the journal."""
@@ -284,6 +318,8 @@ class DuckDbStore(Store):
             raise
 
     def write(self, batch: WriteBatch) -> list[Any]:
+        if self._damaged is not None:
+            raise CorruptStoreError(self._damaged, path=str(self.path))
         journalable = all(op.kind in self._journalable for op in batch.ops)
         # Once a write had to go to the journal, the next ones try the lock briefly instead of for
         # lock_timeout each: a cell logging 50 params into a locked store must not stall 50 x 20 s.
@@ -312,6 +348,9 @@ class DuckDbStore(Store):
             # cursors live on its one connection, nor for ordinary errors such as a bad op.)
             if self.hold_seconds is not None and _leaves_connection_aborted(error):
                 self._release_quietly()
+            if _is_damage(error):
+                self._mark_damaged(f"{self.path} is damaged ({error})")
+                raise CorruptStoreError(self._damaged or "", path=str(self.path)) from error
             advice = f" {_ENVIRONMENT_ADVICE} Then log again." if _is_environment_error(error) else ""
             raise StoreError(f"the store could not apply a write: {error}.{advice}") from error
 
@@ -329,6 +368,9 @@ class DuckDbStore(Store):
             except (TypeError, KeyError, ValueError, AttributeError, *BAD_VALUES) as error:  # the caller's args
                 raise InvalidInputError(f"bad arguments for store read {query!r}: {error}") from error
             except duckdb.Error as error:
+                if _is_damage(error):  # the first failing read: no write may touch this file from now on
+                    self._mark_damaged(f"{self.path} is damaged ({error})")
+                    raise CorruptStoreError(self._damaged or "", path=str(self.path)) from error
                 raise StoreError(f"the store could not answer {query!r}: {error}") from error
 
     @contextmanager
@@ -380,6 +422,9 @@ class DuckDbStore(Store):
                 raise InvalidInputError(f"the query ran longer than {timeout_s:g} s and was stopped; "
                                         "narrow it (WHERE, LIMIT) or aggregate", timeout_s=timeout_s) from error
             except duckdb.Error as error:
+                if _is_damage(error):
+                    self._mark_damaged(f"{self.path} is damaged ({error})")
+                    raise CorruptStoreError(self._damaged or "", path=str(self.path)) from error
                 raise InvalidInputError(f"SQL error: {error}") from error
             finally:
                 timer.cancel()
