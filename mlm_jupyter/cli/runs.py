@@ -132,7 +132,8 @@ def runs_gather(ctx: click.Context, run_id: str, output: str | None) -> None:
         notebook = gather(run_id, target, client=client_from(ctx))
     except MlmError as error:
         fail(error)
-    click.echo(f"wrote {target} ({len(notebook.cells) - 1} code cells)")
+    code_cells = sum(1 for cell in notebook.cells if cell.cell_type == "code")
+    click.echo(f"wrote {target} ({code_cells} code cells)")
     missing = notebook.metadata.get("mlm", {}).get("unresolved_names") or []
     if missing:
         click.echo(f"note: no recorded cell defines {', '.join(missing)} (set before %load_ext mlm_jupyter "

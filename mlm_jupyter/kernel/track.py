@@ -13,6 +13,7 @@ from mlm_jupyter.core.cell_names import CellNames, analyze
 from mlm_jupyter.core.errors import InvalidInputError, MlmError
 from mlm_jupyter.kernel.capture import CellCapture, PendingCell
 from mlm_jupyter.kernel.failsafe import FailSafe
+from mlm_jupyter.kernel.reproduction_facts import OutputTee, record_reproduction_facts
 from mlm_jupyter.kernel.summary import RunSummary
 from mlm_jupyter.tracking import fluent
 from mlm_jupyter.tracking.cells import source_digest
@@ -108,14 +109,18 @@ class TrackMagic:
         pending.run_id = run.id
         started = time.perf_counter()
         status, caught = "finished", None
+        output = OutputTee.install()
         try:
-            return _execute(self.shell, code, last)
+            value = _execute(self.shell, code, last)
+            output.record_value(value)
+            return value
         except BaseException as error:
             status, caught = ("killed" if isinstance(error, KeyboardInterrupt) else "failed"), error
             raise
         finally:
+            output.uninstall()
             self.failsafe.call("%%track run end", self._finish, run, args, pending, names, {**before, **inputs},
-                               status, caught, time.perf_counter() - started)
+                               status, caught, time.perf_counter() - started, output.text())
             if any(r.id == run.id for r in fluent._active):  # _finish broke before ending it
                 self.failsafe.call("%%track run end", self._end, run, status,
                                    f"{type(caught).__name__}: {caught}" if caught is not None else None)
@@ -134,10 +139,14 @@ class TrackMagic:
             return None
 
     def _finish(self, run: Any, args: argparse.Namespace, pending: PendingCell, names: CellNames,
-                inputs: dict[str, Any], status: str, error: BaseException | None, elapsed: float) -> None:
+                inputs: dict[str, Any], status: str, error: BaseException | None, elapsed: float,
+                output: str = "") -> None:
         client = fluent.get_client()
         safe = self.failsafe.call
         capture = self.capture
+        safe("%%track reproduction facts", record_reproduction_facts, client, run.id, pending.source,
+             [h.source for h in capture.history if h.success is not False], output,
+             skip_files=args.no_data)
         outputs = {} if args.no_data else safe("%%track output fingerprints", capture.fingerprint_names,
                                                names.writes) or {}
         safe("%%track params", _log_literals, client, run.id, names.literals)

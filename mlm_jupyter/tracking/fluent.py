@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "ActiveRun", "active_run", "end_run", "get_client", "get_metric_history", "get_run", "log_artifact",
+    "ActiveRun", "active_experiment", "active_run", "end_run", "get_client", "get_metric_history", "get_run", "log_artifact",
     "log_metric", "log_metrics", "log_param", "log_params", "log_text", "search_runs", "set_client",
     "set_experiment", "set_tag", "set_tags", "start_run",
 ]
@@ -77,6 +77,11 @@ def set_experiment(name: str) -> None:
     _experiment = name
 
 
+def active_experiment() -> str | None:
+    """The experiment ``set_experiment`` chose (``None``: runs go to ``MLM_EXPERIMENT`` or Default)."""
+    return _experiment
+
+
 @dataclass(frozen=True)
 class ActiveRun(Run):
     """The run returned by ``start_run``; also a context manager that ends it."""
@@ -97,7 +102,8 @@ class ActiveRun(Run):
 
 def start_run(experiment: str | None = None, name: str | None = None, *, nested: bool = False,
               tags: Mapping[str, Any] | None = None, source: str | None = None,
-              provenance: bool = True, run_name: str | None = None) -> ActiveRun:
+              provenance: bool = True, run_name: str | None = None, run_id: str | None = None,
+              parent_run_id: str | None = None) -> ActiveRun:
     """Start a run and make it active.
 
     Use it as a context manager: the run ends ``finished``, or ``failed`` when
@@ -107,7 +113,12 @@ def start_run(experiment: str | None = None, name: str | None = None, *, nested:
     background thread, so the run starts at once; ``end_run`` waits for it.
     ``run_name`` is MLflow's spelling of ``name``. Inside a ``%%track`` cell,
     ``start_run()`` makes a child of the cell's run (no "already active").
+    ``run_id`` resumes an existing run instead: it is ``running`` again until
+    it ends (its ``tags`` are added, a new ``name`` renames it).
+    ``parent_run_id`` makes the new run a child of that (ended or active) run.
     """
+    if run_id is not None:
+        return _resume_run(run_id, name if name is not None else run_name, tags, nested)
     if run_name is not None and name is not None and run_name != name:
         raise InvalidInputError("give the run name once: either name=... or run_name=..., not both")
     name = name if name is not None else run_name
@@ -115,7 +126,7 @@ def start_run(experiment: str | None = None, name: str | None = None, *, nested:
         check_run_name(name)  # before anything starts: a bad name must not leave a run behind
     if experiment is not None:
         check_key(experiment, "experiment")
-    if _active and not nested and _active[-1].id in _cell_runs:
+    if _active and not nested and (_active[-1].id in _cell_runs or _active[-1].id == parent_run_id):
         nested = True
     if _active and not nested:
         raise RunAlreadyActiveError(
@@ -126,7 +137,7 @@ def start_run(experiment: str | None = None, name: str | None = None, *, nested:
     client = get_client()
     try:
         run = client.create_run(experiment if experiment is not None else _experiment, name, tags=tags,
-                                parent_run_id=_active[-1].id if _active else None, source=source)
+                                parent_run_id=parent_run_id or (_active[-1].id if _active else None), source=source)
     except StoreError as error:
         if not _in_notebook():
             raise
@@ -139,6 +150,23 @@ def start_run(experiment: str | None = None, name: str | None = None, *, nested:
                                   daemon=True)
         worker.start()
         _provenance_workers[run.id] = worker
+    return active
+
+
+def _resume_run(run_id: str, name: str | None, tags: Mapping[str, Any] | None, nested: bool) -> ActiveRun:
+    if not isinstance(run_id, str) or not run_id:
+        raise InvalidInputError(f"run_id is the id of an existing run (a str), not {run_id!r:.40}")
+    if _active and _active[-1].id == run_id:
+        return ActiveRun(**{f: getattr(_active[-1], f) for f in _active[-1].__dataclass_fields__})
+    if _active and not nested and _active[-1].id not in _cell_runs:
+        raise RunAlreadyActiveError(
+            f"run {_active[-1].name} ({_active[-1].id}) is still active. End it with mlm.end_run() before "
+            f"resuming run {run_id}, or pass nested=True.", run_id=_active[-1].id)
+    client = get_client()
+    client.reopen_run(run_id, name=name, tags=tags)  # NotFoundError names an unknown id
+    run = client.get_run(run_id)
+    active = ActiveRun(**{f: getattr(run, f) for f in run.__dataclass_fields__})
+    _active.append(active)
     return active
 
 
@@ -305,7 +333,10 @@ def search_runs(filter: str | None = None, experiment: str | Sequence[str] | Non
                 output_format: str = "pandas") -> Any:
     """Search runs with the run search language; returns one DataFrame row per run.
 
-    MLflow's spellings work too: ``filter_string=``, ``experiment_names=``,
+    Without ``experiment`` every experiment is searched, even after
+    ``set_experiment`` (a notebook compares across experiments); MLflow's
+    habit of searching only the active experiment is kept by
+    ``mlm_jupyter.mlflow.search_runs``. MLflow's spellings work too: ``filter_string=``, ``experiment_names=``,
     ``experiment_ids=`` (our experiment ids, or names), ``order_by="metrics.acc desc"``
     as one string, ``search_all_experiments`` (every experiment is searched
     unless some are named), and ``output_format="list"`` for a list of ``Run``.

@@ -108,6 +108,21 @@ class RunsClient:
         self.store.write(WriteBatch.of(Op("end_run", {"run_id": run_id, "status": status,
                                                       "end_time": time.time(), "reason": reason})))
 
+    def reopen_run(self, run_id: str, *, name: str | None = None, tags: Mapping[str, Any] | None = None) -> None:
+        """Make an ended run ``running`` again (resuming it), optionally renaming and tagging it."""
+        ops = [Op("reopen_run", {"run_id": run_id})]
+        if name is not None:
+            ops.append(Op("rename_run", {"run_id": run_id, "name": str(name)}))
+        if tags:
+            ops.append(Op("set_tags", {"run_id": run_id, "tags": self._tag_texts(tags)}))
+        self.store.write(WriteBatch(tuple(ops)))
+
+    def rename_run(self, run_id: str, name: str) -> None:
+        """Give run ``run_id`` a new name."""
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidInputError(f"a run name is a non-empty str, not {name!r:.40}")
+        self.store.write(WriteBatch.of(Op("rename_run", {"run_id": run_id, "name": name})))
+
     def set_terminated(self, run_id: str, status: str = "finished") -> None:
         """MLflow's name for ``end_run`` (``"FINISHED"`` and friends are accepted)."""
         self.end_run(run_id, status)
