@@ -25,7 +25,9 @@ class JupyterServerProcess:
     """``jupyter server`` on ``store`` in a subprocess; ``.url``, ``.token``, ``.get()``, ``.post()``."""
 
     def __init__(self, workdir: Path, store: Path, *, sweep_interval: float = 0.5,
-                 extra_args: tuple[str, ...] = ()) -> None:
+                 extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None) -> None:
+        self.extra_args = tuple(extra_args)
+        self.extra_env = dict(env or {})
         self.workdir = workdir
         self.store = store
         self.root = workdir / "root"
@@ -36,12 +38,12 @@ class JupyterServerProcess:
         self.token = secrets.token_hex(16)
         self.url = f"http://127.0.0.1:{self.port}/"
         self.sweep_interval = sweep_interval
-        self.extra_args = extra_args
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = workdir / "server.log"
 
     def start(self, timeout: float = 60.0) -> JupyterServerProcess:
-        env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(self.runtime), "MLM_STORE": str(self.store)}
+        env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(self.runtime), "MLM_STORE": str(self.store),
+               **self.extra_env}
         env.pop("JPY_PARENT_PID", None)
         command = [sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root",
                    "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
