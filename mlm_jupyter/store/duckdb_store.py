@@ -495,6 +495,7 @@ class DuckDbStore(Store):
             if target.exists():
                 temp.unlink(missing_ok=True)
                 return
+            self._upload(sha256, temp)  # with object storage, uploaded before it enters the cache
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(temp, target)
         except OSError as error:
@@ -507,29 +508,9 @@ class DuckDbStore(Store):
 
     def put_blob(self, data: bytes) -> str:
         sha256 = hashlib.sha256(data).hexdigest()
-<<<<<<< HEAD
         if not self._blob_path(sha256).exists():
             temp, _, _ = self._spool(iter((data,)), f"{len(data):,} bytes")
             self._take_in(temp, sha256)
-=======
-        target = self._blob_path(sha256)
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
-                try:
-                    handle.write(data)
-                    handle.flush()
-                except BaseException as error:
-                    handle.close()
-                    os.unlink(handle.name)  # no half blob left behind on a full disk
-                    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
-                        raise StoreError(f"no space left in {self.artifacts_dir} to store {len(data):,} bytes. "
-                                         "Free some disk space (or set MLM_STORE to a store on a larger disk) "
-                                         "and try again; nothing was stored.") from None
-                    raise
-            self._upload(sha256, Path(handle.name))
-            os.replace(handle.name, target)
->>>>>>> main
         return sha256
 
     def _upload(self, sha256: str, local: Path) -> None:
@@ -553,35 +534,9 @@ class DuckDbStore(Store):
 
     def put_file(self, path: Path) -> str:
         path = Path(path)
-<<<<<<< HEAD
         with open(path, "rb") as source:
             temp, sha256, _ = self._spool(iter(lambda: source.read(1 << 20), b""), str(path), path=str(path))
         self._take_in(temp, sha256)
-=======
-        digest = hashlib.sha256()
-        self.artifacts_dir.mkdir(parents=True, exist_ok=True)
-        with open(path, "rb") as source, tempfile.NamedTemporaryFile(dir=self.artifacts_dir, delete=False) as temp:
-            try:
-                for chunk in iter(lambda: source.read(1 << 20), b""):
-                    digest.update(chunk)
-                    temp.write(chunk)
-            except BaseException as error:
-                temp.close()
-                os.unlink(temp.name)  # a half copy (disk full, interrupted) must not fill the disk further
-                if isinstance(error, OSError) and error.errno == errno.ENOSPC:
-                    raise StoreError(f"no space left in {self.artifacts_dir} to store {path}. Free some disk "
-                                     "space (or set MLM_STORE to a store on a larger disk) and log it again; "
-                                     "nothing was stored.", path=str(path)) from None
-                raise
-        sha256 = digest.hexdigest()
-        target = self._blob_path(sha256)
-        if target.exists():
-            os.unlink(temp.name)
-        else:
-            self._upload(sha256, Path(temp.name))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(temp.name, target)
->>>>>>> main
         return sha256
 
     def adopt_file(self, path: Path, sha256: str) -> None:
