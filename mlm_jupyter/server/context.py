@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
@@ -37,6 +39,16 @@ class Limits:
     max_points: int = 100_000                 # points per downsampled metric history
 
 
+def _lower_priority() -> None:
+    """Run this thread (a raw-SQL worker, whose query may spin the CPU for its whole time limit) at the
+    lowest CPU priority, so the sidebar's reads on the normal threads get the cores first (Linux: nice is
+    per thread). Elsewhere it is a no-op."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (AttributeError, OSError):
+        pass
+
+
 @dataclass
 class MlmContext:
     """What every handler reaches through ``self.mlm``."""
@@ -56,7 +68,8 @@ class MlmContext:
         # a caller's raw SQL may run for its whole time limit: it gets its own few threads (and so holds at
         # most that many of the store's read cursors), so slow queries queue behind each other, never in
         # front of the sidebar's reads
-        self.sql_pool = ThreadPoolExecutor(max_workers=max(self.sql_workers, 1), thread_name_prefix="mlm-sql")
+        self.sql_pool = ThreadPoolExecutor(max_workers=max(self.sql_workers, 1), thread_name_prefix="mlm-sql",
+                                           initializer=_lower_priority)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a blocking store call in the pool (reads run concurrently; writes queue on the store lock).
