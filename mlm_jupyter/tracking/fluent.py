@@ -27,6 +27,7 @@ from mlm_jupyter.core.errors import (
 )
 from mlm_jupyter.core.validation import run_status
 from mlm_jupyter.tracking.client import MlmClient
+from mlm_jupyter.tracking.run_owner import run_owner
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -174,7 +175,7 @@ def set_notebook_mode(on: bool) -> None:
 
 def _in_notebook() -> bool:
     """In a kernel (or an IPython with ``%load_ext mlm_jupyter``): a store failure must not fail the cell."""
-    return (_notebook_extensions > 0 or os.environ.get("MLM_RUN_OWNER", "").startswith("kernel:")
+    return (_notebook_extensions > 0 or run_owner().startswith("kernel:")
             or _in_kernel())
 
 
@@ -365,7 +366,7 @@ def _in_kernel() -> bool:
 @atexit.register
 def _end_runs_at_exit() -> None:
     status, reason = "finished", None
-    if os.environ.get("MLM_RUN_OWNER", "").startswith("kernel:") or _in_kernel():
+    if run_owner().startswith("kernel:") or _in_kernel():
         # a kernel that exits with a run open was shut down or restarted: the run did not finish
         # (with or without %load_ext mlm_jupyter, which sets MLM_RUN_OWNER)
         status, reason = "killed", "the kernel was shut down or restarted while the run was open"

@@ -19,6 +19,7 @@ from mlm_jupyter.core.errors import (
 from mlm_jupyter.core.validation import check_key, metric_value, param_text, run_status
 from mlm_jupyter.store.contract import Op, Store, WriteBatch
 from mlm_jupyter.store.liveness import this_process
+from mlm_jupyter.tracking.run_owner import run_owner
 from mlm_jupyter.tracking.run_names import new_run_name
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ class RunsClient:
             "run_id": run_id, "experiment": experiment, "name": str(name), "start_time": start,
             "user": current_user(), "parent_run_id": parent_run_id, "source": source or default_source(),
             "host": me.host, "pid": me.pid, "pid_start": me.started,
-            "owner": owner or os.environ.get("MLM_RUN_OWNER") or "process"})]
+            "owner": owner or run_owner()})]
         if tags:
             ops.append(Op("set_tags", {"run_id": run_id, "tags": self._tag_texts(tags)}))
         self.store.write(WriteBatch(tuple(ops)))
