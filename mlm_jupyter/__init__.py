@@ -83,6 +83,8 @@ _EXPORTS: dict[str, str] = {
     # model observation
     "monitor": "mlm_jupyter.tracking.monitor:monitor",
     "Monitor": "mlm_jupyter.tracking.monitor:Monitor",
+    "set_monitor_thresholds": "mlm_jupyter.tracking.monitor:set_monitor_thresholds",
+    "DriftReport": "mlm_jupyter.core.drift_report:DriftReport",
     # kernel capture
     "gather": "mlm_jupyter.tracking.gather:gather",
     # reproduction
@@ -95,6 +97,7 @@ _EXPORTS: dict[str, str] = {
     "compare": "mlm_jupyter.widgets.comparison:compare",
     "registry": "mlm_jupyter.widgets.registry_panel:registry",
     "history": "mlm_jupyter.widgets.history:history",
+    "scan_view": "mlm_jupyter.widgets.scan:scan_view",
 }
 
 __all__ = ["MlmError", "__version__", *_EXPORTS]

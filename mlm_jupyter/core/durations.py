@@ -10,7 +10,7 @@ from mlm_jupyter.core.errors import InvalidInputError
 __all__ = ["parse_duration"]
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 
 
 def parse_duration(value: Any, what: str = "window") -> float:
@@ -26,7 +26,7 @@ def parse_duration(value: Any, what: str = "window") -> float:
     elif isinstance(value, str) and _DURATION.match(value.lower()):
         match = _DURATION.match(value.lower())
         assert match is not None
-        seconds = float(match.group(1)) * _UNITS[match.group(2)]
+        seconds = float(match.group(1)) * _UNITS[match.group(2) or "s"]
     else:
         raise InvalidInputError(f"{what} must be a duration such as '30m', '1h', '1d' or '7d' (or seconds), "
                                 f"got {value!r:.40}")

@@ -75,6 +75,7 @@ def _features(X: Any, feature_names: Sequence[str] | None) -> pa.Table:
     else:
         raise InvalidInputError(f"cannot log X of type {type(X).__name__}: give a pandas/polars DataFrame, a numpy "
                                 "array, an Arrow table or a list of dicts")
+    table = table.replace_schema_metadata(None)
     bad = [name for name in table.column_names if not isinstance(name, str) or name.startswith(RESERVED_PREFIX)]
     if bad:
         raise InvalidInputError(f"feature names starting with '__' are reserved for the monitor: {bad[:5]}")

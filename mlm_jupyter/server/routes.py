@@ -14,7 +14,9 @@ from typing import Any
 from jupyter_server.utils import url_path_join
 
 from mlm_jupyter.server import api_handlers as api
+from mlm_jupyter.server import monitor_handlers as monitor
 from mlm_jupyter.server import reproduction_handlers as reproduction
+from mlm_jupyter.server import scan_handlers as scans
 from mlm_jupyter.server import store_handlers as store
 
 __all__ = ["ROUTES", "handlers", "template_to_regex"]
@@ -40,6 +42,15 @@ ROUTES: list[tuple[str, Any]] = [
     ("/mlm/api/models/{name}/versions/{version}", api.ModelVersionHandler),
     ("/mlm/api/models/{name}/history", api.ModelHistoryHandler),
     ("/mlm/api/models/{name}/aliases", api.ModelAliasesHandler),
+    ("/mlm/api/models/{name}/scans", scans.ModelScansHandler),
+    ("/mlm/api/models/{name}/versions/{version}/scan", scans.VersionScanHandler),
+    # model observation
+    ("/mlm/api/monitor", monitor.MonitoredVersionsHandler),
+    ("/mlm/api/models/{name}/monitor/log", monitor.MonitorLogHandler),
+    ("/mlm/api/models/{name}/monitor/labels", monitor.MonitorLabelsHandler),
+    ("/mlm/api/models/{name}/monitor/report", monitor.MonitorReportHandler),
+    ("/mlm/api/models/{name}/monitor/performance", monitor.MonitorPerformanceHandler),
+    ("/mlm/api/models/{name}/monitor/thresholds", monitor.MonitorThresholdsHandler),
     # the generic Store contract, for RestStore
     ("/mlm/api/store/write", store.StoreWriteHandler),
     ("/mlm/api/store/read/{query}", store.StoreReadHandler),

@@ -32,9 +32,10 @@ from mlm_jupyter.tracking.background_flush import BackgroundFlusher
 from mlm_jupyter.tracking.monitor_sink import InferenceSink, sink_for
 
 if TYPE_CHECKING:
+    from mlm_jupyter.core.drift_report import DriftReport
     from mlm_jupyter.tracking.client import MlmClient
 
-__all__ = ["Monitor", "monitor"]
+__all__ = ["Monitor", "monitor", "set_monitor_thresholds"]
 
 log = logging.getLogger("mlm_jupyter")
 
@@ -209,6 +210,8 @@ class Monitor:
         """
         if timeout is None:
             self._flush_now()
+            if self._sink is not None:
+                self._sink.sync()
             return True
         done = threading.Event()
         failure: list[BaseException] = []
@@ -216,6 +219,8 @@ class Monitor:
         def run() -> None:
             try:
                 self._flush_now()
+                if self._sink is not None:
+                    self._sink.sync()
             except BaseException as error:  # noqa: BLE001 -- handed to the caller below
                 failure.append(error)
             finally:
@@ -246,6 +251,36 @@ class Monitor:
         self.close()
 
 
+    # ------------------------------------------------------------ reading back
+
+    def report(self, window: Any = "1d", *, reference: Any = None, end: Any = None,
+               thresholds: Any = None) -> DriftReport:
+        """Drift and serving-skew report of the last ``window`` (``"1h"``, ``"1d"``, ...) before ``end``.
+
+        Args:
+            window: how far back to look (whole summary windows that overlap it count).
+            reference: another reference than the training data: a dataset name, ``data:/name/3``, or a table.
+            end: the end of the range (default now).
+            thresholds: overrides of the model's stored thresholds, e.g. ``{"drift_share": 0.3}``.
+        """
+        self.flush()
+        from mlm_jupyter.tracking.monitor_service import report
+
+        return report(self.client, self.model_version, window=window, reference=reference, end=end,
+                      thresholds=thresholds, alias=self.alias)
+
+    def performance(self, window: Any = "1d", *, every: Any = None) -> Any:
+        """Live metrics over time from the labels joined so far, next to the metrics recorded at training.
+
+        Returns a DataFrame with one row per period of ``every`` (default: the monitor's window):
+        ``start``, ``rows``, ``labelled``, the task's metrics, and ``training_<metric>`` columns.
+        """
+        self.flush()
+        from mlm_jupyter.tracking.monitor_service import performance
+
+        return performance(self.client, self.model_version, window=window, every=every or self.window_seconds)
+
+
 def monitor(uri: Any, **options: Any) -> Monitor:
     """``mlm.monitor("models:/churn@production")`` -> ``Monitor`` (see ``Monitor`` for the options)."""
     return Monitor(uri, **options)
@@ -272,3 +307,16 @@ def _flush_all_at_exit() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def set_monitor_thresholds(name: str, thresholds: dict[str, Any] | None = None, *, reason: str | None = None,
+                           **values: Any) -> dict[str, Any]:
+    """Store the drift thresholds of model ``name`` in the registry (recorded in its history).
+
+    ``mlm.set_monitor_thresholds("churn", drift_share=0.3, wasserstein=0.15)``; names are the fields of
+    ``core.drift.DriftThresholds``. Call with nothing to restore the defaults.
+    """
+    from mlm_jupyter.tracking import fluent
+    from mlm_jupyter.tracking.monitor_service import set_monitor_thresholds as store_thresholds
+
+    return store_thresholds(fluent.get_client(), name, {**(thresholds or {}), **values}, reason=reason)

@@ -26,6 +26,8 @@ class InferenceSink(Protocol):
 
     def write_labels(self, table: pa.Table) -> None: ...
 
+    def sync(self) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -58,6 +60,11 @@ class LocalSink:
     def write_labels(self, table: pa.Table) -> None:
         self.layout.write_labels(self.model, table)
 
+    def sync(self) -> None:
+        """Write the window summaries now (the background flush writes them every few seconds)."""
+        if self.summaries is not None:
+            self.summaries.persist()
+
     def close(self) -> None:
         if self.summaries is not None:
             self.summaries.close()
@@ -83,6 +90,9 @@ class RestSink:
 
     def write_labels(self, table: pa.Table) -> None:
         self._post("labels", table)
+
+    def sync(self) -> None:
+        pass
 
     def close(self) -> None:
         pass

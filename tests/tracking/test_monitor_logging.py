@@ -137,7 +137,7 @@ def test_a_forked_worker_logs_its_own_files(client: MlmClient, store_dir: Path) 
             os._exit(0)
     os.waitpid(pid, 0)
     mon.close()
-    files = list(Path(store_dir, "monitoring").rglob("*.parquet"))
+    files = list(Path(store_dir, "monitoring", "inference").rglob("*.parquet"))
     writers = {f.name.split("-")[2] for f in files}
     assert len(writers) == 2 and str(pid) in writers
     assert len(_logged(store_dir)) == len(x) + 7
