@@ -43,14 +43,20 @@ class MlmServer(ExtensionApp):
     store = Unicode(
         "", config=True,
         help="Store directory this server owns. Default: MLM_STORE, else the nearest .mlm/ from the root dir.")
+    artifacts = Unicode(
+        "", config=True,
+        help="Where artifacts and model files live: an fsspec URL (s3://bucket/prefix, gs://..., az://..., a path); "
+             "the store's artifacts/ folder is then a cache. Default: MLM_ARTIFACTS, else that folder only.")
     sweep_interval = Float(
         2.0, config=True, help="Seconds between sweeps: kill runs of dead processes, replay the journal.")
     lock_timeout = Float(20.0, config=True, help="Seconds to wait for a store file another process holds.")
     max_body_bytes = Int(Limits.max_body_bytes, config=True, help="Largest JSON request body.")
-    max_blob_bytes = Int(Limits.max_blob_bytes, config=True, help="Largest artifact upload.")
+    max_blob_bytes = Int(Limits.max_blob_bytes, config=True,
+                         help="Largest artifact upload (streamed to disk as it arrives, never held in memory).")
     sql_max_rows = Int(Limits.sql_max_rows, config=True, help="Row limit of raw SQL.")
     sql_timeout = Float(Limits.sql_timeout_s, config=True, help="Time limit (s) of raw SQL.")
     workers = Int(8, config=True, help="Threads running store calls (reads run concurrently).")
+    sql_workers = Int(2, config=True, help="Threads running callers' raw SQL (kept apart from the UI's reads).")
     kernel_shutdown_timeout = Float(
         30.0, config=True, help="Seconds to wait at server shutdown for kernels to stop and flush.")
 
@@ -72,6 +78,8 @@ class MlmServer(ExtensionApp):
 
     def _open_store(self) -> None:
         directory = self.store_directory()
+        if self.artifacts:  # the store reads it when it opens (explicit setting > MLM_ARTIFACTS)
+            os.environ["MLM_ARTIFACTS"] = self.artifacts
         limits = Limits(max_body_bytes=self.max_body_bytes, max_blob_bytes=self.max_blob_bytes,
                         sql_max_rows=self.sql_max_rows, sql_timeout_s=self.sql_timeout)
         owner = self._owning_server(directory)
@@ -79,7 +87,7 @@ class MlmServer(ExtensionApp):
             store: Any = FollowerStore(owner.url, owner.token, directory=directory)
         else:
             store = OwnerStore(directory, lock_timeout=self.lock_timeout, readers=self.workers)
-        context = MlmContext(store, limits, self.workers)
+        context = MlmContext(store, limits, self.workers, self.sql_workers)
         try:
             context.store.open()  # the single writer, from now until shutdown
         except BaseException:
