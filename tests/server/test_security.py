@@ -20,7 +20,7 @@ def every_route() -> list[tuple[str, tuple[str, ...]]]:
                "experiment": "e"}
     probes = []
     for template, handler in ROUTES:
-        path = re.sub(r"\{(\w+)\}", lambda m: samples[m.group(1)], template)
+        path = re.sub(r"\{(\w+)\}", lambda m: samples.get(m.group(1), "x"), template)
         parts = tuple(path.removeprefix("/mlm/api/").split("/"))
         probes.extend((method.upper(), parts) for method in methods_of(handler))
     return [*probes, ("GET", ("no", "such", "route"))]
