@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from pathlib import Path
 from typing import Any
 
 from mlm_jupyter.core.errors import MlmError
@@ -120,7 +121,23 @@ def _write(client: Any, ops: list[Op], columns: dict[str, list[Any]]) -> None:
         client.store.write(WriteBatch(tuple(ops)))
 
 
+def _local_artifact_dir(run: Any) -> Path | None:
+    """The run's artifact folder when it is on this filesystem (asking MLflow costs a query per run)."""
+    from urllib.parse import unquote, urlparse
+
+    location = str(getattr(run.info, "artifact_uri", "") or "")
+    parsed = urlparse(location)
+    if parsed.scheme not in ("", "file"):
+        return None
+    return Path(unquote(parsed.path) if parsed.scheme else location)
+
+
 def _copy_artifacts(source: Any, client: Any, run: Any, run_id: str) -> int:
+    local_dir = _local_artifact_dir(run)
+    if local_dir is not None:
+        if not local_dir.is_dir() or not any(local_dir.iterdir()):
+            return 0
+        return len(client.log_artifact(run_id, local_dir))  # symlinks out of the folder are refused there
     if not source.list_artifacts(run.info.run_id):
         return 0
     with tempfile.TemporaryDirectory(prefix="mlm-import-") as folder:
