@@ -97,6 +97,7 @@ _EXPORTS: dict[str, str] = {
     "compare": "mlm_jupyter.widgets.comparison:compare",
     "registry": "mlm_jupyter.widgets.registry_panel:registry",
     "history": "mlm_jupyter.widgets.history:history",
+    "scan_view": "mlm_jupyter.widgets.scan:scan_view",
 }
 
 __all__ = ["MlmError", "__version__", *_EXPORTS]

@@ -12,6 +12,7 @@ from mlm_jupyter.cli.reproduce import reproduce
 from mlm_jupyter.cli.export import export
 from mlm_jupyter.cli.mlflow_import import import_
 from mlm_jupyter.cli.runs import experiments, runs, sql
+from mlm_jupyter.cli.scan import scan
 from mlm_jupyter.cli.serve import serve
 
 __all__ = ["cli", "main"]
@@ -39,6 +40,7 @@ cli.add_command(import_)
 cli.add_command(monitor)
 cli.add_command(reproduce)
 cli.add_command(serve)
+cli.add_command(scan)
 
 
 def main() -> None:

@@ -79,6 +79,8 @@ def runs_show(ctx: click.Context, run_id: str, as_json: bool) -> None:
                                               for a in run.artifacts],
         "inputs": [{"name": i.name, "role": i.role, "digest": getattr(i.fingerprint, "digest", None)}
                    for i in run.inputs],
+        "outputs": [{"name": o.name, "role": o.role, "digest": getattr(o.fingerprint, "digest", None)}
+                    for o in getattr(run, "outputs", ())],
         "provenance": dict(run.provenance), "staleness": list(run.staleness),
     }
     if as_json:
@@ -93,7 +95,7 @@ def runs_show(ctx: click.Context, run_id: str, as_json: bool) -> None:
             click.echo(f"\n{section}:")
             for key, value in record[section].items():
                 click.echo(f"  {key} = {value}")
-    for section in ("artifacts", "inputs"):
+    for section in ("artifacts", "inputs", "outputs"):
         if record[section]:
             click.echo(f"\n{section}:")
             for item in record[section]:

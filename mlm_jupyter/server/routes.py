@@ -16,6 +16,7 @@ from jupyter_server.utils import url_path_join
 from mlm_jupyter.server import api_handlers as api
 from mlm_jupyter.server import monitor_handlers as monitor
 from mlm_jupyter.server import reproduction_handlers as reproduction
+from mlm_jupyter.server import scan_handlers as scans
 from mlm_jupyter.server import store_handlers as store
 
 __all__ = ["ROUTES", "handlers", "template_to_regex"]
@@ -41,6 +42,8 @@ ROUTES: list[tuple[str, Any]] = [
     ("/mlm/api/models/{name}/versions/{version}", api.ModelVersionHandler),
     ("/mlm/api/models/{name}/history", api.ModelHistoryHandler),
     ("/mlm/api/models/{name}/aliases", api.ModelAliasesHandler),
+    ("/mlm/api/models/{name}/scans", scans.ModelScansHandler),
+    ("/mlm/api/models/{name}/versions/{version}/scan", scans.VersionScanHandler),
     # model observation
     ("/mlm/api/monitor", monitor.MonitoredVersionsHandler),
     ("/mlm/api/models/{name}/monitor/log", monitor.MonitorLogHandler),

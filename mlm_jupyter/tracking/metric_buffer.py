@@ -15,10 +15,14 @@ from typing import Any
 
 import pyarrow as pa
 
+from mlm_jupyter.core.arrow_columns import table as arrow_table
 from mlm_jupyter.store.contract import Op, Store, WriteBatch
 from mlm_jupyter.tracking.background_flush import BackgroundFlusher
 
 __all__ = ["MetricBuffer"]
+
+_POINTS = pa.schema([("run_id", pa.string()), ("key", pa.string()), ("step", pa.int64()),
+                     ("value", pa.float64()), ("time", pa.float64())])
 
 log = logging.getLogger("mlm_jupyter")
 
@@ -33,9 +37,6 @@ class MetricBuffer(BackgroundFlusher):
         self.store = store
         self.max_pending = max_pending
         self._reset()
-        # pyarrow imports pandas lazily on first use; importing during interpreter
-        # shutdown fails, so warm it up now and the exit-time flush never imports.
-        pa.array(["warm-up"], pa.string())
 
     def _reset(self) -> None:
         self._run_ids: list[str] = []
@@ -97,13 +98,10 @@ class MetricBuffer(BackgroundFlusher):
                 raise
 
     def _table(self) -> pa.Table:
-        return pa.table({
-            "run_id": pa.array(self._run_ids, pa.string()),
-            "key": pa.array(self._keys, pa.string()),
-            "step": pa.array(self._steps, pa.int64()),
-            "value": pa.array(self._values, pa.float64()),
-            "time": pa.array(self._times, pa.float64()),
-        })
+        # not pyarrow.array, which imports pandas: at interpreter exit that import fails, and in a kernel
+        # this runs outside any cell (see core.arrow_columns)
+        return arrow_table({"run_id": self._run_ids, "key": self._keys, "step": self._steps,
+                            "value": self._values, "time": self._times}, _POINTS)
 
     def _drop_unstorable(self) -> None:
         """Remove the points Arrow cannot convert (logged), keeping the others in order."""

@@ -170,6 +170,32 @@ def _resolve(client: MlmClient | None, model: Any, trust_pickle: bool) -> tuple[
     return model, {"type": type(model).__name__, "module": type(model).__module__}, None
 
 
+class _Selecting:
+    """A model that was fitted on named columns, given only those of a wider frame (a sensitive column, an id)."""
+
+    def __init__(self, model: Any, columns: list[str]) -> None:
+        self.model, self.columns = model, columns
+        self.classes_ = getattr(model, "classes_", None)
+        if hasattr(model, "predict_proba"):
+            self.predict_proba = lambda X: model.predict_proba(X[self.columns])
+
+    def predict(self, X: pd.DataFrame) -> Any:
+        return self.model.predict(X[self.columns])
+
+    def __getattr__(self, name: str) -> Any:  # staged_predict, evals_result, ... of the wrapped model
+        return getattr(self.model, name)
+
+
+def _column_selecting(model: Any, X: pd.DataFrame) -> Any:
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        return model
+    columns = [str(c) for c in names]
+    if set(columns) <= set(map(str, X.columns)) and len(columns) < len(X.columns):
+        return _Selecting(model, columns)
+    return model
+
+
 def _champion(client: MlmClient | None, version: ModelVersion | None, baseline: Any, alias: str,
               trust_pickle: bool) -> tuple[Any, str, str | None]:
     """``(model, description, reason it is missing)`` of what the candidate must not be worse than."""
@@ -258,6 +284,7 @@ def scan_with(client: MlmClient | None, model: Any, X_test: Any, y_test: Any, *,
         y_train = _labels(train[1], "y_train")
         if len(X_train) != len(y_train):
             raise InvalidInputError(f"X_train has {len(X_train)} rows but y_train has {len(y_train)} labels")
+    resolved = _column_selecting(resolved, X)
     classes = getattr(resolved, "classes_", None)
     if task is not None and task not in ("binary", "multiclass", "regression", "classification"):
         raise InvalidInputError(f"task is 'binary', 'multiclass', 'classification' or 'regression', not {task!r}")
@@ -304,7 +331,7 @@ def scan_with(client: MlmClient | None, model: Any, X_test: Any, y_test: Any, *,
     champion, champion_name, champion_missing = (None, "", None)
     if "regression" in wanted:
         champion, champion_name, champion_missing = _champion(client, version, baseline, alias, trust_pickle)
-    champion_pred = _predict(champion, X) if champion is not None else None
+    champion_pred = _predict(_column_selecting(champion, X), X) if champion is not None else None
     bar = _Progress(len(wanted), progress)
     try:
         results = run_checks(inputs, wanted, curves=curves, attributes=attributes, champion_pred=champion_pred,
