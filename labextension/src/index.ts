@@ -6,13 +6,14 @@ import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyte
 import { MainAreaWidget, Notification } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 
-import { RestApi } from './api';
+import { requestAPI, RestApi } from './api';
 import { hosted, MlmSidebar, mlmIcon } from './sidebar/sidebar';
 import { SidebarModel } from './sidebar/sidebarModel';
 import { jumpToCell } from './jump';
 import { ComparisonView } from './views/comparisonView';
 import { HistoryModel } from './views/historyView';
 import { ComparisonModel, RegistryModel } from './views/models';
+import { verdictBadge } from './views/reportViews';
 import type { RunSummary } from './types';
 import { CLIENT_VERSION } from './version';
 
@@ -32,6 +33,24 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const api = new RestApi();
     const model = new SidebarModel(api, CLIENT_VERSION);
     const registry = new RegistryModel(api);
+    // Each version's latest scan verdict (GET models/{name}/scans), re-read whenever a model is (re)opened.
+    const scans = new Map<string, Map<number, { verdict?: string } | null>>();
+    let shown: unknown = null;
+    registry.changed.connect(() => {
+      const detail = registry.current;
+      if (!detail || detail === shown) {
+        return;
+      }
+      shown = detail;
+      requestAPI<{ versions: { version: number; scan: { verdict?: string } | null }[] }>(
+        `models/${encodeURIComponent(detail.name)}/scans`
+      )
+        .then(body => {
+          scans.set(detail.name, new Map(body.versions.map(v => [v.version, v.scan])));
+          registry.changed.emit();
+        })
+        .catch(() => undefined); // a server without scans: no badges
+    });
     // The History tab shows the cells of the notebook in front (paths are relative to the server root).
     const history = new HistoryModel({
       cells: () => {
@@ -77,6 +96,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
       model,
       registry,
       history,
+      decorateVersion: (name, version) => {
+        const scan = scans.get(name)?.get(version.version);
+        return scan?.verdict ? verdictBadge(`scan ${scan.verdict}`, 'verdict', scan.verdict) : null;
+      },
       compare: ids => void app.commands.execute(COMMAND_COMPARE, { ids }),
       openRun: run => void openRun(run)
     });

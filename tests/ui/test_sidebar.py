@@ -99,6 +99,20 @@ def test_two_selected_runs_open_a_comparison_with_chart_traces(page, lab_server,
 def test_promotion_from_the_registry_tab_moves_the_chosen_alias_to_the_chosen_version(page, lab_server, seeded):
     if not seeded.model:
         pytest.skip("scikit-learn is needed to register a model")
+    import warnings
+
+    import numpy as np
+
+    from mlm_jupyter.tracking.scan import scan_with
+
+    client = lab_server.client()
+    try:  # a scan of version 2: the registry tab shows its verdict next to the version
+        x = np.arange(40, dtype=float).reshape(20, 2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            scan_with(client, f"models:/{seeded.model}/2", x, (x[:, 0] > 19).astype(int))
+    finally:
+        client.close()
     open_sidebar(page, lab_server)
     page.locator("#mlm-sidebar .lm-TabBar-tab", has_text="Registry").click()
     page.locator(f"#mlm-sidebar .mlm-model[data-model='{seeded.model}'] a.mlm-model-name").click()
@@ -106,6 +120,10 @@ def test_promotion_from_the_registry_tab_moves_the_chosen_alias_to_the_chosen_ve
     detail.wait_for()
     assert detail.locator("tr[data-alias='production'] .mlm-alias-version").inner_text().strip() == "1"
     assert detail.locator("select.mlm-promote-version").input_value() == "3"  # the latest by default
+    badge = detail.locator("tr.mlm-version-row[data-version='2'] .mlm-verdict")
+    badge.wait_for()
+    assert badge.inner_text() == "scan passed"
+    assert detail.locator("tr.mlm-version-row[data-version='3'] .mlm-verdict").count() == 0  # never scanned
     # champion, version 2 (not the latest), no reason: refused in the panel, nothing sent, nothing reset
     detail.locator("input.mlm-promote-alias").fill("champion")
     detail.locator("select.mlm-promote-version").select_option("2")
