@@ -51,13 +51,13 @@ class Progress:
     """
 
     def __init__(self, total: float | None, description: str, *, unit: str = "it",
-                 delay: float = DEFAULT_DELAY, enabled: bool | None = None) -> None:
+                 delay: float | None = None, enabled: bool | None = None) -> None:
         self.total = total
         self.description = description
         self.unit = unit
         self.count = 0.0
         self._enabled = interactive() if enabled is None else enabled
-        self._show_at = time.monotonic() + delay
+        self._show_at = time.monotonic() + (DEFAULT_DELAY if delay is None else delay)
         self._bar: Any = None
 
     @property
@@ -103,7 +103,7 @@ class Progress:
         self.close()
 
 
-def progress(total: float | None, description: str, *, unit: str = "it", delay: float = DEFAULT_DELAY,
+def progress(total: float | None, description: str, *, unit: str = "it", delay: float | None = None,
              enabled: bool | None = None) -> Progress:
     """A progress bar for ``total`` units (``None``: unknown), shown after ``delay`` seconds of work.
 
@@ -111,7 +111,7 @@ def progress(total: float | None, description: str, *, unit: str = "it", delay: 
         total: how much work there is (bytes with ``unit="B"``, files, rows), or ``None``.
         description: what is being done, e.g. ``"hashing data.parquet"``.
         unit: ``"B"`` shows bytes scaled (KB, MB, ...); anything else is counted as is.
-        delay: seconds of work before the bar appears (short work never shows one).
+        delay: seconds of work before the bar appears (``None``: ``DEFAULT_DELAY``, one second).
         enabled: force the bar on or off; ``None`` asks ``interactive()``.
     """
     return Progress(total, description, unit=unit, delay=delay, enabled=enabled)

@@ -484,11 +484,15 @@ class DuckDbStore(Store):
         path = Path(path)
         digest = hashlib.sha256()
         self.artifacts_dir.mkdir(parents=True, exist_ok=True)
-        with open(path, "rb") as source, tempfile.NamedTemporaryFile(dir=self.artifacts_dir, delete=False) as temp:
+        from mlm_jupyter.core.progress import progress
+
+        with open(path, "rb") as source, tempfile.NamedTemporaryFile(dir=self.artifacts_dir, delete=False) as temp, \
+                progress(os.fstat(source.fileno()).st_size, f"storing {path.name}", unit="B") as bar:
             try:
                 for chunk in iter(lambda: source.read(1 << 20), b""):
                     digest.update(chunk)
                     temp.write(chunk)
+                    bar.update(len(chunk))
             except BaseException as error:
                 temp.close()
                 os.unlink(temp.name)  # a half copy (disk full, interrupted) must not fill the disk further
