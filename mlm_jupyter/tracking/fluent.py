@@ -292,8 +292,9 @@ def end_run(status: str = "finished", reason: str | None = None) -> None:
     if run.id in _untracked_runs:  # a placeholder: nothing was stored, nothing to end
         _untracked_runs.discard(run.id)
         return
-    # the provenance thread is not waited for: it records the git state and environment of the run
-    # whenever it is done (reads through the fluent API and the exit hook wait for it)
+    # the run's git state and environment were captured in the background since it started (a
+    # second or so at most, usually done by now: both are cached); the end is stored after them
+    _wait_for_provenance(run.id)
     try:
         get_client().end_run(run.id, status, reason)
     except StoreError as error:
