@@ -76,13 +76,29 @@ _EXPORTS: dict[str, str] = {
     "PromotionRule": "mlm_jupyter.core.promotion:PromotionRule",
     "ModelSignature": "mlm_jupyter.core.signature:ModelSignature",
     "infer_signature": "mlm_jupyter.core.signature:infer_signature",
+    # model scan
+    "scan": "mlm_jupyter.tracking.scan:scan",
+    "scan_reports": "mlm_jupyter.tracking.scan:fluent_scan_reports",
+    "get_scan": "mlm_jupyter.tracking.scan:fluent_get_scan",
+    "ScanReport": "mlm_jupyter.core.scan_checks.findings:ScanReport",
+    # model observation
+    "monitor": "mlm_jupyter.tracking.monitor:monitor",
+    "Monitor": "mlm_jupyter.tracking.monitor:Monitor",
+    "set_monitor_thresholds": "mlm_jupyter.tracking.monitor:set_monitor_thresholds",
+    "DriftReport": "mlm_jupyter.core.drift_report:DriftReport",
     # kernel capture
     "gather": "mlm_jupyter.tracking.gather:gather",
+    # reproduction
+    "reproduce": "mlm_jupyter.tracking.reproduce:reproduce",
+    "reproductions": "mlm_jupyter.tracking.reproduce:reproductions",
+    "Reproduction": "mlm_jupyter.tracking.reproduce:Reproduction",
+    "session_diff": "mlm_jupyter.tracking.session_diff:session_diff",
     # widgets
     "runs": "mlm_jupyter.widgets.runs_table:runs",
     "compare": "mlm_jupyter.widgets.comparison:compare",
     "registry": "mlm_jupyter.widgets.registry_panel:registry",
     "history": "mlm_jupyter.widgets.history:history",
+    "scan_view": "mlm_jupyter.widgets.scan:scan_view",
 }
 
 __all__ = ["MlmError", "__version__", *_EXPORTS]

@@ -6,6 +6,7 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import type {
+  CellRow,
   Experiment,
   MetricHistory,
   MlmApi,
@@ -57,9 +58,16 @@ export async function requestAPI<T>(
     if (response.status === 404 && !mlmAnswered) {
       throw new ApiError(404, 'SERVER_EXTENSION_MISSING', INSTALL_HINT);
     }
-    const message =
+    const message: string =
       (body && (body.message || body.reason)) || response.statusText || `HTTP ${response.status}`;
-    throw new ApiError(response.status, (body && body.code) || `HTTP_${response.status}`, message);
+    const column = body?.details?.column;
+    throw new ApiError(
+      response.status,
+      (body && body.code) || `HTTP_${response.status}`,
+      // A filter error's own caret drawing is dropped: the view draws it in a fixed-width font.
+      typeof column === 'number' ? message.split(' (column')[0] : message,
+      typeof column === 'number' ? column : undefined
+    );
   }
   return body as T;
 }
@@ -127,6 +135,12 @@ export class RestApi implements MlmApi {
       this.settings
     );
     return body.history ?? [];
+  }
+
+  /** The cell history of one notebook (paths relative to the server root). */
+  async cells(notebook: string): Promise<CellRow[]> {
+    const body = await requestAPI<{ cells: CellRow[] }>('cells' + query({ notebook }), {}, this.settings);
+    return body.cells ?? [];
   }
 
   setAlias(name: string, alias: string, version: number, reason: string): Promise<unknown> {

@@ -7,10 +7,12 @@ import { MainAreaWidget, Notification } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 
 import { RestApi } from './api';
-import { ComparisonView } from './components/comparisonView';
-import { MlmSidebar, mlmIcon } from './components/sidebar';
+import { hosted, MlmSidebar, mlmIcon } from './sidebar/sidebar';
+import { SidebarModel } from './sidebar/sidebarModel';
 import { jumpToCell } from './jump';
-import { ComparisonModel, RegistryModel, SidebarModel } from './model';
+import { ComparisonView } from './views/comparisonView';
+import { HistoryModel } from './views/historyView';
+import { ComparisonModel, RegistryModel } from './views/models';
 import type { RunSummary } from './types';
 import { CLIENT_VERSION } from './version';
 
@@ -30,6 +32,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const api = new RestApi();
     const model = new SidebarModel(api, CLIENT_VERSION);
     const registry = new RegistryModel(api);
+    // The History tab shows the cells of the notebook in front (paths are relative to the server root).
+    const history = new HistoryModel({
+      cells: () => {
+        const path = tracker?.currentWidget?.context.path;
+        return path ? api.cells(path) : Promise.resolve([]);
+      }
+    });
     let comparisons = 0;
 
     const openRun = async (run: RunSummary) => {
@@ -50,7 +59,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
         const ids = (args.ids as string[] | undefined) ?? [...model.selected];
         const hints = model.runs.filter(run => ids.includes(run.id));
         const view = new ComparisonView(new ComparisonModel(api, ids, 2000, hints));
-        const widget = new MainAreaWidget({ content: view });
+        const content = hosted(view.node, `mlm-compare-view-${comparisons + 1}`, 'Comparison', () => view.dispose());
+        content.addClass('mlm-ComparisonView');
+        const widget = new MainAreaWidget({ content });
         widget.id = `mlm-compare-${++comparisons}`;
         widget.title.label = `Compare ${ids.length} runs`;
         widget.title.icon = mlmIcon;
@@ -65,6 +76,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const sidebar = new MlmSidebar({
       model,
       registry,
+      history,
       compare: ids => void app.commands.execute(COMMAND_COMPARE, { ids }),
       openRun: run => void openRun(run)
     });

@@ -34,6 +34,8 @@ export interface RunSummary {
 export interface RunsPage {
   runs: RunSummary[];
   total: number;
+  /** The order the page was read in (the widget's first page says so). */
+  order?: string;
 }
 
 export interface RunQuery {
@@ -96,6 +98,8 @@ export interface ModelVersion {
   flavor?: string;
   aliases?: string[];
   created_at?: WireTime;
+  status?: string;
+  metrics?: Record<string, number>;
   [extra: string]: unknown;
 }
 
@@ -121,17 +125,52 @@ export interface ModelHistoryEntry {
   [extra: string]: unknown;
 }
 
-/** Everything the sidebar asks of the server. */
-export interface MlmApi {
-  version(): Promise<ServerVersion>;
-  experiments(): Promise<Experiment[]>;
+/** One cell execution (the history view); `stale`/`superseded` are marked by the server or kernel. */
+export interface CellRow {
+  order?: number;
+  execution_count?: number | null;
+  cell_id?: string | null;
+  start?: WireTime;
+  start_time?: WireTime;
+  duration?: number | null;
+  success?: boolean;
+  error?: string;
+  run_id?: string | null;
+  run_name?: string;
+  source?: string;
+  stale?: boolean;
+  stale_reason?: string;
+  superseded?: boolean;
+  [extra: string]: unknown;
+}
+
+/* The data-access interfaces of the views: REST (api.ts) and the kernel (widget/kernelSource.ts). */
+
+export interface RunsSource {
   runs(q: RunQuery): Promise<RunsPage>;
+  experiments?(): Promise<Experiment[]>;
+}
+
+export interface CompareSource {
   run(id: string): Promise<RunDetail>;
   metric(id: string, key: string, maxPoints?: number): Promise<MetricHistory>;
+}
+
+export interface RegistrySource {
   models(): Promise<ModelSummary[]>;
   model(name: string): Promise<ModelDetail>;
   modelHistory(name: string): Promise<ModelHistoryEntry[]>;
   setAlias(name: string, alias: string, version: number, reason: string): Promise<unknown>;
+}
+
+export interface CellsSource {
+  cells(): Promise<CellRow[]>;
+}
+
+/** Everything the sidebar asks of the server. */
+export interface MlmApi extends RunsSource, CompareSource, RegistrySource {
+  version(): Promise<ServerVersion>;
+  experiments(): Promise<Experiment[]>;
 }
 
 /** A failed call: HTTP status (0 when the server was unreachable), MlmError code, message. */
@@ -139,7 +178,9 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
-    message: string
+    message: string,
+    /** 1-based column of a filter syntax error, when the server said. */
+    readonly column?: number
   ) {
     super(message);
     this.name = 'ApiError';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import { fingerprintDiff, lineDiff, mapDiff, versionsCompatible } from '../src/diff';
-import { alignSeries, downsampleMinMax, metricKeys } from '../src/series';
-import type { Point } from '../src/series';
+import { fingerprintDiff, lineDiff, mapDiff, versionsCompatible } from '../src/views/diff';
+import { alignSeries, downsampleMinMax, metricKeys } from '../src/views/series';
+import type { Point } from '../src/views/series';
 import { makeRun } from './fakeApi';
 
 describe('params and tags diff', () => {

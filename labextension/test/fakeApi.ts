@@ -27,7 +27,7 @@ export class FakeApi implements MlmApi {
   }
 
   async runs(q: RunQuery): Promise<RunsPage> {
-    this.calls.push(`runs:${q.filter ?? ''}:${q.offset ?? 0}:${q.limit ?? ''}`);
+    this.calls.push(`runs:${q.filter ?? ''}:${q.offset ?? 0}:${q.limit ?? ''}:${q.orderBy ?? ''}`);
     if (this.failRuns) {
       throw this.failRuns;
     }
@@ -35,9 +35,15 @@ export class FakeApi implements MlmApi {
     if (q.filter) {
       const m = /^attributes\.status = '(\w+)'$/.exec(q.filter);
       if (!m) {
-        throw new ApiError(400, 'INVALID_QUERY', `cannot parse filter: ${q.filter}`);
+        throw new ApiError(400, 'INVALID_QUERY', `cannot parse filter: ${q.filter}`, q.filter.indexOf('>') + 1);
       }
       rows = rows.filter(r => r.status === m[1]);
+    }
+    if (q.orderBy) {
+      const [column, direction] = q.orderBy.split(' ');
+      const key = column.replace('metrics.', '');
+      const sign = direction === 'desc' ? -1 : 1;
+      rows = [...rows].sort((a, b) => sign * ((a.metrics?.[key] ?? 0) - (b.metrics?.[key] ?? 0)));
     }
     const offset = q.offset ?? 0;
     return { runs: rows.slice(offset, offset + (q.limit ?? rows.length)), total: rows.length };

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 
-import { auditChange } from '../src/audit';
-import { ComparisonModel, RegistryModel, SidebarModel } from '../src/model';
+import { auditChange } from '../src/views/audit';
+import { ComparisonModel, nextOrder, RegistryModel } from '../src/views/models';
+import { SidebarModel } from '../src/sidebar/sidebarModel';
 import { ApiError } from '../src/types';
 import { FakeApi, makeRun } from './fakeApi';
 
-async function readyModel(api: FakeApi, pageSize = 200) {
+async function readyModel(api: FakeApi, pageSize = 50) {
   const model = new SidebarModel(api, '0.1.0', { pageSize });
   await model.checkServer();
   return model;
@@ -40,30 +41,50 @@ describe('server check', () => {
 });
 
 describe('runs list', () => {
-  it('lists, pages and filters runs', async () => {
+  it('reads one page at a time from the server, with the total', async () => {
     const api = new FakeApi();
     api.runsData = Array.from({ length: 25 }, (_, i) => makeRun(`r${i}`, { status: i % 5 === 0 ? 'failed' : 'finished' }));
     const model = await readyModel(api, 10);
     await model.refresh();
     expect(model.runs.map(r => r.id)).toEqual(api.runsData.slice(0, 10).map(r => r.id));
     expect(model.total).toBe(25);
-    await model.loadMore();
-    expect(model.runs).toHaveLength(20);
-    // A poll keeps every run already shown, not just the first page.
-    await model.refresh();
-    expect(model.runs).toHaveLength(20);
+    await model.turn(1);
+    expect(model.runs.map(r => r.id)).toEqual(api.runsData.slice(10, 20).map(r => r.id));
+    await model.turn(5); // past the end: the last page
+    expect(model.offset).toBe(20);
+    expect(model.runs).toHaveLength(5);
+    await model.turn(-9);
+    expect(model.offset).toBe(0);
     await model.setFilter("attributes.status = 'failed'");
     expect(model.runs.map(r => r.id)).toEqual(['r0', 'r5', 'r10', 'r15', 'r20']);
     expect(model.total).toBe(5);
+    expect(api.calls.at(-1)).toBe("runs:attributes.status = 'failed':0:10:");
   });
 
-  it('keeps a bad filter as a message under the search box, not a failure', async () => {
+  it('sorts on the server and starts again from the first page', async () => {
+    const api = new FakeApi();
+    api.runsData = Array.from({ length: 30 }, (_, i) => makeRun(`r${i}`, { metrics: { acc: (i * 7) % 30 } }));
+    const model = await readyModel(api, 10);
+    await model.refresh();
+    await model.turn(1);
+    await model.sortBy('metrics.acc');
+    expect(model.order).toBe('metrics.acc desc');
+    expect(model.offset).toBe(0);
+    expect(model.runs[0].metrics!.acc).toBe(29);
+    await model.sortBy('metrics.acc');
+    expect(model.order).toBe('metrics.acc asc');
+    expect(model.runs[0].metrics!.acc).toBe(0);
+    expect(nextOrder('metrics.acc asc', 'attributes.name')).toBe('attributes.name asc');
+  });
+
+  it('keeps a bad filter and its column as a message, not a failure', async () => {
     const api = new FakeApi();
     api.runsData = [makeRun('a')];
     const model = await readyModel(api);
     const running = await model.setFilter('metrics.auc >>> 3');
     expect(running).toBe(false);
     expect(model.filterError).toContain('cannot parse filter');
+    expect(model.filterColumn).toBe(13);
     expect(model.runs).toEqual([]);
     await model.setFilter('');
     expect(model.filterError).toBe('');
@@ -198,6 +219,20 @@ describe('comparison', () => {
     expect(cmp.error).toContain('no run nope');
     expect(cmp.loading).toBe(false);
   });
+
+  it('smooths the drawn series with an exponential moving average', async () => {
+    const api = new FakeApi();
+    api.runsData = [makeRun('a', { metrics: { loss: 0 } })];
+    api.metrics['a/loss'] = [[0, 1, 0], [1, 0, 1], [2, 0, 2]];
+    const cmp = new ComparisonModel(api, ['a']);
+    await cmp.load();
+    expect(cmp.aligned[1]).toEqual([1, 0, 0]);
+    cmp.set({ smoothing: 0.5 });
+    expect(cmp.aligned[1]).toEqual([1, 0.5, 0.25]);
+    cmp.set({ log: true }); // a log axis cannot draw zero: gaps
+    cmp.set({ smoothing: 0 });
+    expect(cmp.aligned[1]).toEqual([1, null, null]);
+  });
 });
 
 describe('registry', () => {
@@ -206,43 +241,52 @@ describe('registry', () => {
     api.modelsData['churn'] = {
       name: 'churn',
       aliases: { production: 1 },
-      versions: [{ version: 1 }, { version: 2 }]
+      versions: [{ version: 1 }, { version: 2 }, { version: 3 }]
     };
     return api;
   }
 
-  it('promotes with a reason and records it in the audit trail', async () => {
+  it('promotes the version the user picked (not the latest) with a reason', async () => {
     const api = registryApi();
     const reg = new RegistryModel(api);
     await reg.loadModels();
     await reg.open('churn');
-    expect(await reg.promote('production', 2, 'beats v1')).toBe(true);
-    expect(reg.current!.aliases).toEqual({ production: 2 });
-    expect(reg.models[0].aliases).toEqual({ production: 2 });
-    expect(reg.history.at(-1)).toMatchObject({ alias: 'production', version: 2, previous_version: 1, reason: 'beats v1' });
+    expect(reg.form).toEqual({ alias: 'production', version: 3, reason: '' });
+    reg.edit({ alias: 'champion', version: 2, reason: 'beats v1' });
+    expect(await reg.promote()).toBe(true);
+    expect(api.calls).toContain('setAlias:churn:champion:2:beats v1');
+    expect(reg.current!.aliases).toEqual({ production: 1, champion: 2 });
+    expect(reg.history.at(-1)).toMatchObject({ alias: 'champion', version: 2, reason: 'beats v1' });
+    expect(reg.form).toEqual({ alias: 'champion', version: 2, reason: '' });
     expect(auditChange({ from: '1', to: '2', version: 2 })).toBe('1 → 2');
     expect(auditChange({ action: 'register', version: 3 })).toBe('3');
-    expect(reg.promoteMessage).toContain('churn@production');
+    expect(reg.promoteMessage).toContain('churn@champion');
   });
 
-  it('refuses a promotion without a reason before calling the server', async () => {
+  it('refuses a promotion without a reason before calling the server, keeping the form', async () => {
     const api = registryApi();
     const reg = new RegistryModel(api);
     await reg.open('churn');
-    expect(await reg.promote('production', 2, '  ')).toBe(false);
+    reg.edit({ alias: 'champion', version: 2, reason: '  ' });
+    expect(await reg.promote()).toBe(false);
     expect(reg.promoteError).toContain('reason');
     expect(api.calls.some(c => c.startsWith('setAlias'))).toBe(false);
+    expect(reg.form).toEqual({ alias: 'champion', version: 2, reason: '  ' });
   });
 
-  it('shows the gate error and leaves the alias where it was', async () => {
+  it('shows the gate error, leaves the alias and keeps every field as the user left it', async () => {
     const api = registryApi();
     api.gate = () => 'gate min_accuracy failed: 0.71 < 0.8';
     const reg = new RegistryModel(api);
     await reg.open('churn');
-    expect(await reg.promote('production', 2, 'try')).toBe(false);
+    reg.edit({ alias: 'champion', version: 2, reason: 'try' });
+    expect(await reg.promote()).toBe(false);
     expect(reg.promoteError).toBe('gate min_accuracy failed: 0.71 < 0.8');
     expect(reg.current!.aliases).toEqual({ production: 1 });
+    expect(reg.form).toEqual({ alias: 'champion', version: 2, reason: 'try' });
     // the refusal is in the audit trail the panel lists, without a manual refresh
-    expect(reg.history.at(-1)).toMatchObject({ action: 'promotion_blocked', alias: 'production', reason: 'try' });
+    expect(reg.history.at(-1)).toMatchObject({ action: 'promotion_blocked', alias: 'champion', reason: 'try' });
+    await reg.open('churn'); // a reload of the same model keeps the form too
+    expect(reg.form.version).toBe(2);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { Poller } from '../src/poller';
+import { Poller } from '../src/views/poller';
 
 /** A manual clock: timers fire only when the test says so. */
 function manualClock() {

@@ -7,8 +7,13 @@ import click
 from mlm_jupyter.cli.cells import cells
 from mlm_jupyter.cli.demo import demo
 from mlm_jupyter.cli.models import models
+from mlm_jupyter.cli.monitor import monitor
+from mlm_jupyter.cli.reproduce import reproduce
 from mlm_jupyter.cli.export import export
+from mlm_jupyter.cli.mlflow_import import import_
 from mlm_jupyter.cli.runs import experiments, runs, sql
+from mlm_jupyter.cli.scan import scan
+from mlm_jupyter.cli.serve import serve
 
 __all__ = ["cli", "main"]
 
@@ -31,6 +36,11 @@ cli.add_command(demo)
 cli.add_command(cells)
 cli.add_command(models)
 cli.add_command(export)
+cli.add_command(import_)
+cli.add_command(monitor)
+cli.add_command(reproduce)
+cli.add_command(serve)
+cli.add_command(scan)
 
 
 def main() -> None:

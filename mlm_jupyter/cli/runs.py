@@ -88,6 +88,8 @@ def runs_show(ctx: click.Context, run_id: str, as_json: bool) -> None:
                                               for a in run.artifacts],
         "inputs": [{"name": i.name, "role": i.role, "digest": getattr(i.fingerprint, "digest", None)}
                    for i in run.inputs],
+        "outputs": [{"name": o.name, "role": o.role, "digest": getattr(o.fingerprint, "digest", None)}
+                    for o in getattr(run, "outputs", ())],
         "provenance": dict(run.provenance), "staleness": list(run.staleness),
     }
     if as_json:
@@ -102,7 +104,7 @@ def runs_show(ctx: click.Context, run_id: str, as_json: bool) -> None:
             click.echo(f"\n{section}:")
             for key, value in record[section].items():
                 click.echo(f"  {key} = {value}")
-    for section in ("artifacts", "inputs"):
+    for section in ("artifacts", "inputs", "outputs"):
         if record[section]:
             click.echo(f"\n{section}:")
             for item in record[section]:
@@ -141,7 +143,8 @@ def runs_gather(ctx: click.Context, run_id: str, output: str | None) -> None:
         notebook = gather(run_id, target, client=client_from(ctx))
     except MlmError as error:
         fail(error)
-    click.echo(f"wrote {target} ({len(notebook.cells) - 1} code cells)")
+    code_cells = sum(1 for cell in notebook.cells if cell.cell_type == "code")
+    click.echo(f"wrote {target} ({code_cells} code cells)")
     missing = notebook.metadata.get("mlm", {}).get("unresolved_names") or []
     if missing:
         click.echo(f"note: no recorded cell defines {', '.join(missing)} (set before %load_ext mlm_jupyter "

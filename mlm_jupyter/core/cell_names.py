@@ -256,7 +256,57 @@ class _TopLevel(ast.NodeVisitor):
         return None
 
 
+def _accumulated_names(tree: ast.Module) -> set[str]:
+    """Names the cell builds up rather than sets: the result, not a hyperparameter.
+
+    A name is accumulated when, after its top-level assignment, the cell mutates it
+    (``preds[k] = v``, ``clfs.append(m)``, ``total += x``) or assigns it again inside
+    a loop (``for ...: best = score``). ``predictions = {}`` filled later is such a
+    name, and so is ``total = 0`` summed in a loop.
+    """
+    accumulated: set[str] = set()
+    for node in ast.walk(tree):
+        base: ast.expr
+        if isinstance(node, ast.AugAssign):
+            base = node.target
+            while isinstance(base, (ast.Attribute, ast.Subscript)):
+                base = base.value
+            if isinstance(base, ast.Name):
+                accumulated.add(base.id)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, (ast.Attribute, ast.Subscript)):
+                    base = target.value
+                    while isinstance(base, (ast.Attribute, ast.Subscript)):
+                        base = base.value
+                    if isinstance(base, ast.Name):
+                        accumulated.add(base.id)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and isinstance(node.func.value, ast.Name) and node.func.attr in _MUTATING_METHODS:
+            accumulated.add(node.func.value.id)
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            for statement in (*node.body, *node.orelse):
+                for child in ast.walk(statement):
+                    if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
+                        accumulated.add(child.id)
+    return accumulated
+
+
+_MUTATING_METHODS = frozenset({
+    "append", "extend", "insert", "add", "update", "setdefault", "pop", "popitem", "remove", "discard",
+    "clear", "sort", "reverse", "appendleft", "extendleft"})
+
+
 def _literals(tree: ast.Module) -> dict[str, Any]:
+    found = _assigned_literals(tree)
+    if not found:
+        return found
+    accumulated = _accumulated_names(tree)
+    return {name: value for name, value in found.items() if name not in accumulated}
+
+
+def _assigned_literals(tree: ast.Module) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for statement in tree.body:
         if isinstance(statement, ast.Assign):
@@ -275,6 +325,8 @@ def _literals(tree: ast.Module) -> dict[str, Any]:
         try:
             value = literal_value(statement.value)
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            for target in targets:  # ``x = []`` then ``x = x + [1]``: x ends as computed, not as set
+                found.pop(target.id, None)
             continue
         for target in targets:
             found[target.id] = value

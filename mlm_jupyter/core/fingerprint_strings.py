@@ -28,7 +28,8 @@ import pyarrow as pa
 
 from mlm_jupyter.core.errors import UnsupportedTypeError
 
-__all__ = ["CHUNK_ROWS", "POLARS_MIN_ROWS", "as_large_string", "python_strings_to_arrow", "strings_to_arrow"]
+__all__ = ["CHUNK_ROWS", "POLARS_MIN_ROWS", "as_large_string", "python_strings_to_arrow", "strings_to_arrow",
+           "use_polars_only_if_imported"]
 
 POLARS_MIN_ROWS = 50_000
 """Columns shorter than this skip polars (its import and call overhead outweigh the gain)."""
@@ -38,11 +39,26 @@ CHUNK_ROWS = 1 << 18
 
 _polars_module: Any = None
 _polars_checked = False
+_polars_import_allowed = True
+
+
+def use_polars_only_if_imported(on: bool = True) -> None:
+    """Never import polars, only use it once someone else has (the kernel extension: hashing after a cell
+    must not add modules to ``sys.modules``, which other libraries may look at)."""
+    global _polars_import_allowed, _polars_checked, _polars_module
+    _polars_import_allowed = not on
+    if on and _polars_module is None:
+        _polars_checked = False
 
 
 def _polars() -> Any:
     """The polars module if it is installed (imported on first need), else ``None``."""
     global _polars_module, _polars_checked
+    if not _polars_import_allowed and not _polars_checked:
+        import sys
+
+        if "polars" not in sys.modules:
+            return None
     if not _polars_checked:
         _polars_checked = True
         try:

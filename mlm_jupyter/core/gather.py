@@ -16,9 +16,10 @@ import builtins
 from dataclasses import dataclass
 from typing import Sequence
 
+from mlm_jupyter.core.cell_effects import RNG, effects, file_name
 from mlm_jupyter.core.cell_names import analyze, strip_ipython_syntax
 
-__all__ = ["HistoryCell", "slice_history", "unresolved_names"]
+__all__ = ["HistoryCell", "slice_history", "unresolved_files", "unresolved_names"]
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,29 @@ def _method_call_targets(source: str) -> set[str]:
     return targets
 
 
+def _needs(source: str) -> tuple[frozenset[str], frozenset[str], bool]:
+    """(reads, writes, parsed) of a cell, hidden-state pseudo-names (global RNG, files) included."""
+    names = analyze(source)
+    hidden = effects(source)
+    return names.reads | hidden.reads, names.writes | hidden.writes, names.parsed
+
+
 def slice_history(history: Sequence[HistoryCell], target: str) -> list[int]:
-    """Indexes into ``history`` of the cells needed to re-create what ``target`` reads, in order."""
-    needed = set(analyze(target).reads)
+    """Indexes into ``history`` of the cells needed to re-create what ``target`` reads, in order.
+
+    Besides names, a cell is needed when it seeds or draws from the global RNG stream the kept
+    cells draw from, or writes a file they read (``core.cell_effects``). When no cell ever seeds
+    the RNG, its draws are random anyway, so the RNG chain alone keeps no cell.
+    """
+    kept, needed = _slice(history, target, follow_rng=True)
+    if RNG in needed:  # nothing seeded it: keeping every earlier draw would not make the draws repeatable
+        kept, _ = _slice(history, target, follow_rng=False)
+    return kept
+
+
+def _slice(history: Sequence[HistoryCell], target: str, *, follow_rng: bool) -> tuple[list[int], set[str]]:
+    reads, _, _ = _needs(target)
+    needed = set(reads) if follow_rng else set(reads) - {RNG}
     kept: list[int] = []
     for index in range(len(history) - 1, -1, -1):
         if not needed:
@@ -55,13 +76,25 @@ def slice_history(history: Sequence[HistoryCell], target: str) -> list[int]:
         cell = history[index]
         if not cell.success:
             continue
-        names = analyze(cell.source)
+        reads, writes, parsed = _needs(cell.source)
+        if not follow_rng:
+            reads, writes = reads - {RNG}, writes - {RNG}
         mutated = _method_call_targets(cell.source) & needed
-        if not names.parsed or names.writes & needed or mutated:
+        if not parsed or writes & needed or mutated:
             kept.append(index)
-            needed -= names.writes
-            needed |= names.reads
-    return sorted(kept)
+            needed -= writes
+            needed |= reads
+    return sorted(kept), needed
+
+
+def unresolved_files(history: Sequence[HistoryCell], kept: Sequence[int], target: str) -> list[str]:
+    """Files the kept cells and ``target`` read that no kept cell writes (they must exist on disk)."""
+    needed = {name for name in _needs(target)[0] if file_name(name)}
+    for index in sorted(kept, reverse=True):
+        reads, writes, _ = _needs(history[index].source)
+        needed -= writes
+        needed |= {name for name in reads if file_name(name)}
+    return sorted(str(file_name(name)) for name in needed)
 
 
 _SHELL_NAMES = frozenset({"get_ipython", "display", "In", "Out", "exit", "quit", "_", "__", "___"})

@@ -7,7 +7,9 @@ A rule is stored per (model, alias). Three kinds exist:
 * ``beats_current``: the candidate must beat the version the alias points to
   now on a metric (higher is better unless ``higher_is_better=False``), by at
   least ``min_delta``;
-* ``checks_passed``: the candidate's run must have check results, all passed.
+* ``checks_passed``: the candidate's run must have check results, all passed;
+* ``scan_passed``: the candidate's latest model scan (``mlm.scan``) has no finding at
+  ``severity`` or above (``"high"`` by default).
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from mlm_jupyter.core.errors import InvalidInputError
+from mlm_jupyter.core.severity import check_severity, severity_rank
 
 __all__ = ["GateFailure", "PromotionRule", "RULE_KINDS", "evaluate_rules"]
 
-RULE_KINDS = ("metric_threshold", "beats_current", "checks_passed")
+RULE_KINDS = ("metric_threshold", "beats_current", "checks_passed", "scan_passed")
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 
@@ -41,6 +44,7 @@ class PromotionRule:
     higher_is_better: bool = True
     min_delta: float = 0.0
     alias: str = "production"
+    severity: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in RULE_KINDS:
@@ -52,6 +56,8 @@ class PromotionRule:
                 raise InvalidInputError(f"a metric_threshold rule needs op= one of {', '.join(_OPS)}, got {self.op!r}")
             if self.threshold is None or not math.isfinite(float(self.threshold)):
                 raise InvalidInputError("a metric_threshold rule needs a finite threshold=")
+        if self.kind == "scan_passed":
+            object.__setattr__(self, "severity", check_severity(self.severity or "high"))
 
     @classmethod
     def metric_threshold(cls, metric: str, op: str, threshold: float, *, alias: str = "production") -> PromotionRule:
@@ -70,6 +76,11 @@ class PromotionRule:
         """The candidate's run must have check results, and all of them passed."""
         return cls("checks_passed", alias=alias)
 
+    @classmethod
+    def scan_passed(cls, severity: str = "high", *, alias: str = "production") -> PromotionRule:
+        """The candidate's latest model scan must have no finding at ``severity`` or above."""
+        return cls("scan_passed", severity=severity, alias=alias)
+
     @property
     def rule_id(self) -> str:
         """Identity within (model, alias): setting a rule with the same id replaces it."""
@@ -82,18 +93,22 @@ class PromotionRule:
             direction = "higher" if self.higher_is_better else "lower"
             delta = f" by at least {self.min_delta:g}" if self.min_delta else ""
             return f"beats the current '{self.alias}' version on {self.metric} ({direction} is better){delta}"
+        if self.kind == "scan_passed":
+            return f"scan passed (no finding at severity {self.severity} or above)"
         return "all checks passed"
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "metric": self.metric, "op": self.op, "threshold": self.threshold,
-                "higher_is_better": self.higher_is_better, "min_delta": self.min_delta, "alias": self.alias}
+                "higher_is_better": self.higher_is_better, "min_delta": self.min_delta, "alias": self.alias,
+                "severity": self.severity}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PromotionRule:
         return cls(kind=str(data["kind"]), metric=data.get("metric"), op=data.get("op"),
                    threshold=None if data.get("threshold") is None else float(data["threshold"]),
                    higher_is_better=bool(data.get("higher_is_better", True)),
-                   min_delta=float(data.get("min_delta") or 0.0), alias=str(data.get("alias") or "production"))
+                   min_delta=float(data.get("min_delta") or 0.0), alias=str(data.get("alias") or "production"),
+                   severity=data.get("severity"))
 
 
 @dataclass(frozen=True)
@@ -166,8 +181,29 @@ def evaluate_rules(rules: Sequence[PromotionRule], *, candidate: str, metrics: M
                                                   "results (run the model checks on it first)"))
                 continue
             failed = [str(c.get("name") or "?") for c in checks
-                      if str(c.get("status", "")).lower() not in ("passed", "pass", "ok", "success")]
+                      if str(c.get("status", "")).lower() not in _PASSING]
             if failed:
                 failures.append(GateFailure(rule, f"rule 'all checks passed': {len(failed)} of {len(checks)} checks "
                                                   f"did not pass ({', '.join(failed[:5])})", float(len(failed))))
+        elif rule.kind == "scan_passed":
+            failures.extend(_scan_failure(rule, candidate, checks))
     return failures
+
+
+# "warning": a scan check whose findings are all below the scan's failing level; "skipped": a check that
+# could not apply (no sensitive attribute, no current version to compare with) and so found nothing.
+_PASSING = ("passed", "pass", "ok", "success", "warning", "skipped")
+
+
+def _scan_failure(rule: PromotionRule, candidate: str, checks: Sequence[Mapping[str, Any]] | None) -> list[GateFailure]:
+    level = str(rule.severity or "high")
+    scanned = [c for c in checks or () if c.get("scan_id")]
+    if not scanned:
+        return [GateFailure(rule, f"rule '{rule.describe()}': {candidate} has no model scan (run mlm.scan on it, "
+                                  "or mlm scan models:/NAME/VERSION --data ... from a shell)")]
+    bad = [c for c in scanned if c.get("severity") and severity_rank(str(c["severity"])) >= severity_rank(level)]
+    if not bad:
+        return []
+    names = ", ".join(f"{c.get('name')} ({c.get('severity')})" for c in bad[:5])
+    return [GateFailure(rule, f"rule '{rule.describe()}': {candidate}'s latest scan has findings at {level} or "
+                              f"above in {names}", float(len(bad)))]

@@ -44,6 +44,10 @@ ATTRIBUTES: dict[str, str] = {
     "duration": "(coalesce(s.end_time, epoch(current_timestamp)) - s.start_time)",
 }
 _TIME_ATTRIBUTES = {"start_time", "end_time"}
+# MLflow keeps some run attributes as system tags; a filter on them means the attribute
+_MLFLOW_SYSTEM_TAGS = {"mlflow.runname": "name", "mlflow.user": "user", "mlflow.parentrunid": "parent_run_id",
+                       "mlflow.source.name": "source"}
+_MILLISECONDS_FROM = 1e11  # as epoch seconds that is the year 5138: such a time is MLflow's milliseconds
 _DATASET_COLUMNS = {"name": "dataset", "dataset": "dataset", "role": "role", "digest": "digest"}
 _PREFIXES = {"metrics": "metrics", "metric": "metrics", "params": "params", "param": "params",
              "parameters": "params", "tags": "tags", "tag": "tags", "attributes": "attributes",
@@ -191,6 +195,8 @@ class _Parser:
                 name += "." + nxt.text
         else:
             raise self.error(f"expected a name after {token.text}.", name_token)
+        if prefix == "tags" and name.lower() in _MLFLOW_SYSTEM_TAGS:
+            return Field("attributes", _MLFLOW_SYSTEM_TAGS[name.lower()])
         if prefix == "attributes" and name.lower() not in ATTRIBUTES:
             raise self.error(f"unknown attribute {name!r}; known: {', '.join(sorted(ATTRIBUTES))}", name_token)
         if prefix == "datasets" and name.lower() not in _DATASET_COLUMNS:
@@ -323,6 +329,8 @@ class _Parser:
         if name in _TIME_ATTRIBUTES or name == "duration":
             if not isinstance(value, (int, float)):
                 raise self.error(f"attributes.{name} is a number of seconds", token)
+            if name in _TIME_ATTRIBUTES and abs(value) >= _MILLISECONDS_FROM:
+                return float(value) / 1000.0  # MLflow's epoch milliseconds
             return float(value)
         return _as_text(value).lower() if name == "status" else _as_text(value)  # MLflow writes 'FINISHED'
 

@@ -17,7 +17,9 @@ tracked cell:
   cell, or from a cell other than the one that defines it last above the
   consumer in the notebook (out-of-order execution, or a skipped cell).
 
-Names no cell of the session wrote (builtins, injected names) are ignored.
+Names no cell of the session wrote (builtins, injected names) are ignored,
+and so are values from cells not saved to the notebook yet (they ran after
+its last save: a new notebook, a new cell), which cannot be placed.
 Without a known notebook nothing can be judged and the verdict is empty.
 """
 
@@ -39,6 +41,9 @@ class ExecutedCell:
             when its source is not in the notebook.
         edited: its notebook cell was changed after it ran.
         reads, writes: names (see ``core.cell_names``).
+        unsaved: it is not in the notebook because the notebook was last saved
+            before it ran (a new cell, not a deleted one): nothing is judged
+            about the values it wrote.
     """
 
     label: str
@@ -46,6 +51,7 @@ class ExecutedCell:
     reads: frozenset[str]
     writes: frozenset[str]
     edited: bool = False
+    unsaved: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,8 @@ def verdict(history: Sequence[ExecutedCell], target: ExecutedCell,
 def _reason(notebook: Sequence[NotebookCell], consumer: ExecutedCell, writer: ExecutedCell,
             name: str) -> str | None:
     if writer.notebook_index is None:
+        if writer.unsaved:
+            return None
         return (f"`{name}` comes from execution {writer.label}, a cell that is no longer in the notebook "
                 "(deleted or edited since)")
     w = writer.notebook_index

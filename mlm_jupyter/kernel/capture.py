@@ -1,50 +1,98 @@
 """Per-cell capture: the pre/post-run-cell hooks that turn every execution into a queued cell record.
 
-The hooks do little on purpose: the pre hook notes the start time; the post
-hook hashes the source (sha256), looks its names up (``core.cell_names``,
-cached per source), matches it to a notebook cell (one ``stat`` of the
-notebook), fingerprints the data values the cell touched (cached per live
-object, see ``value_cache``) and appends a record to the client's queue,
-which a background thread writes in batches.
+The hooks do almost nothing, on purpose: the pre hook notes the start time;
+the post hook notes the outcome, keeps a reference to the values of the
+names the source mentions (one regular expression, no parsing) and hands the
+cell to the capture's background thread (``cell_worker``). That thread
+parses the source (``core.cell_names``, cached per source), matches it to a
+notebook cell (one ``stat`` of the notebook), fingerprints the data values
+the cell touched (cached per live object, see ``value_cache``; values the
+engine cannot hash are screened out first, see ``admission``) and appends a
+record to the client's queue, which another thread writes in batches.
+
+Values are hashed just after their cell, usually within milliseconds; a
+later cell that changes one in place (or rewrites a file) before that is
+hashed in its new state. ``%%track`` runs are exact: they wait for the queue
+and hash their own inputs and outputs.
+
+This module imports nothing heavy: the tracking client and the fingerprint
+engine are imported by the background thread, so ``%load_ext`` costs the
+cell almost nothing and the first cells' records simply wait in the queue.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
+import re
+import sys
+import threading
 import time
 import uuid
+import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from mlm_jupyter.core.cell_names import CellNames, analyze
 from mlm_jupyter.core.notebook_cells import CodeCell, normalize_source
 from mlm_jupyter.core.staleness import ExecutedCell, NotebookCell, verdict
+from mlm_jupyter.kernel.admission import unsupported
+from mlm_jupyter.kernel.cell_worker import CellWorker
 from mlm_jupyter.kernel.failsafe import FailSafe
 from mlm_jupyter.kernel.notebook_file import NotebookFile
 from mlm_jupyter.kernel.session import KernelSession, notebook_path
 from mlm_jupyter.kernel.value_cache import CachedFingerprint, FingerprintCache, kind_of
-from mlm_jupyter.tracking import fluent
-from mlm_jupyter.tracking.cells import source_digest
 
-__all__ = ["CellCapture", "HistoryEntry", "PendingCell", "default_fingerprinter"]
+__all__ = ["CellCapture", "HistoryEntry", "PendingCell", "default_fingerprinter", "source_digest"]
 
 MAX_ANALYZED_SOURCE = 256 * 1024  # bigger cells are recorded but not parsed (ast.parse is linear but slow)
 _MISSING = object()
+_FLUENT = "mlm_jupyter.tracking.fluent"
+_IDENTIFIER = re.compile(r"[^\W\d]\w*")
+log = logging.getLogger("mlm_jupyter.kernel")
+
+Fingerprinter = tuple[Callable[[Any], Any], Callable[[Any], bool]]
 
 
-def default_fingerprinter() -> tuple[Callable[[Any], Any], Callable[[Any], bool]] | None:
+def source_digest(source: str) -> str:
+    """The content address of a cell source (sha256 of its UTF-8 bytes; same as ``tracking.cells``)."""
+    return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def default_fingerprinter() -> Fingerprinter | None:
     """The data layer's engine as ``(fingerprint, is_supported)``, or ``None`` if it is not installed."""
     try:
         from mlm_jupyter.core import fingerprint as engine
+        from mlm_jupyter.core.fingerprint_strings import use_polars_only_if_imported
     except ImportError:
         return None
+    use_polars_only_if_imported()
 
     def digest_only(obj: Any) -> Any:
         return engine.fingerprint(obj, profile=False)
 
     return digest_only, engine.is_supported
+
+
+def _fluent() -> Any:
+    """The fluent module if someone imported it (the hooks never import it themselves)."""
+    module = sys.modules.get(_FLUENT)
+    return module if module is not None and hasattr(module, "started_run_ids") else None
+
+
+def _numpy_imported() -> bool:
+    """Whether the notebook imported numpy (fully): pyarrow, which we need, imports it, and numpy's import
+    adds warnings filters and modules that a notebook without it would not have."""
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and not getattr(getattr(numpy, "__spec__", None), "_initializing", False)
+
+
+def _runs_started() -> int:
+    fluent = _fluent()
+    return len(fluent.started_run_ids()) if fluent is not None else 0
 
 
 @dataclass
@@ -73,6 +121,18 @@ class HistoryEntry:
     start_time: float
     success: bool
     digests: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _CellEvent:
+    """What the post hook hands to the background thread."""
+
+    pending: PendingCell
+    duration: float
+    error: tuple[str, str] | None
+    execution_count: int | None
+    started_runs: list[str]
+    values: dict[str, Any] | None  # the cell's names -> values at its end; None: no data capture
 
 
 @dataclass
@@ -109,29 +169,44 @@ def _nbytes(value: Any) -> int:
     return 0
 
 
+def _error_fields(error: BaseException | tuple[str, str] | None) -> tuple[str, str] | None:
+    if error is None or isinstance(error, tuple):
+        return error
+    try:
+        message = str(error)[:4000]
+    except Exception:  # noqa: BLE001 -- an exception whose __str__ fails
+        message = "(message unavailable)"
+    return type(error).__name__, message
+
+
 class CellCapture:
     """Records every cell of one IPython shell.
 
     Args:
         shell: the IPython shell (``user_ns`` is read for data values).
         client: ``fn() -> MlmClient`` (looked up per use, so tests can swap clients).
-        fingerprinter: ``(fingerprint, is_supported)``; ``None`` disables data fingerprints.
+        fingerprinter: ``(fingerprint, is_supported)``, a function returning one (called on the
+            background thread), or ``None`` to disable data fingerprints.
         failsafe: where failures go.
+        on_ready: called on the background thread once the heavy parts are imported.
     """
 
     def __init__(self, shell: Any, client: Callable[[], Any],
-                 fingerprinter: tuple[Callable[[Any], Any], Callable[[Any], bool]] | None,
-                 failsafe: FailSafe) -> None:
+                 fingerprinter: Fingerprinter | Callable[[], Fingerprinter | None] | None,
+                 failsafe: FailSafe, on_ready: Callable[[], None] | None = None) -> None:
         self.shell = shell
         self.client = client
         self.failsafe = failsafe
         self.session = KernelSession()
         self.notebook: NotebookFile | None = None
         self.set_notebook(notebook_path(getattr(shell, "user_ns", None)))
-        self.values = FingerprintCache(fingerprinter[0]) if fingerprinter else None
-        self.is_supported = fingerprinter[1] if fingerprinter else None
+        self._fingerprinter = fingerprinter
+        self._on_ready = on_ready
+        self.values: FingerprintCache | None = None
+        self.is_supported: Callable[[Any], bool] | None = None
         self.data_enabled = fingerprinter is not None
         self.skipped_large = 0
+        self.unsupported: dict[str, int] = {}  # what per-cell capture left alone, by type, with counts
         self.history: list[HistoryEntry] = []
         self.digests: dict[str, str] = {}
         self.current: PendingCell | None = None
@@ -141,8 +216,12 @@ class CellCapture:
         self._last_index: int | None = None
         self._session_sent = False
         self.recorded = 0
+        self.lock = threading.RLock()  # the background thread holds it per event; %%track after drain()
         self._created_at, self._created = time.time(), time.perf_counter()
-        self._runs_at_load = len(fluent.started_run_ids())  # runs made before capture are no cell's
+        self._runs_at_load = _runs_started()  # runs made before capture are no cell's
+        self._pandas_seen = "pandas" in sys.modules
+        self.worker = CellWorker(self._setup, self._process, self.failsafe.report, setup_when=_numpy_imported)
+        self.worker.start()
 
     # ------------------------------------------------------------ setup
 
@@ -154,15 +233,49 @@ class CellCapture:
     def notebook_path(self) -> str | None:
         return self.notebook.path if self.notebook else None
 
-    # ------------------------------------------------------------ hooks
+    def _setup(self) -> None:
+        """On the background thread: import the tracking client and the fingerprint engine."""
+        try:
+            fingerprinter = self._fingerprinter() if callable(self._fingerprinter) else self._fingerprinter
+        except Exception as error:  # noqa: BLE001 -- no data fingerprints, records still go
+            self.failsafe.report("fingerprint engine", error)
+            fingerprinter = None
+        with self.lock:
+            if fingerprinter is not None:
+                self.values = FingerprintCache(fingerprinter[0])
+                self.is_supported = fingerprinter[1]
+            self.data_enabled = fingerprinter is not None
+        from mlm_jupyter.tracking.cells import add_cell_producer
+
+        worker = weakref.ref(self.worker)
+
+        def drain() -> None:  # reads of the cell history first wait for the cells that have finished
+            target = worker()
+            if target is not None:
+                target.drain()
+
+        add_cell_producer(drain)
+        if self._on_ready is not None:
+            self._on_ready()
+
+    def drain(self, timeout: float | None = 60.0) -> bool:
+        """Wait until every finished cell is recorded (history, data fingerprints); see ``CellWorker``."""
+        return self.worker.drain(timeout)
+
+    # ------------------------------------------------------------ hooks (on the cell path: keep them tiny)
 
     def pre_run_cell(self, info: Any) -> None:
         if self.current is not None:  # a magic called run_cell: the outer cell is the one we record
             self._depth += 1
             return
+        if not self._pandas_seen and "pandas" in sys.modules:  # imported between cells by some thread
+            self._pandas_seen = True
+            from mlm_jupyter.kernel.pandas_display import restore_notebook_display
+
+            restore_notebook_display(self.shell)
         self.current = PendingCell(record_id=uuid.uuid4().hex, source=info.raw_cell or "",
                                    cell_id=getattr(info, "cell_id", None), start_time=time.time(),
-                                   started=time.perf_counter(), runs_mark=len(fluent.started_run_ids()))
+                                   started=time.perf_counter(), runs_mark=_runs_started())
 
     def post_run_cell(self, result: Any) -> None:
         if self._depth:
@@ -177,13 +290,40 @@ class CellCapture:
                                   cell_id=getattr(info, "cell_id", None), start_time=self._created_at,
                                   started=self._created, runs_mark=self._runs_at_load)
         duration = time.perf_counter() - pending.started
+        self._pandas_seen = self._pandas_seen or "pandas" in sys.modules
         error = result.error_before_exec if result.error_before_exec is not None else result.error_in_exec
-        started = fluent.started_run_ids()[pending.runs_mark:] if pending.run_id is None else []
-        if started:  # mlm.start_run() in a plain cell: the cell made these runs (%%track links its own)
-            pending.run_id = started[0]
-        self.record(pending, duration, error, result.execution_count)
-        for run_id in started:
-            self.failsafe.call("cell link of a run", self.link_run, run_id, pending)
+        fluent = _fluent()
+        started = list(fluent.started_run_ids()[pending.runs_mark:]) if fluent is not None and pending.run_id is None \
+            else []
+        self.worker.submit(_CellEvent(pending, duration, _error_fields(error), result.execution_count, started,
+                                      self._values_of(pending.source)))
+
+    def _values_of(self, source: str) -> dict[str, Any] | None:
+        """The values bound to every identifier the source mentions (a superset of what it reads and writes)."""
+        if not self.data_enabled or len(source) > MAX_ANALYZED_SOURCE:
+            return None
+        if self.worker.busy():
+            self.worker.dropped_data += 1
+            return None
+        namespace = self.shell.user_ns
+        found = {}
+        for name in set(_IDENTIFIER.findall(source)):
+            value = namespace.get(name, _MISSING)
+            if value is not _MISSING:
+                found[name] = value
+        return found
+
+    # ------------------------------------------------------------ background thread
+
+    def _process(self, event: _CellEvent) -> None:
+        with self.lock:
+            if event.started_runs and event.pending.run_id is None:
+                event.pending.run_id = event.started_runs[0]
+            self.failsafe.call("cell record", self.record, event.pending, event.duration, event.error,
+                               event.execution_count, values=event.values)
+            event.values = None  # release the user's objects now
+            for run_id in event.started_runs:  # mlm.start_run() in a plain cell: the cell made these runs
+                self.failsafe.call("cell link of a run", self.link_run, run_id, event.pending)
 
     def link_run(self, run_id: str, pending: PendingCell) -> None:
         """Tie a run made by ``mlm.start_run()`` in a plain cell to that cell's record (its code,
@@ -218,14 +358,16 @@ class CellCapture:
         cell = index.match(source, cell_id, after)
         return _Match(cell, bool(cell is not None and cell_id and cell.cell_id == cell_id))
 
-    def record(self, pending: PendingCell, duration: float | None, error: BaseException | None,
-               execution_count: int | None, *, final: bool = True) -> dict[str, Any]:
+    def record(self, pending: PendingCell, duration: float | None, error: BaseException | tuple[str, str] | None,
+               execution_count: int | None, *, final: bool = True,
+               values: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Queue the record of ``pending``; returns it.
 
-        The ``%%track`` magic sends a provisional record (``final=False``) before
-        its run ends, so the run's cell is complete at once; the post hook then
-        sends the final one under the same id (no data fingerprints, no history
-        entry for the provisional one).
+        ``values`` are the cell's names and values as the post hook saw them
+        (``None``: no data fingerprints). The ``%%track`` magic sends a
+        provisional record (``final=False``) before its run ends, so the run's
+        cell is complete at once; the final one follows under the same id
+        (no data fingerprints, no history entry for the provisional one).
         """
         source = pending.source
         digest = source_digest(source)
@@ -234,16 +376,17 @@ class CellCapture:
         if matched.cell is not None and final:
             self._last_index = matched.cell.index
         cell_id = pending.cell_id or (matched.cell.cell_id if matched.cell else None)
-        data = self.capture_data(pending.record_id, names) if final else []
+        data = self.capture_data(pending.record_id, names, values) if final and values is not None else []
+        failure = _error_fields(error)
         record = {
             "id": pending.record_id, "session_id": self.session.id, "seq": len(self.history),
             "execution_count": execution_count, "cell_id": cell_id,
             "cell_id_source": "frontend" if pending.cell_id else ("matched" if matched.cell else None),
             "notebook": self.notebook_path, "notebook_index": matched.cell.index if matched.cell else None,
             "source_sha256": digest, "start_time": pending.start_time, "duration": duration,
-            "success": error is None,
-            "error_type": type(error).__name__ if error is not None else None,
-            "error_message": str(error)[:4000] if error is not None else None,
+            "success": failure is None,
+            "error_type": failure[0] if failure is not None else None,
+            "error_message": failure[1] if failure is not None else None,
             "names_read": sorted(names.reads), "names_written": sorted(names.writes), "run_id": pending.run_id,
         }
         client = self.client()
@@ -256,7 +399,7 @@ class CellCapture:
                 record_id=pending.record_id, seq=record["seq"], execution_count=execution_count,
                 cell_id=pending.cell_id, source=self._sources.setdefault(digest, source), names=names,
                 start_time=pending.start_time,
-                success=error is None, digests={d["name"]: d["digest"] for d in data}))
+                success=failure is None, digests={d["name"]: d["digest"] for d in data}))
             self.recorded += 1
         return record
 
@@ -271,28 +414,50 @@ class CellCapture:
             return os.path.isfile(value)
         return not isinstance(value, (bytes, bytearray, memoryview))
 
+    def _left_alone(self, reason: str) -> None:
+        """Note a value per-cell capture does not fingerprint: counted per type, logged once at debug level."""
+        count = self.unsupported.get(reason, 0)
+        self.unsupported[reason] = count + 1
+        if count == 0:
+            log.debug("mlm-jupyter: per-cell capture does not fingerprint %s values", reason)
+
     def fingerprint_value(self, value: Any, *, per_cell: bool = False) -> CachedFingerprint | None:
-        """The value's fingerprint; ``per_cell`` skips big values that would be rehashed every cell.
+        """The value's fingerprint; ``per_cell`` skips what plain cells should not hash.
 
         numpy, polars and torch values have no safe cheap change check, so a
         plain cell that touches them hashes them again (about 0.4 s per GB).
         Above ``MLM_CELL_REHASH_LIMIT`` bytes (default 256 MiB; 0 = no limit)
         plain cells skip them; ``%%track`` runs and ``mlm.log_input`` always
-        fingerprint them in full.
+        fingerprint them in full. Plain cells also skip values the engine
+        cannot hash or could only hash by importing a library (``admission``).
         """
         if self.values is None or not self._supported(value):
             return None
+        if per_cell and not isinstance(value, str) and self.is_supported is not None:
+            reason = unsupported(value, self.is_supported)
+            if reason is not None:
+                self._left_alone(reason)
+                return None
         if per_cell and kind_of(value) is None and _nbytes(value) > _rehash_limit():
             self.skipped_large += 1
             return None
-        return self.values.get(value)
+        try:
+            return self.values.get(value)
+        except Exception as error:
+            from mlm_jupyter.core.errors import UnsupportedTypeError
 
-    def fingerprint_names(self, names: Iterable[str], *, per_cell: bool = False) -> dict[str, CachedFingerprint]:
-        """Fingerprints of the supported values bound to ``names`` in the user namespace."""
+            if isinstance(error, UnsupportedTypeError):  # known limits of the engine: not a failure to report
+                self._left_alone(f"{type(value).__module__}.{type(value).__qualname__} ({error.args[0][:80]})")
+                return None
+            raise
+
+    def fingerprint_names(self, names: Iterable[str], *, per_cell: bool = False,
+                          values: Mapping[str, Any] | None = None) -> dict[str, CachedFingerprint]:
+        """Fingerprints of the supported values bound to ``names`` (in ``values``, else the user namespace)."""
         found: dict[str, CachedFingerprint] = {}
         if not self.data_enabled:
             return found
-        namespace = self.shell.user_ns
+        namespace = values if values is not None else self.shell.user_ns
         for name in sorted(names):
             value = namespace.get(name, _MISSING)
             if value is _MISSING:
@@ -302,9 +467,10 @@ class CellCapture:
                 found[name] = fp
         return found
 
-    def capture_data(self, record_id: str, names: CellNames) -> list[dict[str, Any]]:
+    def capture_data(self, record_id: str, names: CellNames,
+                     values: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         rows = []
-        for name, fp in self.fingerprint_names(names.reads | names.writes, per_cell=True).items():
+        for name, fp in self.fingerprint_names(names.reads | names.writes, per_cell=True, values=values).items():
             previous = self.digests.get(name)
             self.digests[name] = fp.digest
             rows.append({"record_id": record_id, "name": name, "role": "write" if name in names.writes else "read",
@@ -316,7 +482,11 @@ class CellCapture:
 
     def staleness(self, target_source: str, target_cell_id: str | None, target_names: CellNames,
                   start_time: float) -> list[str]:
-        """The verdict for a tracked cell about to end (see ``core.staleness``)."""
+        """The verdict for a tracked cell about to end (see ``core.staleness``).
+
+        A cell the saved notebook does not hold, that ran after the notebook was
+        last saved, is a cell not saved yet (a new notebook), not a deleted one.
+        """
         index = self.notebook.index() if self.notebook else None
         if index is None:
             return []
@@ -330,7 +500,8 @@ class CellCapture:
                 last = cell.index
             executed.append(ExecutedCell(label=f"[{entry.execution_count}]",
                                          notebook_index=cell.index if cell else None,
-                                         reads=entry.names.reads, writes=entry.names.writes, edited=edited))
+                                         reads=entry.names.reads, writes=entry.names.writes, edited=edited,
+                                         unsaved=cell is None and (saved_at is None or saved_at < entry.start_time)))
         cell, _ = self._rematch(index, target_source, target_cell_id, last, start_time, saved_at)
         target = ExecutedCell(label="this cell", notebook_index=cell.index if cell else None,
                               reads=target_names.reads, writes=target_names.writes)

@@ -168,7 +168,7 @@ class MlmMagic:
         import pandas as pd
 
         client = fluent.get_client()
-        client.flush_cells()
+        client.flush_cells()  # waits for the cells that have finished to be recorded
         described = client.store.describe()
         counts = {**client.store.read("counts"), **client.store.read("cell_counts")}
         values = self.capture.values
@@ -181,18 +181,16 @@ class MlmMagic:
             "session": self.capture.session.id, "cells recorded (this session)": self.capture.recorded,
             "data fingerprints": "on" if self.capture.data_enabled else "off (no fingerprint engine)",
             "fingerprint cache": f"{values.hits} hits, {values.hashes} hashes" if values else "-",
+            "values not fingerprinted": ", ".join(f"{k} ({n})" for k, n in self.capture.unsupported.items()) or "-",
             "capture failures": sum(self.failsafe.failures.values()),
             **counts,
         }
         return pd.DataFrame({"value": [str(v) for v in rows.values()]}, index=list(rows))
 
     def _notebook(self, rest: str) -> Any:
-        import os
+        from mlm_jupyter.kernel.session import resolve_notebook
 
-        from mlm_jupyter.kernel.session import notebook_path
-
-        os.environ["MLM_NOTEBOOK"] = rest
-        path = notebook_path()
+        path = resolve_notebook(_unquote(rest))  # this kernel only: no environment variable changes
         if path is None:
             raise MlmError(f"no notebook file at {rest!r}")
         self.capture.set_notebook(path)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["KernelSession", "kernel_id", "notebook_path"]
+__all__ = ["KernelSession", "kernel_id", "notebook_path", "resolve_notebook"]
 
 
 def kernel_id() -> str | None:
@@ -24,6 +24,13 @@ def kernel_id() -> str | None:
     if name.startswith("kernel-") and name.endswith(".json"):
         return name[len("kernel-"):-len(".json")]
     return None
+
+
+def resolve_notebook(candidate: str) -> str | None:
+    """``candidate`` as an existing ``.ipynb`` path (relative: from the kernel's folder upward), else ``None``."""
+    if not candidate.endswith(".ipynb"):
+        return None
+    return _resolve(candidate)
 
 
 def _resolve(candidate: str) -> str | None:

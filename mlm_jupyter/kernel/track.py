@@ -11,8 +11,10 @@ from typing import Any
 
 from mlm_jupyter.core.cell_names import CellNames, analyze
 from mlm_jupyter.core.errors import InvalidInputError, MlmError
+from mlm_jupyter.kernel import shutdown
 from mlm_jupyter.kernel.capture import CellCapture, PendingCell
 from mlm_jupyter.kernel.failsafe import FailSafe
+from mlm_jupyter.kernel.reproduction_facts import OutputTee, record_reproduction_facts
 from mlm_jupyter.kernel.summary import RunSummary
 from mlm_jupyter.tracking import fluent
 from mlm_jupyter.tracking.cells import source_digest
@@ -96,6 +98,12 @@ class TrackMagic:
         pending = self.capture.current or PendingCell(
             record_id=_new_id(), source=f"%%track {line}\n{cell}", cell_id=None, start_time=time.time(),
             started=time.perf_counter())
+        with shutdown.tracked_cell():
+            return self._run(args, code, last, pending, cell)
+
+    def _run(self, args: argparse.Namespace, code: Any, last: Any, pending: PendingCell, cell: str) -> Any:
+        __tracebackhide__ = True
+        self.capture.drain()  # the history and the data digests of every earlier cell: staleness, inputs
         names = analyze(cell)
         inputs = {} if args.no_data else self.failsafe.call(
             "%%track input fingerprints", self.capture.fingerprint_names, names.reads - names.writes) or {}
@@ -108,17 +116,24 @@ class TrackMagic:
         pending.run_id = run.id
         started = time.perf_counter()
         status, caught = "finished", None
+        output = OutputTee.install()
         try:
-            return _execute(self.shell, code, last)
+            value = _execute(self.shell, code, last)
+            output.record_value(value)
+            return value
         except BaseException as error:
             status, caught = ("killed" if isinstance(error, KeyboardInterrupt) else "failed"), error
             raise
         finally:
+            output.uninstall()
+            # a server interrupts a kernel before it shuts it down or restarts it: say which
+            stopped_by = shutdown.reason(shutdown.INTERRUPT_GRACE if isinstance(caught, KeyboardInterrupt)
+                                         else 0.0) if caught is not None else None
             self.failsafe.call("%%track run end", self._finish, run, args, pending, names, {**before, **inputs},
-                               status, caught, time.perf_counter() - started)
+                               status, caught, time.perf_counter() - started, output.text(), stopped_by)
             if any(r.id == run.id for r in fluent._active):  # _finish broke before ending it
-                self.failsafe.call("%%track run end", self._end, run, status,
-                                   f"{type(caught).__name__}: {caught}" if caught is not None else None)
+                self.failsafe.call("%%track run end", self._end, run, status, stopped_by or (
+                    f"{type(caught).__name__}: {caught}" if caught is not None else None))
 
     def _start(self, args: argparse.Namespace) -> Any:
         try:
@@ -134,10 +149,15 @@ class TrackMagic:
             return None
 
     def _finish(self, run: Any, args: argparse.Namespace, pending: PendingCell, names: CellNames,
-                inputs: dict[str, Any], status: str, error: BaseException | None, elapsed: float) -> None:
+                inputs: dict[str, Any], status: str, error: BaseException | None, elapsed: float,
+                output: str = "", stopped_by: str | None = None) -> None:
         client = fluent.get_client()
         safe = self.failsafe.call
         capture = self.capture
+        if stopped_by is None:  # a kernel going away has seconds left: the run's end comes first
+            safe("%%track reproduction facts", record_reproduction_facts, client, run.id, pending.source,
+                 [h.source for h in capture.history if h.success is not False], output,
+                 skip_files=args.no_data)
         outputs = {} if args.no_data else safe("%%track output fingerprints", capture.fingerprint_names,
                                                names.writes) or {}
         safe("%%track params", _log_literals, client, run.id, names.literals)
@@ -145,7 +165,7 @@ class TrackMagic:
         previous = safe("%%track previous run", client.previous_cell_run, cell_key, capture.notebook_path)
         staleness = safe("%%track staleness", capture.staleness, pending.source, pending.cell_id, names,
                          pending.start_time) or []
-        error_text = _user_traceback(error) if error is not None else None
+        error_text = stopped_by or (_user_traceback(error) if error is not None else None)
         safe("%%track cell record", capture.record, pending, time.perf_counter() - pending.started, error,
              _cell_number(self.shell), final=False)
         rows = safe("%%track data", _data_rows, client, run.id, inputs, outputs, pending.cell_id,
@@ -156,6 +176,8 @@ class TrackMagic:
              history=[h.record_id for h in capture.history], staleness=staleness, traceback=error_text,
              data=rows)
         self._end(run, status, error_text)
+        if stopped_by is not None:  # the kernel is going away: no output to a front end that is leaving
+            return
         summary = safe("%%track summary", RunSummary.for_run, client, run.id, elapsed, staleness, previous)
         if summary is not None:
             from IPython.display import display

@@ -43,6 +43,10 @@ class MlmServer(ExtensionApp):
     store = Unicode(
         "", config=True,
         help="Store directory this server owns. Default: MLM_STORE, else the nearest .mlm/ from the root dir.")
+    artifacts = Unicode(
+        "", config=True,
+        help="Where artifacts and model files live: an fsspec URL (s3://bucket/prefix, gs://..., az://..., a path); "
+             "the store's artifacts/ folder is then a cache. Default: MLM_ARTIFACTS, else that folder only.")
     sweep_interval = Float(
         2.0, config=True, help="Seconds between sweeps: kill runs of dead processes, replay the journal.")
     lock_timeout = Float(20.0, config=True, help="Seconds to wait for a store file another process holds.")
@@ -72,6 +76,8 @@ class MlmServer(ExtensionApp):
 
     def _open_store(self) -> None:
         directory = self.store_directory()
+        if self.artifacts:  # the store reads it when it opens (explicit setting > MLM_ARTIFACTS)
+            os.environ["MLM_ARTIFACTS"] = self.artifacts
         limits = Limits(max_body_bytes=self.max_body_bytes, max_blob_bytes=self.max_blob_bytes,
                         sql_max_rows=self.sql_max_rows, sql_timeout_s=self.sql_timeout)
         owner = self._owning_server(directory)

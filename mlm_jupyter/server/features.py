@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from mlm_jupyter.core.cell_timeline import mark_stale
 from mlm_jupyter.core.errors import InvalidInputError
 from mlm_jupyter.server.errors import NotServedError
 from mlm_jupyter.server.views import jsonable
@@ -97,7 +98,8 @@ def set_alias_view(client: MlmClient, name: str, body: dict[str, Any]) -> dict[s
 
 def cells_view(client: MlmClient, *, notebook: str | None, session: str | None, limit: int) -> dict[str, Any]:
     frame = _method(client, "cell_history", "cell history")(notebook=notebook, session=session, limit=limit)
-    return {"cells": jsonable(frame.to_dict(orient="records") if hasattr(frame, "to_dict") else frame)}
+    records = jsonable(frame.to_dict(orient="records") if hasattr(frame, "to_dict") else frame)
+    return {"cells": mark_stale(records)}  # stale / superseded executions marked, as the history view shows them
 
 
 def lineage_view(client: MlmClient, ref: str, depth: int) -> dict[str, Any]:

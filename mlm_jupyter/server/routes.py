@@ -14,6 +14,9 @@ from typing import Any
 from jupyter_server.utils import url_path_join
 
 from mlm_jupyter.server import api_handlers as api
+from mlm_jupyter.server import monitor_handlers as monitor
+from mlm_jupyter.server import reproduction_handlers as reproduction
+from mlm_jupyter.server import scan_handlers as scans
 from mlm_jupyter.server import store_handlers as store
 
 __all__ = ["ROUTES", "handlers", "template_to_regex"]
@@ -27,6 +30,8 @@ ROUTES: list[tuple[str, Any]] = [
     ("/mlm/api/runs/{run_id}", api.RunHandler),
     ("/mlm/api/runs/{run_id}/metrics", api.RunMetricsHandler),
     ("/mlm/api/runs/{run_id}/metrics/{key}", api.MetricHistoryHandler),
+    ("/mlm/api/runs/{run_id}/reproductions", reproduction.ReproductionsHandler),
+    ("/mlm/api/runs/{run_id}/session-diff/{other_run_id}", reproduction.SessionDiffHandler),
     ("/mlm/api/artifacts/{sha256}", api.ArtifactHandler),
     ("/mlm/api/compare", api.CompareHandler),
     ("/mlm/api/cells", api.CellsHandler),
@@ -37,6 +42,15 @@ ROUTES: list[tuple[str, Any]] = [
     ("/mlm/api/models/{name}/versions/{version}", api.ModelVersionHandler),
     ("/mlm/api/models/{name}/history", api.ModelHistoryHandler),
     ("/mlm/api/models/{name}/aliases", api.ModelAliasesHandler),
+    ("/mlm/api/models/{name}/scans", scans.ModelScansHandler),
+    ("/mlm/api/models/{name}/versions/{version}/scan", scans.VersionScanHandler),
+    # model observation
+    ("/mlm/api/monitor", monitor.MonitoredVersionsHandler),
+    ("/mlm/api/models/{name}/monitor/log", monitor.MonitorLogHandler),
+    ("/mlm/api/models/{name}/monitor/labels", monitor.MonitorLabelsHandler),
+    ("/mlm/api/models/{name}/monitor/report", monitor.MonitorReportHandler),
+    ("/mlm/api/models/{name}/monitor/performance", monitor.MonitorPerformanceHandler),
+    ("/mlm/api/models/{name}/monitor/thresholds", monitor.MonitorThresholdsHandler),
     # the generic Store contract, for RestStore
     ("/mlm/api/store/write", store.StoreWriteHandler),
     ("/mlm/api/store/read/{query}", store.StoreReadHandler),

@@ -45,12 +45,15 @@ from mlm_jupyter.core.errors import (
 from mlm_jupyter.store import codec, domains
 from mlm_jupyter.store.contract import Op, Store, WriteBatch
 from mlm_jupyter.store.journal import Journal
+from mlm_jupyter.store.object_artifacts import ObjectArtifacts, artifacts_location
 from mlm_jupyter.store.liveness import is_alive, this_process
 from mlm_jupyter.store.migrate import migrate
 from mlm_jupyter.store.session import Session, first_row
 from mlm_jupyter.store.spool import read_spool, replayable_spools
 
 log = logging.getLogger("mlm_jupyter")
+
+_jitter = random.Random()  # retry jitter from its own stream, never the user's `random` sequence
 
 __all__ = ["DuckDbStore", "close_open_stores"]
 
@@ -125,14 +128,18 @@ class DuckDbStore(Store):
         lock_timeout: how long to retry a locked file before giving up
             (writes then go to the journal; reads raise ``StoreBusyError``).
         clock: time source, injectable for tests.
+        artifacts: an fsspec URL (``s3://bucket/prefix``, ...) where artifacts live, the
+            ``artifacts/`` folder then being a verified cache; default ``MLM_ARTIFACTS``, else local only.
     """
 
     def __init__(self, directory: str | os.PathLike[str], *, hold_seconds: float | None = 0.5,
                  max_hold_seconds: float = 2.0, lock_timeout: float = 20.0,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, artifacts: str | None = None) -> None:
         self.directory = Path(directory)
         self.path = self.directory / "mlm.duckdb"
         self.artifacts_dir = self.directory / "artifacts"
+        location = artifacts_location(artifacts)
+        self.remote = ObjectArtifacts(location, self.artifacts_dir) if location else None
         self.journal = Journal(self.directory / "journal")
         self.spool_directory = self.directory / "spool"
         self.hold_seconds = hold_seconds
@@ -163,6 +170,9 @@ class DuckDbStore(Store):
         while True:
             try:
                 con = duckdb.connect(str(self.path))
+                # in a notebook DuckDB would show a progress-bar widget for slow queries, in whatever cell
+                # runs then: our queries are background work and must never draw into a user's cell
+                con.execute("SET enable_progress_bar = false")
                 break
             except duckdb.IOException as error:
                 if not _is_lock_error(error):
@@ -179,7 +189,7 @@ class DuckDbStore(Store):
                         f"{self.path} stays locked by another process ({error}). Stop that process or "
                         "start a Jupyter server with mlm-jupyter on this store so everyone shares it.",
                         path=str(self.path)) from error
-                time.sleep(delay * (0.5 + random.random()))
+                time.sleep(delay * (0.5 + _jitter.random()))
                 delay = min(delay * 1.6, 0.5)
             except duckdb.Error as error:
                 raise CorruptStoreError(
@@ -477,8 +487,28 @@ class DuckDbStore(Store):
                                          "Free some disk space (or set MLM_STORE to a store on a larger disk) "
                                          "and try again; nothing was stored.") from None
                     raise
+            self._upload(sha256, Path(handle.name))
             os.replace(handle.name, target)
         return sha256
+
+    def _upload(self, sha256: str, local: Path) -> None:
+        """With object storage, upload before the blob enters the cache; a failure leaves no cached copy."""
+        if self.remote is None:
+            return
+        try:
+            self.remote.upload(sha256, local)
+        except BaseException:
+            local.unlink(missing_ok=True)
+            raise
+
+    def _cached(self, sha256: str) -> Path:
+        """The local path of a blob, fetched from object storage (and verified) when not cached."""
+        path = self._blob_path(sha256)
+        if not path.is_file():
+            if self.remote is None:
+                raise NotFoundError(f"no blob {sha256} in {self.artifacts_dir}", sha256=sha256)
+            self.remote.fetch(sha256, path)
+        return path
 
     def put_file(self, path: Path) -> str:
         path = Path(path)
@@ -506,32 +536,30 @@ class DuckDbStore(Store):
         if target.exists():
             os.unlink(temp.name)
         else:
+            self._upload(sha256, Path(temp.name))
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(temp.name, target)
         return sha256
 
     def open_blob(self, sha256: str) -> BinaryIO:
-        path = self._blob_path(sha256)
-        if not path.is_file():
-            raise NotFoundError(f"no blob {sha256} in {self.artifacts_dir}", sha256=sha256)
-        return open(path, "rb")
+        return open(self._cached(sha256), "rb")
 
     def has_blob(self, sha256: str) -> bool:
-        return self._blob_path(sha256).is_file()
+        if self._blob_path(sha256).is_file():
+            return True
+        return self.remote is not None and self.remote.exists(sha256)
 
     def blob_path(self, sha256: str) -> Path:
-        """Local path of a blob (embedded store only), for streaming large files."""
-        path = self._blob_path(sha256)
-        if not path.is_file():
-            raise NotFoundError(f"no blob {sha256} in {self.artifacts_dir}", sha256=sha256)
-        return path
+        """Local path of a blob (embedded store only; fetched into the cache first), for streaming large files."""
+        return self._cached(sha256)
 
     # ------------------------------------------------------------ lifecycle
 
     def describe(self) -> dict[str, Any]:
         return {"backend": "duckdb", "mode": "embedded" if self.hold_seconds is not None else "owner",
                 "directory": str(self.directory), "database": str(self.path),
-                "pending_journal": self.journal.count()}
+                "pending_journal": self.journal.count(),
+                **(self.remote.describe() if self.remote is not None else {})}
 
     def before_close(self, hook: Callable[[], None]) -> None:
         """Run ``hook`` first when this store is closed (a client's queued writes are stored then)."""

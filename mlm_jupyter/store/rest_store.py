@@ -90,18 +90,19 @@ class RestStore(Store):
             self._local.session = session
         return session
 
-    def _request(self, method: str, path: str, *, timeout: float | None = None, **kwargs: Any) -> Any:
+    def _request(self, method: str, path: str, *, timeout: float | None = None, api_root: bool = False,
+                 **kwargs: Any) -> Any:
         if self._closed:
             raise StoreError("this store was closed; open a new one")
         try:
             try:
-                response = self._session().request(method, self.api + path, timeout=timeout or self.timeout,
-                                                   **kwargs)
+                response = self._session().request(method, self._base(api_root) + path,
+                                                   timeout=timeout or self.timeout, **kwargs)
             except self._requests.ConnectionError:
                 if not self._follow_restarted_server() or hasattr(kwargs.get("data"), "read"):
                     raise
-                response = self._session().request(method, self.api + path, timeout=timeout or self.timeout,
-                                                   **kwargs)
+                response = self._session().request(method, self._base(api_root) + path,
+                                                   timeout=timeout or self.timeout, **kwargs)
         except self._requests.RequestException as error:
             raise StoreUnreachableError(
                 f"the Jupyter server at {self.url} that owns this store does not answer ({error}). "
@@ -110,6 +111,13 @@ class RestStore(Store):
         if response.status_code >= 400:
             raise _error_from_response(response, self.url)
         return response
+
+    def _base(self, api_root: bool) -> str:
+        return self.url + "mlm/api/" if api_root else self.api
+
+    def api_request(self, method: str, route: str, **kwargs: Any) -> Any:
+        """One authenticated request to ``<server>/mlm/api/<route>`` (errors re-raised as ``MlmError``)."""
+        return self._request(method, route, timeout=kwargs.pop("timeout", None), api_root=True, **kwargs)
 
     def _follow_restarted_server(self) -> bool:
         """If the store's owner restarted at another URL (its record says so), switch to it."""

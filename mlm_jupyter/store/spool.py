@@ -145,7 +145,7 @@ def read_spool(path: Path, start: int = 0) -> SpoolRecords:
     Names are defined before ``start`` too, so the whole file is read; records
     before ``start`` are skipped. A torn or corrupt record ends the file.
     """
-    from mlm_jupyter.store.arrow_columns import table
+    from mlm_jupyter.core.arrow_columns import table
     from mlm_jupyter.store.domains.runs import METRIC_SCHEMA
 
     stem = path.name[:-len(SPOOL_SUFFIX)]

@@ -14,11 +14,12 @@ import atexit
 import hashlib
 import logging
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from mlm_jupyter.core.arrow_columns import table as arrow_table
 from mlm_jupyter.store.contract import Op, Store, WriteBatch
 from mlm_jupyter.tracking.background_flush import BackgroundFlusher
 
@@ -33,6 +34,20 @@ _RECORD_FIELDS = ("id", "session_id", "seq", "execution_count", "cell_id", "cell
                   "error_message", "names_read", "names_written", "run_id")
 _DATA_FIELDS = ("record_id", "name", "role", "kind", "digest", "changed", "rehashed")
 _buffers: weakref.WeakSet[CellRecordBuffer] = weakref.WeakSet()
+_SOURCE_SCHEMA = pa.schema([("sha256", pa.string()), ("source", pa.string()), ("size", pa.int64())])
+_producers: list[Callable[[], object]] = []  # record makers that queue asynchronously (the kernel's capture)
+
+
+def add_cell_producer(drain: Callable[[], object]) -> None:
+    """Register ``drain()``, which returns once its producer has queued every record it owes: reads of the
+    cell history call it first, so they see every cell that has finished (the kernel records cells from a
+    background thread)."""
+    _producers.append(drain)
+
+
+def remove_cell_producer(drain: Callable[[], object]) -> None:
+    if drain in _producers:
+        _producers.remove(drain)
 
 
 def source_digest(source: str) -> str:
@@ -89,9 +104,8 @@ class CellRecordBuffer(BackgroundFlusher):
             if records or sessions:
                 ops.append(Op("record_cells", {
                     "sessions": sessions,
-                    "sources": pa.table({"sha256": pa.array(list(sources), pa.string()),
-                                         "source": pa.array(list(sources.values()), pa.string()),
-                                         "size": pa.array([len(s) for s in sources.values()], pa.int64())}),
+                    "sources": arrow_table({"sha256": list(sources), "source": list(sources.values()),
+                                            "size": [len(s) for s in sources.values()]}, _SOURCE_SCHEMA),
                     "records": _table(records, _RECORD_FIELDS),
                     "data": _table(data, _DATA_FIELDS)}))
             try:
@@ -112,7 +126,8 @@ def _table(rows: list[dict[str, Any]], fields: Sequence[str]) -> pa.Table:
     from mlm_jupyter.store.domains.cells import CELL_DATA_SCHEMA, RECORD_SCHEMA
 
     schema = RECORD_SCHEMA if fields is _RECORD_FIELDS else CELL_DATA_SCHEMA
-    return pa.table({f: pa.array([r.get(f) for r in rows], schema.field(f).type) for f in fields}, schema=schema)
+    # not pyarrow.array: it imports pandas, and in a kernel this runs outside any cell (see core.arrow_columns)
+    return arrow_table({f: [r.get(f) for r in rows] for f in fields}, schema)
 
 
 class CellsClient:
@@ -138,7 +153,9 @@ class CellsClient:
         self.cell_buffer.add(record, source, data)
 
     def flush_cells(self) -> None:
-        """Make every queued cell record durable."""
+        """Make every queued cell record durable (after the cells that finished are queued)."""
+        for drain in list(_producers):
+            drain()
         buffer = self.__dict__.get("_cell_buffer")
         if buffer is not None:
             buffer.flush()

@@ -92,8 +92,23 @@ class DataClient:
                 "source": source, "cell_id": cell_id, "cell_record": cell_record}
         result = self.store.write(WriteBatch.of(Op("log_inputs", {"run_id": run_id, "inputs": [item]})))[0]
         version = int(result[0]["version"]) if result else 0
+        if source is None and not isinstance(obj, Fingerprint) and direction == "input":
+            self._keep_reference_sample(fp.digest, obj)
         return DatasetVersion(name=name, version=version, digest=fp.digest, kind=fp.kind, shape=tuple(fp.shape),
                               fingerprint=fp, run_id=run_id, source=source)
+
+    def _keep_reference_sample(self, digest: str, obj: Any) -> None:
+        """Store a bounded row sample of a table the run read: the drift reference of models trained on it."""
+        from mlm_jupyter.core.errors import MlmError
+        from mlm_jupyter.tracking.reference import store_sample
+
+        try:
+            if self.store.read("dataset_sample", digest=digest) is None:
+                store_sample(self.store, digest, obj)
+        except (MlmError, OSError, ValueError, TypeError, ArithmeticError) as error:  # never fail the user's log
+            import logging
+
+            logging.getLogger("mlm_jupyter").debug("no reference sample kept for %s: %s", digest, error)
 
     def datasets(self) -> list[Dataset]:
         """Every dataset with its versions (oldest first)."""

@@ -30,12 +30,13 @@ from mlm_jupyter.core.errors import (
 )
 from mlm_jupyter.core.validation import run_status
 from mlm_jupyter.tracking.client import MlmClient
+from mlm_jupyter.tracking.run_owner import run_owner
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "ActiveRun", "active_run", "end_run", "get_client", "get_metric_history", "get_run", "log_artifact",
+    "ActiveRun", "active_experiment", "active_run", "end_run", "get_client", "get_metric_history", "get_run", "log_artifact",
     "log_metric", "log_metrics", "log_param", "log_params", "log_text", "search_runs", "set_client",
     "set_experiment", "set_tag", "set_tags", "start_run", "use_run",
 ]
@@ -98,6 +99,11 @@ def set_experiment(name: str) -> None:
     _experiment = name
 
 
+def active_experiment() -> str | None:
+    """The experiment ``set_experiment`` chose (``None``: runs go to ``MLM_EXPERIMENT`` or Default)."""
+    return _experiment
+
+
 @dataclass(frozen=True)
 class ActiveRun(Run):
     """The run returned by ``start_run``; also a context manager that ends it."""
@@ -118,7 +124,8 @@ class ActiveRun(Run):
 
 def start_run(experiment: str | None = None, name: str | None = None, *, nested: bool = False,
               tags: Mapping[str, Any] | None = None, source: str | None = None,
-              provenance: bool = True, run_name: str | None = None) -> ActiveRun:
+              provenance: bool = True, run_name: str | None = None, run_id: str | None = None,
+              parent_run_id: str | None = None) -> ActiveRun:
     """Start a run and make it active.
 
     Use it as a context manager: the run ends ``finished``, or ``failed`` when
@@ -128,12 +135,17 @@ def start_run(experiment: str | None = None, name: str | None = None, *, nested:
     background thread, so the run starts at once; ``end_run`` waits for it.
     ``run_name`` is MLflow's spelling of ``name``. Inside a ``%%track`` cell,
     ``start_run()`` makes a child of the cell's run (no "already active").
+    ``run_id`` resumes an existing run instead: it is ``running`` again until
+    it ends (its ``tags`` are added, a new ``name`` renames it).
+    ``parent_run_id`` makes the new run a child of that (ended or active) run.
     """
+    if run_id is not None:
+        return _resume_run(run_id, name if name is not None else run_name, tags, nested)
     if run_name is not None and name is not None and run_name != name:
         raise InvalidInputError("give the run name once: either name=... or run_name=..., not both")
     name = name if name is not None else run_name
     _active = _stack()
-    if _active and not nested and _active[-1].id in _cell_runs:
+    if _active and not nested and (_active[-1].id in _cell_runs or _active[-1].id == parent_run_id):
         nested = True
     if _active and not nested:
         raise RunAlreadyActiveError(
@@ -144,7 +156,7 @@ def start_run(experiment: str | None = None, name: str | None = None, *, nested:
     client = get_client()
     try:
         run = client.create_run(experiment or _experiment, name, tags=tags,
-                                parent_run_id=_active[-1].id if _active else None, source=source)
+                                parent_run_id=parent_run_id or (_active[-1].id if _active else None), source=source)
     except StoreError as error:
         if not _in_notebook():
             raise
@@ -160,6 +172,24 @@ def start_run(experiment: str | None = None, name: str | None = None, *, nested:
     return active
 
 
+def _resume_run(run_id: str, name: str | None, tags: Mapping[str, Any] | None, nested: bool) -> ActiveRun:
+    if not isinstance(run_id, str) or not run_id:
+        raise InvalidInputError(f"run_id is the id of an existing run (a str), not {run_id!r:.40}")
+    _active = _stack()
+    if _active and _active[-1].id == run_id:
+        return ActiveRun(**{f: getattr(_active[-1], f) for f in _active[-1].__dataclass_fields__})
+    if _active and not nested and _active[-1].id not in _cell_runs:
+        raise RunAlreadyActiveError(
+            f"run {_active[-1].name} ({_active[-1].id}) is still active. End it with mlm.end_run() before "
+            f"resuming run {run_id}, or pass nested=True.", run_id=_active[-1].id)
+    client = get_client()
+    client.reopen_run(run_id, name=name, tags=tags)  # NotFoundError names an unknown id
+    run = client.get_run(run_id)
+    active = ActiveRun(**{f: getattr(run, f) for f in run.__dataclass_fields__})
+    _active.append(active)
+    return active
+
+
 def set_notebook_mode(on: bool) -> None:
     """Called by ``%load_ext``/``%unload_ext mlm_jupyter``: while on, store failures never fail a cell."""
     global _notebook_extensions
@@ -168,7 +198,7 @@ def set_notebook_mode(on: bool) -> None:
 
 def _in_notebook() -> bool:
     """In a kernel (or an IPython with ``%load_ext mlm_jupyter``): a store failure must not fail the cell."""
-    return (_notebook_extensions > 0 or os.environ.get("MLM_RUN_OWNER", "").startswith("kernel:")
+    return (_notebook_extensions > 0 or run_owner().startswith("kernel:")
             or _in_kernel())
 
 
@@ -353,7 +383,10 @@ def search_runs(filter: str | None = None, experiment: str | Sequence[str] | Non
                 output_format: str = "pandas") -> Any:
     """Search runs with the run search language; returns one DataFrame row per run.
 
-    MLflow's spellings work too: ``filter_string=``, ``experiment_names=``,
+    Without ``experiment`` every experiment is searched, even after
+    ``set_experiment`` (a notebook compares across experiments); MLflow's
+    habit of searching only the active experiment is kept by
+    ``mlm_jupyter.mlflow.search_runs``. MLflow's spellings work too: ``filter_string=``, ``experiment_names=``,
     ``experiment_ids=`` (our experiment ids, or names), ``order_by="metrics.acc desc"``
     as one string, ``search_all_experiments`` (every experiment is searched
     unless some are named), and ``output_format="list"`` for a list of ``Run``.
@@ -386,7 +419,7 @@ def _in_kernel() -> bool:
 @atexit.register
 def _end_runs_at_exit() -> None:
     status, reason = "finished", None
-    if os.environ.get("MLM_RUN_OWNER", "").startswith("kernel:") or _in_kernel():
+    if run_owner().startswith("kernel:") or _in_kernel():
         # a kernel that exits with a run open was shut down or restarted: the run did not finish
         # (with or without %load_ext mlm_jupyter, which sets MLM_RUN_OWNER)
         status, reason = "killed", "the kernel was shut down or restarted while the run was open"

@@ -234,7 +234,7 @@ class MetricBuffer(BackgroundFlusher):
         return WriteBatch(tuple(sequence))
 
     def _table(self) -> pa.Table:
-        from mlm_jupyter.store.arrow_columns import table
+        from mlm_jupyter.core.arrow_columns import table
         from mlm_jupyter.store.domains.runs import METRIC_SCHEMA
 
         return table({"run_id": self._run_ids, "key": self._keys, "step": self._steps, "value": self._values,

@@ -33,7 +33,7 @@ from mlm_jupyter.core.promotion import PromotionRule
 from mlm_jupyter.store.contract import Op, Store, WriteBatch
 from mlm_jupyter.store.liveness import this_process
 from mlm_jupyter.tracking.model_card import render_model_card
-from mlm_jupyter.tracking.model_export import load_model_dir, write_model_dir
+from mlm_jupyter.tracking.model_export import load_model_dir, read_model_dir, write_model_dir
 from mlm_jupyter.tracking.model_package import (
     MANIFEST_FILE,
     deserialise,
@@ -48,7 +48,27 @@ if TYPE_CHECKING:
 
     from mlm_jupyter.core.entities import Run
 
-__all__ = ["RegistryClient", "ResolvedModel"]
+__all__ = ["RegistryClient", "ResolvedModel", "registry_and_artifact_names"]
+
+
+def registry_and_artifact_names(name: str | None, registered_model_name: str | None,
+                                artifact_path: str | None) -> tuple[str, str | None]:
+    """``(registry name, artifact folder)`` from ``log_model``'s arguments.
+
+    ``name`` is the registry name, unless ``registered_model_name`` is given too: then, as in
+    MLflow 3, ``name`` is the model's folder among the run's artifacts.
+    """
+    if registered_model_name is None:
+        if name is None:
+            raise InvalidInputError("log_model needs the registered model's name: log_model(model, name='churn-rf')")
+        return check_model_name(name), artifact_path
+    check_model_name(registered_model_name)
+    if name is not None and name != registered_model_name:
+        if artifact_path is not None and artifact_path != name:
+            raise InvalidInputError(f"with registered_model_name={registered_model_name!r}, name={name!r} is the "
+                                    f"artifact folder; artifact_path={artifact_path!r} says otherwise: give one")
+        artifact_path = name
+    return registered_model_name, artifact_path
 
 _HISTORY_COLUMNS = ["time", "user", "action", "version", "alias", "from", "to", "reason", "forced", "details"]
 
@@ -79,9 +99,9 @@ class RegistryClient:
 
     # ------------------------------------------------------------ logging and registering
 
-    def log_model(self, run_id: str, model: Any, name: str, *, input_example: Any = None, signature: Any = None,
-                  flavor: str | None = None, artifact_path: str | None = None,
-                  description: str | None = None) -> ModelVersion:
+    def log_model(self, run_id: str, model: Any, name: str | None = None, *, input_example: Any = None,
+                  signature: Any = None, flavor: str | None = None, artifact_path: str | None = None,
+                  description: str | None = None, registered_model_name: str | None = None) -> ModelVersion:
         """Serialise ``model`` into run ``run_id`` and register it as the next version of ``name``.
 
         Args:
@@ -97,27 +117,50 @@ class RegistryClient:
                 default ``"model"``, or the model's name when another model of the run is at ``model``
                 already (the version's ``source`` says which).
             description: the version's description.
+            registered_model_name: MLflow's spelling of the registry name. Given with ``name``, ``name``
+                is then (as in MLflow 3) the model's folder among the run's artifacts.
 
         Returns:
             The new ``ModelVersion``.
         """
-        check_model_name(name)
+        name, artifact_path = registry_and_artifact_names(name, registered_model_name, artifact_path)
         self.flush()
         package = package_model(model, flavor=flavor, input_example=input_example, signature=signature,
                                 run_id=run_id, user=current_user())
+        ops, manifest_sha, prefix = self._model_artifact_ops(run_id, package, artifact_path, name)
+        ops.append(self._version_op(name, package.manifest, manifest_sha, run_id, f"runs:/{run_id}/{prefix}",
+                                    description))
+        record = self._write(*ops)[-1]
+        return self._attach_card(ModelVersion.from_record(record), package.manifest)
+
+    def log_model_files(self, run_id: str, model: Any, artifact_path: str = "model", *, input_example: Any = None,
+                        signature: Any = None, flavor: str | None = None) -> str:
+        """Serialise ``model`` into run ``run_id`` at ``artifact_path`` without registering it.
+
+        Returns the model's URI, ``runs:/<run_id>/<artifact_path>``; ``register_model`` takes it later.
+        """
+        self.flush()
+        package = package_model(model, flavor=flavor, input_example=input_example, signature=signature,
+                                run_id=run_id, user=current_user())
+        ops, _, prefix = self._model_artifact_ops(run_id, package, artifact_path, "model")
+        self._write(*ops)
+        return f"runs:/{run_id}/{prefix}"
+
+    def _model_artifact_ops(self, run_id: str, package: Any, artifact_path: str | None,
+                            name: str) -> tuple[list[Op], str, str]:
         sha256 = self.store.put_blob(package.data)
         manifest_data = manifest_bytes(package.manifest)
         manifest_sha = self.store.put_blob(manifest_data)
         prefix = (artifact_path or "").strip("/") or self._free_model_path(run_id, name)
+        if ".." in prefix.split("/"):
+            raise InvalidInputError(f"artifact_path {artifact_path!r} climbs out of the run's folder with '..'")
         ops = [
             Op("log_artifact", {"run_id": run_id, "path": f"{prefix}/{package.manifest['model_file']}",
                                 "sha256": sha256, "size": len(package.data)}),
             Op("log_artifact", {"run_id": run_id, "path": f"{prefix}/{MANIFEST_FILE}", "sha256": manifest_sha,
                                 "size": len(manifest_data)}),
-            self._version_op(name, package.manifest, manifest_sha, run_id, f"runs:/{run_id}/{prefix}", description),
         ]
-        record = self._write(*ops)[-1]
-        return self._attach_card(ModelVersion.from_record(record), package.manifest)
+        return ops, manifest_sha, prefix
 
     def _free_model_path(self, run_id: str, name: str) -> str:
         """``model`` unless another model of the run is there: then ``name`` (``name-2``, ... if taken too),
@@ -147,8 +190,6 @@ class RegistryClient:
         check_model_name(name)
         parsed = parse_model_uri(uri)
         if parsed.kind == "path":
-            from mlm_jupyter.tracking.model_export import read_model_dir
-
             manifest, data = read_model_dir(parsed.path or ".")
             stored_sha = self.store.put_blob(data)
             if stored_sha != manifest["sha256"]:
@@ -163,6 +204,29 @@ class RegistryClient:
         manifest_sha = self.store.put_blob(manifest_bytes(manifest))
         record = self._write(self._version_op(name, manifest, manifest_sha, run_id, str(uri), description))[0]
         return self._attach_card(ModelVersion.from_record(record), manifest)
+
+    def create_registered_model(self, name: str, *, description: str | None = None) -> RegisteredModel:
+        """An empty registered model; versions come from ``log_model`` / ``register_model``."""
+        self._write(Op("create_registered_model", {"name": check_model_name(name), "description": description,
+                                                   "user": current_user()}))
+        return self.get_model(name)
+
+    def set_model_tag(self, name: str, key: str, value: Any, version: int | str | None = None) -> None:
+        """Tag a registered model, or one of its versions when ``version`` is given."""
+        from mlm_jupyter.core.validation import check_key, param_text
+
+        check_key(key, "tag")
+        self._write(Op("set_model_tag", {"name": name, "version": _version_number(version) if version else 0,
+                                         "key": key, "value": param_text(value, key, "tag")}))
+
+    def delete_model_tag(self, name: str, key: str, version: int | str | None = None) -> None:
+        self._write(Op("delete_model_tag", {"name": name, "version": _version_number(version) if version else 0,
+                                            "key": key}))
+
+    def model_tags(self, name: str, version: int | str | None = None) -> dict[str, str]:
+        """The tags of a registered model, or of one version."""
+        return dict(self.store.read("model_tags", name=name,
+                                    version=_version_number(version) if version else None))
 
     # ------------------------------------------------------------ reads
 
@@ -277,7 +341,7 @@ class RegistryClient:
     def set_promotion_rule(self, name: str, rule: PromotionRule | str | None = None, *, metric: str | None = None,
                            op: str | None = None, threshold: float | None = None, higher_is_better: bool = True,
                            min_delta: float = 0.0, alias: str = "production",
-                           reason: str | None = None) -> PromotionRule:
+                           reason: str | None = None, severity: str | None = None) -> PromotionRule:
         """Guard ``alias`` of ``name`` with a rule; a rule of the same kind and metric is replaced.
 
         Either pass a ``PromotionRule``, or its kind and fields::
@@ -285,12 +349,13 @@ class RegistryClient:
             set_promotion_rule("churn", "metric_threshold", metric="val_auc", op=">=", threshold=0.9)
             set_promotion_rule("churn", "beats_current", metric="val_auc")
             set_promotion_rule("churn", "checks_passed")
+            set_promotion_rule("churn", "scan_passed", severity="medium")   # no scan finding at medium or above
         """
         if not isinstance(rule, PromotionRule):
             rule = PromotionRule(kind=rule or ("metric_threshold" if threshold is not None else "beats_current"),
                                  metric=metric, op=op or (">=" if threshold is not None else None),
                                  threshold=threshold, higher_is_better=higher_is_better, min_delta=min_delta,
-                                 alias=alias)
+                                 alias=alias, severity=severity)
         check_alias(rule.alias)
         stored = self._write(Op("set_promotion_rule", {"name": name, "rule": rule.to_dict(), "reason": reason,
                                                        "user": current_user()}))[0]
@@ -347,12 +412,25 @@ class RegistryClient:
         """
         if parse_model_uri(uri).kind == "path":
             return load_model_dir(uri, trust_pickle=trust_pickle, trusted_types=trusted_types)
+        return self.load_resolved(str(uri), trust_pickle=trust_pickle, trusted_types=trusted_types)[0]
+
+    def load_resolved(self, uri: str | os.PathLike[str], *, trust_pickle: bool = False,
+                      trusted_types: Sequence[str] = ()) -> tuple[Any, ResolvedModel]:
+        """``load_model`` that also says what it loaded (version, sha256, manifest): for model servers.
+
+        Same checks as ``load_model``: the bytes must hash to the sha256 the store recorded before
+        anything is deserialised, pickle needs ``trust_pickle``, skops trusts only ``trusted_types`` extra.
+        """
+        if parse_model_uri(uri).kind == "path":
+            manifest, data = read_model_dir(uri)
+            model = deserialise(data, manifest, trust_pickle=trust_pickle, trusted_types=trusted_types)
+            return model, ResolvedModel(str(uri), manifest, str(manifest["sha256"]), None, manifest.get("run_id"))
         resolved = self._resolve(str(uri))
         data = self.store.read_blob(resolved.sha256)
         model = deserialise(data, resolved.manifest, expected_sha256=resolved.sha256, trust_pickle=trust_pickle,
                             trusted_types=trusted_types)
         self._record_load(resolved)
-        return model
+        return model, resolved
 
     def _record_load(self, resolved: ResolvedModel) -> None:
         me = this_process()

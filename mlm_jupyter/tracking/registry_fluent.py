@@ -10,7 +10,6 @@ from mlm_jupyter.core.errors import InvalidInputError
 from mlm_jupyter.core.model_entities import (
     ModelVersion,
     RegisteredModel,
-    check_model_name,
     parse_model_uri,
 )
 from mlm_jupyter.core.promotion import PromotionRule
@@ -29,23 +28,29 @@ __all__ = [
 ]
 
 
-def log_model(model: Any, name: str, *, input_example: Any = None, signature: Any = None, flavor: str | None = None,
-              artifact_path: str | None = None, description: str | None = None) -> ModelVersion:
+def log_model(model: Any, name: str | None = None, *, input_example: Any = None, signature: Any = None,
+              flavor: str | None = None, artifact_path: str | None = None, description: str | None = None,
+              registered_model_name: str | None = None) -> ModelVersion:
     """Log ``model`` with the active run and register it as the next version of ``name``.
 
-    Outside a run, a short run named after the model is started and ended
-    around the call. See ``MlmClient.log_model`` for the arguments.
+    ``name`` is the registry name. MLflow's ``registered_model_name=`` is accepted too; given
+    with ``name``, ``name`` is then the model's artifact folder, as in MLflow 3. Outside a run,
+    a short run named after the model is started and ended around the call. See
+    ``MlmClient.log_model`` for the arguments.
     """
+    from mlm_jupyter.tracking.registry import registry_and_artifact_names
+
+    registry_name, artifact_path = registry_and_artifact_names(name, registered_model_name, artifact_path)
     client = fluent.get_client()
     run = fluent.active_run()
     if run is not None:
-        return client.log_model(run.id, model, name, input_example=input_example, signature=signature,
+        return client.log_model(run.id, model, registry_name, input_example=input_example, signature=signature,
                                 flavor=flavor, artifact_path=artifact_path, description=description)
-    check_model_name(name)  # refuse a bad name or model before making a run that would only fail
-    flavor_for(model, flavor)
-    with fluent.start_run(name=f"log-model-{name}") as started:
-        return client.log_model(started.id, model, name, input_example=input_example, signature=signature,
-                                flavor=flavor, artifact_path=artifact_path, description=description)
+    flavor_for(model, flavor)  # refuse a bad model before making a run that would only fail
+    with fluent.start_run(name=f"log-model-{registry_name}") as started:
+        return client.log_model(started.id, model, registry_name, input_example=input_example,
+                                signature=signature, flavor=flavor, artifact_path=artifact_path,
+                                description=description)
 
 
 def register_model(uri: str, name: str, *, description: str | None = None) -> ModelVersion:
@@ -115,7 +120,8 @@ def set_model_description(name: str, description: str, version: int | None = Non
 
 def set_promotion_rule(name: str, rule: PromotionRule | str | None = None, *, metric: str | None = None,
                        op: str | None = None, threshold: float | None = None, higher_is_better: bool = True,
-                       min_delta: float = 0.0, alias: str = "production", reason: str | None = None) -> PromotionRule:
+                       min_delta: float = 0.0, alias: str = "production", reason: str | None = None,
+                       severity: str | None = None) -> PromotionRule:
     """Guard ``alias`` (default ``production``) of ``name`` with a promotion rule.
 
     Examples::
@@ -123,10 +129,11 @@ def set_promotion_rule(name: str, rule: PromotionRule | str | None = None, *, me
         mlm.set_promotion_rule("churn", "metric_threshold", metric="val_auc", op=">=", threshold=0.9)
         mlm.set_promotion_rule("churn", "beats_current", metric="val_auc")
         mlm.set_promotion_rule("churn", "checks_passed")
+        mlm.set_promotion_rule("churn", "scan_passed", severity="medium")  # latest mlm.scan: nothing >= medium
     """
     return fluent.get_client().set_promotion_rule(
         name, rule, metric=metric, op=op, threshold=threshold, higher_is_better=higher_is_better,
-        min_delta=min_delta, alias=alias, reason=reason)
+        min_delta=min_delta, alias=alias, reason=reason, severity=severity)
 
 
 def promotion_rules(name: str, alias: str | None = None) -> list[PromotionRule]:
@@ -139,10 +146,14 @@ def delete_promotion_rule(name: str, rule_id: str, *, alias: str = "production",
     fluent.get_client().delete_promotion_rule(name, rule_id, alias=alias, reason=reason)
 
 
-def load_model(uri: str | os.PathLike[str], *, trust_pickle: bool = False, trusted_types: Sequence[str] = ()) -> Any:
+def load_model(uri: str | os.PathLike[str], *, trust_pickle: bool = False, trusted_types: Sequence[str] = (),
+               monitor: bool | dict[str, Any] = False) -> Any:
     """Load a model from the registry, a run, or an exported directory, after verifying its sha256.
 
-    An exported directory loads without opening any store.
+    An exported directory loads without opening any store. With ``monitor=True``
+    (or a dict of ``Monitor`` options) a registered model comes back wrapped in a
+    ``MonitoredModel`` whose ``predict`` / ``predict_proba`` log every batch
+    (``model.monitor`` is the ``Monitor``).
 
     Raises:
         IntegrityError: the model file does not match its recorded sha256.
@@ -154,8 +165,22 @@ def load_model(uri: str | os.PathLike[str], *, trust_pickle: bool = False, trust
         raise InvalidInputError(f"load_model takes a model URI such as 'models:/churn-rf@production', "
                                 f"'runs:/<run_id>/model' or an exported folder, got a {type(uri).__name__}")
     if isinstance(uri, os.PathLike) or parse_model_uri(uri).kind == "path":
+        if monitor:
+            raise InvalidInputError("monitor=True needs a registered model (models:/NAME@ALIAS or models:/NAME/3), "
+                                    "not an exported folder")
         return load_model_dir(uri, trust_pickle=trust_pickle, trusted_types=trusted_types)
-    return fluent.get_client().load_model(uri, trust_pickle=trust_pickle, trusted_types=trusted_types)
+    if monitor and parse_model_uri(uri).kind != "models":
+        raise InvalidInputError(f"monitor=True needs a registered model (models:/NAME@ALIAS or models:/NAME/3), "
+                                f"not {uri!r}")
+    client = fluent.get_client()
+    if not monitor:
+        return client.load_model(uri, trust_pickle=trust_pickle, trusted_types=trusted_types)
+    from mlm_jupyter.tracking.monitor import Monitor
+    from mlm_jupyter.tracking.monitored_model import MonitoredModel
+
+    watcher = Monitor(uri, client=client, **(monitor if isinstance(monitor, dict) else {}))
+    model = client.load_model(watcher.model_version.uri, trust_pickle=trust_pickle, trusted_types=trusted_types)
+    return MonitoredModel(model, watcher)
 
 
 def export_model(uri: str, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:

@@ -14,6 +14,9 @@ _NOUNS = ("badger", "bison", "crane", "dolphin", "falcon", "ferret", "gecko", "h
           "salmon", "seal", "sparrow", "tapir", "toucan", "walrus", "wombat", "yak", "zebra", "owl")
 
 
+_rng = random.Random()  # its own stream: naming a run never moves the user's `random` sequence
+
+
 def new_run_name(rng: random.Random | None = None) -> str:
-    pick = rng or random
+    pick = rng or _rng
     return f"{pick.choice(_ADJECTIVES)}-{pick.choice(_NOUNS)}-{pick.randrange(100)}"

@@ -20,6 +20,7 @@ from mlm_jupyter.core.errors import (
 from mlm_jupyter.core.validation import check_key, metric_value, param_text, run_status
 from mlm_jupyter.store.contract import Op, Store, WriteBatch
 from mlm_jupyter.store.liveness import this_process
+from mlm_jupyter.tracking.run_owner import run_owner
 from mlm_jupyter.tracking.run_names import new_run_name
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ class RunsClient:
             "run_id": run_id, "experiment": experiment, "name": str(name), "start_time": start,
             "user": current_user(), "parent_run_id": parent_run_id, "source": source or default_source(),
             "host": me.host, "pid": me.pid, "pid_start": me.started,
-            "owner": owner or os.environ.get("MLM_RUN_OWNER") or "process"})]
+            "owner": owner or run_owner()})]
         if tags:
             ops.append(Op("set_tags", {"run_id": run_id, "tags": self._tag_texts(tags)}))
         if self.buffer.queues_writes and not _in_notebook():  # stored with the next flush (and spooled at once)
@@ -117,6 +118,21 @@ class RunsClient:
             return
         self.flush()
         self.store.write(WriteBatch.of(op))
+
+    def reopen_run(self, run_id: str, *, name: str | None = None, tags: Mapping[str, Any] | None = None) -> None:
+        """Make an ended run ``running`` again (resuming it), optionally renaming and tagging it."""
+        ops = [Op("reopen_run", {"run_id": run_id})]
+        if name is not None:
+            ops.append(Op("rename_run", {"run_id": run_id, "name": str(name)}))
+        if tags:
+            ops.append(Op("set_tags", {"run_id": run_id, "tags": self._tag_texts(tags)}))
+        self.store.write(WriteBatch(tuple(ops)))
+
+    def rename_run(self, run_id: str, name: str) -> None:
+        """Give run ``run_id`` a new name."""
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidInputError(f"a run name is a non-empty str, not {name!r:.40}")
+        self.store.write(WriteBatch.of(Op("rename_run", {"run_id": run_id, "name": name})))
 
     def set_terminated(self, run_id: str, status: str = "finished") -> None:
         """MLflow's name for ``end_run`` (``"FINISHED"`` and friends are accepted)."""
@@ -254,7 +270,7 @@ class RunsClient:
         stored is left as it is (params are immutable) and reported under
         ``"skipped"``; returns ``{"imported": [...], "skipped": [...]}`` (run ids).
         """
-        from mlm_jupyter.store.arrow_columns import table
+        from mlm_jupyter.core.arrow_columns import table
         from mlm_jupyter.store.domains.run_import import PARAM_SCHEMA, RUN_SCHEMA
         from mlm_jupyter.store.domains.runs import METRIC_SCHEMA
 

@@ -1,4 +1,4 @@
-"""The run comparison widget: ``mlm.compare()`` -- metric curves, parallel coordinates, diff table, code diff."""
+"""The run comparison widget: ``mlm.compare()`` -- the shared comparison view; a plotly figure on demand."""
 
 from __future__ import annotations
 
@@ -6,15 +6,14 @@ import difflib
 import html
 from typing import Any, Iterable, Mapping, Sequence
 
-import ipywidgets
 import numpy as np
 import pandas as pd
+import traitlets
 
 from mlm_jupyter.core.entities import Run
 from mlm_jupyter.core.errors import InvalidInputError
-from mlm_jupyter.widgets.curves_preview import CurvesPreview
 from mlm_jupyter.widgets.fallback import html_table, text_table
-from mlm_jupyter.widgets.widget_base import default_client, with_fallback
+from mlm_jupyter.widgets.widget_base import MlmWidget, jsonable
 
 __all__ = ["Comparison", "compare", "diff_frame", "downsample", "smooth"]
 
@@ -150,64 +149,56 @@ def _run_ids(runs_or_table: Any) -> list[str]:
     return [item.id if isinstance(item, Run) else str(item) for item in runs_or_table]
 
 
-class Comparison(ipywidgets.VBox):  # type: ignore[misc]
-    """Runs side by side (see ``compare``).
+class Comparison(MlmWidget):
+    """Runs side by side (see ``compare``): the shared comparison view, with a plotly figure on demand.
 
-    ``metric`` and ``smoothing`` drive the curves; ``figure`` is the plotly
-    ``FigureWidget``; ``diff`` the field-by-field table and ``code`` the
-    unified diff of the runs' cell sources.
+    ``metric``, ``smoothing``, ``axis`` and ``log`` are what the view shows (set
+    them from Python or in the view); ``figure`` is a plotly ``Figure`` of the
+    curves and parallel coordinates, built on first use; ``diff`` the
+    field-by-field table and ``code`` the unified diff of the runs' cell sources.
     """
+
+    view = traitlets.Unicode("compare").tag(sync=True)
+    runs_data = traitlets.List().tag(sync=True)  # the runs as the view reads them
+    metric = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    smoothing = traitlets.Float(0.0).tag(sync=True)
+    axis = traitlets.Unicode("step").tag(sync=True)
+    log = traitlets.Bool(False).tag(sync=True)
+    max_points = traitlets.Int(MAX_POINTS).tag(sync=True)
 
     def __init__(self, run_ids: Iterable[str], *, client: Any = None, metric: str | None = None,
                  smoothing: float = 0.0, max_points: int = MAX_POINTS) -> None:
-        self.client = client if client is not None else default_client()
+        super().__init__(client=client)
         ids = list(dict.fromkeys(run_ids))
         if not ids:
             raise InvalidInputError("compare needs at least one run id")
         self.runs = [self.client.get_run(run_id) for run_id in ids]
-        self.max_points = int(max_points)
         self._histories: dict[tuple[str, str, int | None], tuple[np.ndarray, np.ndarray, int]] = {}
         self._curves_cache: tuple[Any, list[dict[str, Any]]] | None = None
-        keys = sorted({k for run in self.runs for k in run.metrics})
-        if metric is not None and metric not in keys:
-            raise InvalidInputError(f"none of the runs logged metric {metric!r}; they have: {', '.join(keys) or '-'}")
-        preferred = [k for k in ("loss", "val_loss", "train_loss") if k in keys]
-        self.metric_picker = ipywidgets.Dropdown(options=keys, value=metric or (preferred + keys + [None])[0],
-                                                 description="metric")
-        self.smoothing_slider = ipywidgets.FloatSlider(value=float(smoothing), min=0.0, max=0.99, step=0.01,
-                                                       description="smoothing", continuous_update=False)
+        self.metric_keys = sorted({k for run in self.runs for k in run.metrics})
+        if metric is not None and metric not in self.metric_keys:
+            raise InvalidInputError(f"none of the runs logged metric {metric!r}; they have: "
+                                    f"{', '.join(self.metric_keys) or '-'}")
+        preferred = [k for k in ("loss", "val_loss", "train_loss") if k in self.metric_keys]
         self._figure: Any = None
         self.diff = diff_frame(self.runs)
         self.code = code_diff(self.runs) if len(self.runs) > 1 else ""
-        title = ipywidgets.HTML(f"<b>Comparing {len(self.runs)} runs</b>: "
-                                + ", ".join(html.escape(label) for label in _labels(self.runs)))
-        self.details = ipywidgets.HTML(self._details_html())
-        self.preview = CurvesPreview()
-        # the figure joins the box only after the box is on screen (see _attach_figure_after_display)
-        super().__init__([title, ipywidgets.HBox([self.metric_picker, self.smoothing_slider]), self.preview,
-                          self.details])
-        self.add_class("mlm-comparison")
-        self.draw()
-        self.metric_picker.observe(lambda _change: self.draw(), names="value")
-        self.smoothing_slider.observe(lambda _change: self.draw(), names="value")
+        with self.hold_trait_notifications():
+            self.max_points = int(max_points)
+            self.smoothing = float(smoothing)
+            self.metric = metric or (preferred + self.metric_keys + [None])[0]
+            self.runs_data = [_run_record(run, label) for run, label in zip(self.runs, _labels(self.runs))]
+        self.observe(lambda _change: self.draw(), names=["metric", "smoothing"])
 
-    # ------------------------------------------------------------ state
+    def _calls(self) -> dict[str, Any]:
+        return {"metric": self._metric_points}
 
-    @property
-    def metric(self) -> str | None:
-        return self.metric_picker.value  # type: ignore[no-any-return]
-
-    @metric.setter
-    def metric(self, key: str) -> None:
-        self.metric_picker.value = key
-
-    @property
-    def smoothing(self) -> float:
-        return float(self.smoothing_slider.value)
-
-    @smoothing.setter
-    def smoothing(self, weight: float) -> None:
-        self.smoothing_slider.value = float(weight)
+    def _metric_points(self, run_id: str, key: str, max_points: int | None = None) -> dict[str, Any]:
+        """One run's ``key`` for the view, downsampled in the store: ``{"points": [[step, value, time]], "count"}``."""
+        frame = self.client.get_metric_history(run_id, key, max_points=int(max_points or self.max_points))
+        times = frame["time"].to_numpy("datetime64[ns]").astype(np.int64) / 1e9
+        points = np.column_stack([frame["step"].to_numpy(np.float64), frame["value"].to_numpy(np.float64), times])
+        return {"points": points.tolist(), "count": int(frame.attrs.get("count", len(frame)))}
 
     @property
     def run_ids(self) -> list[str]:
@@ -231,10 +222,10 @@ class Comparison(ipywidgets.VBox):  # type: ignore[misc]
             self._histories[(run_id, key, max_points)] = cached
         return cached
 
-    # ------------------------------------------------------------ drawing
+    # ------------------------------------------------------------ the plotly figure (built on first use)
 
     def curves(self) -> list[dict[str, Any]]:
-        """The drawn series: one per run that logged the metric (smoothed, then downsampled)."""
+        """The figure's series: one per run that logged the metric (smoothed, then downsampled)."""
         key = self.metric
         out: list[dict[str, Any]] = []
         if key is None:
@@ -253,9 +244,6 @@ class Comparison(ipywidgets.VBox):  # type: ignore[misc]
             out.append({"run_id": run.id, "name": label, "x": x, "y": y, "points": total})
         self._curves_cache = (cache_key, out)
         return out
-
-    def _parcoords_dimensions_exist(self) -> bool:
-        return bool(self._varying_params())
 
     def _varying_params(self) -> list[str]:
         keys = sorted({k for run in self.runs for k in run.params})
@@ -276,8 +264,7 @@ class Comparison(ipywidgets.VBox):  # type: ignore[misc]
         if self.metric is not None and dimensions:
             dimensions.append({"label": self.metric,
                                "values": [run.metrics.get(self.metric, float("nan")) for run in self.runs]})
-        # One line per run that has every axis: a NaN (a run without that param or metric, e.g. a
-        # failed run) is not JSON, so the kernel warned "Out of range float values" on every draw.
+        # One line per run that has every axis (a NaN is not JSON: plotly would warn on every draw).
         keep = [all(v is not None and bool(np.isfinite(float(v))) for v in row)
                 for row in zip(*(d["values"] for d in dimensions))]
         if sum(keep) < 2:
@@ -288,30 +275,32 @@ class Comparison(ipywidgets.VBox):  # type: ignore[misc]
 
     @property
     def figure(self) -> Any:
-        """The plotly ``FigureWidget`` (curves and parallel coordinates), created on first use."""
+        """A plotly ``Figure`` of the curves (and parallel coordinates), to restyle, show or save.
+
+        Built on first use (plotly is imported only then) and kept up to date when
+        ``metric`` or ``smoothing`` change; the live chart in the view does not need it.
+        """
         if self._figure is None:
             import plotly.graph_objects as go
 
-            self._figure = go.FigureWidget(layout=_layout(len(self.runs) > 1 and self._parcoords_dimensions_exist()))
-            self._figure.add_class("mlm-compare-figure")
-            self._draw_figure(self.curves())
+            dimensions = self.parallel_dimensions() if len(self.runs) > 1 else []
+            self._figure = go.Figure(layout=_layout(bool(dimensions)))
+            self._draw_figure()
         return self._figure
 
     def draw(self) -> None:
-        """Redraw the curves and the parallel coordinates for the current metric and smoothing."""
-        curves = self.curves()
-        self.preview.show(curves, _PALETTE, self._y_label())
+        """Redraw the plotly figure (if it was built) for the current metric and smoothing."""
         if self._figure is not None:
-            self._draw_figure(curves)
+            self._draw_figure()
 
     def _y_label(self) -> str:
         return f"{self.metric}" + (f" (smoothed {self.smoothing:.2f})" if self.smoothing else "")
 
-    def _draw_figure(self, curves: list[dict[str, Any]]) -> None:
+    def _draw_figure(self) -> None:
         import plotly.graph_objects as go
 
         traces: list[Any] = []
-        for index, curve in enumerate(curves):
+        for index, curve in enumerate(self.curves()):
             mode = "lines" if len(curve["x"]) > 50 else "lines+markers"
             traces.append(go.Scattergl(x=curve["x"], y=curve["y"], mode=mode, name=curve["name"],
                                        line={"color": _PALETTE[index % len(_PALETTE)], "width": 1.5},
@@ -319,17 +308,16 @@ class Comparison(ipywidgets.VBox):  # type: ignore[misc]
                                                      f"{html.escape(self.metric or '')} %{{y:.5g}}<extra></extra>"))
         dimensions = self.parallel_dimensions() if len(self.runs) > 1 else []
         if dimensions:
-            color = dimensions[-1]["values"]
             traces.append(go.Parcoords(dimensions=dimensions, domain={"x": [0.04, 0.96], "y": [0.0, 0.30]},
-                                       line={"color": color, "colorscale": "Viridis", "showscale": False},
-                                       name="params -> metric"))
+                                       line={"color": dimensions[-1]["values"], "colorscale": "Viridis",
+                                             "showscale": False}, name="params -> metric"))
         figure = self._figure
         with figure.batch_update():
             figure.data = ()
             figure.add_traces(traces)
             figure.layout.yaxis.title = self._y_label()
 
-    # ------------------------------------------------------------ tables
+    # ------------------------------------------------------------ static fallback
 
     def _details_html(self) -> str:
         rows = [[field, *values[:-1]] for field, values in zip(self.diff.index, self.diff.to_numpy().tolist())]
@@ -347,45 +335,19 @@ class Comparison(ipywidgets.VBox):  # type: ignore[misc]
                 + (f"\n\n{self.code}" if self.code else ""))
 
     def fallback_html(self) -> str:
-        curves = self.curves()
-        summary = ", ".join(f"{html.escape(c['name'])}: {c['points']} points" for c in curves)
-        return (f"<p><b>Comparison of {len(self.runs)} runs</b> (metric {html.escape(str(self.metric))}: "
-                f"{summary or 'no series'}; open in JupyterLab for the plots)</p>" + self._details_html())
+        return (f"<p><b>Comparison of {len(self.runs)} runs</b> (metric {html.escape(str(self.metric))}; "
+                "open in JupyterLab for the chart)</p>" + self._details_html())
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        bundle = super()._repr_mimebundle_(**kwargs)
-        self._attach_figure_after_display()
-        return with_fallback(bundle, self.fallback_html(), self.fallback_text())
 
-    def attach_figure(self) -> None:
-        """Create the plotly figure (if needed) and put it in the box, below the quick view."""
-        if self.figure not in self.children:
-            children = list(self.children)
-            children.insert(children.index(self.preview) + 1, self.figure)
-            self.children = tuple(children)
-
-    def _attach_figure_after_display(self) -> None:
-        # A FigureWidget ships plotly.js (~5 MB) with its model, and JupyterLab handles kernel messages
-        # in order: the model's arrival holds up every later message, the display of this box included.
-        # So the box is displayed first (the quick view paints at once) and the figure is created and
-        # added when the cell has finished.
-        if self._figure is not None and self._figure in self.children:
-            return
-        try:
-            from IPython import get_ipython
-
-            shell = get_ipython()
-        except ImportError:
-            shell = None
-        if shell is None:
-            self.attach_figure()
-            return
-
-        def attach(*_args: Any) -> None:
-            shell.events.unregister("post_execute", attach)
-            self.attach_figure()
-
-        shell.events.register("post_execute", attach)
+def _run_record(run: Run, label: str) -> dict[str, Any]:
+    """What the view needs of a run (the REST API's run object, trimmed)."""
+    cell = run.cell or {}
+    return jsonable({"id": run.id, "name": label, "status": run.status, "experiment": run.experiment,
+                     "params": run.params, "metrics": run.metrics,
+                     "tags": {k: v for k, v in run.tags.items() if not k.startswith("mlm.")},
+                     "inputs": [{"name": i.name, "role": i.role, "fingerprint": _fingerprint_digest(i.fingerprint)}
+                                for i in (*run.inputs, *run.outputs)],
+                     "cell": {"source": cell.get("source"), "notebook": cell.get("notebook")} if cell else None})
 
 
 def _layout(with_parcoords: bool) -> dict[str, Any]:
@@ -402,7 +364,7 @@ def _layout(with_parcoords: bool) -> dict[str, Any]:
 
 def compare(run_ids_or_table: Any = None, *, metric: str | None = None, smoothing: float = 0.0,
             client: Any = None, max_points: int = MAX_POINTS) -> Comparison:
-    """Compare runs: metric curves, parallel coordinates, a diff table and the cell code diff.
+    """Compare runs: metric chart (zoom, hover, log scale, smoothing, step/time), diffs and the cell code diff.
 
     Args:
         run_ids_or_table: run ids, ``Run`` objects, a ``search_runs`` DataFrame, or a runs
@@ -412,7 +374,8 @@ def compare(run_ids_or_table: Any = None, *, metric: str | None = None, smoothin
         max_points: points drawn per series (each series is downsampled, keeping its envelope).
 
     Returns:
-        A ``Comparison`` widget.
+        A ``Comparison`` widget; ``.figure`` is a plotly Figure of the same curves (with parallel
+        coordinates of the params that differ) to restyle or save.
     """
     return Comparison(_run_ids(run_ids_or_table), client=client, metric=metric, smoothing=smoothing,
                       max_points=max_points)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable
 
 import pandas as pd
 import traitlets
 
+from mlm_jupyter.core.cell_timeline import mark_stale
 from mlm_jupyter.widgets.fallback import text_table
-from mlm_jupyter.widgets.widget_base import STATIC, MlmWidget
+from mlm_jupyter.widgets.widget_base import MlmWidget
 
 __all__ = ["HistoryTimeline", "history", "mark_stale"]
 
@@ -25,35 +26,6 @@ def _names(value: Any) -> list[str]:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return []
     return [str(v) for v in value]
-
-
-def mark_stale(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Mark each cell execution ``superseded`` or ``stale`` (pure; records in execution order).
-
-    A record is *superseded* when the same cell ran again later. A record
-    that is its cell's latest run is *stale* when a later execution
-    rewrote a name it read: its outputs no longer match the kernel's state.
-    """
-    out = [dict(r) for r in records]
-    for index, record in enumerate(out):
-        later = out[index + 1:]
-        key = record.get("cell_id")
-        record["superseded"] = bool(key) and any(r.get("cell_id") == key for r in later)
-        record["stale_reason"] = ""
-        if record["superseded"]:
-            continue
-        read = set(record.get("names_read") or ())
-        for other in later:
-            rewritten = read & set(other.get("names_written") or ())
-            if rewritten:
-                number = other.get("execution_count")
-                record["stale_reason"] = (f"reads {', '.join(sorted(rewritten))}, rewritten later by "
-                                          f"[{number if number is not None else '?'}]")
-                break
-        record["stale"] = bool(record["stale_reason"])
-    for record in out:
-        record.setdefault("stale", False)
-    return out
 
 
 def _current_capture() -> tuple[str | None, str | None]:
@@ -75,9 +47,7 @@ def _current_capture() -> tuple[str | None, str | None]:
 class HistoryTimeline(MlmWidget):
     """The cell execution timeline (see ``history``); ``cells`` holds one dict per execution."""
 
-    _esm = STATIC / "history.js"
-    _css = STATIC / "panels.css"
-
+    view = traitlets.Unicode("history").tag(sync=True)
     cells = traitlets.List().tag(sync=True)
     scope = traitlets.Unicode("").tag(sync=True)
 
@@ -88,9 +58,6 @@ class HistoryTimeline(MlmWidget):
         self.notebook = notebook
         self.session = session
         self.refresh()
-
-    def _actions(self) -> dict[str, Any]:
-        return {"refresh": self.refresh}
 
     def refresh(self) -> None:
         """Read the cell records again."""

@@ -1,4 +1,4 @@
-"""The registry panel widget: ``mlm.registry()`` -- models, versions, aliases, promotion with a reason, audit trail."""
+"""The registry panel widget: ``mlm.registry()`` -- the shared registry view (promotion with a reason, audit trail)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import traitlets
 
 from mlm_jupyter.core.errors import InvalidInputError, MlmError, NotFoundError
 from mlm_jupyter.widgets.fallback import cell_text, html_table, text_table
-from mlm_jupyter.widgets.widget_base import STATIC, MlmWidget
+from mlm_jupyter.widgets.widget_base import MlmWidget
 
 __all__ = ["RegistryPanel", "registry"]
 
@@ -23,14 +23,13 @@ def _epoch(moment: Any) -> float | None:
 class RegistryPanel(MlmWidget):
     """Models, their versions and aliases; promote or archive with a reason (see ``registry``).
 
-    Every button calls the registry through the tracking client: ``promote``
-    is ``client.set_alias(...)``, ``archive`` is ``client.archive_model_version(...)``;
-    a failed promotion gate shows its message in ``message``.
+    The view's Promote button calls ``client.set_alias(...)`` through ``promote``;
+    a refused promotion (no reason, a failed gate) is shown under the form, which
+    keeps what the user chose. ``archive`` and ``restore`` are Python methods.
     """
 
-    _esm = STATIC / "registry_panel.js"
-    _css = STATIC / "panels.css"
-
+    view = traitlets.Unicode("registry").tag(sync=True)
+    revision = traitlets.Int(0).tag(sync=True)  # bumped on each re-read: the view reloads
     model_name = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     models = traitlets.List().tag(sync=True)
     versions = traitlets.List().tag(sync=True)
@@ -46,17 +45,29 @@ class RegistryPanel(MlmWidget):
         elif self.models:
             self.select(self.models[0]["name"])
 
-    def _actions(self) -> dict[str, Any]:
-        return {"select": self.select, "promote": self.promote, "archive": self.archive, "restore": self.restore,
-                "refresh": self.refresh}
+    def _calls(self) -> dict[str, Any]:
+        return {"models": lambda: self.models, "model": self._detail, "history": self._history,
+                "promote": self._promote_from_view}
 
-    def run_action(self, handler: Any, **arguments: Any) -> Any:
-        """Run a button's action, then re-read: a blocked promotion is in the audit trail too."""
+    def _detail(self, name: str) -> dict[str, Any]:
+        self.select(name)
+        model = next((m for m in self.models if m["name"] == name), {})
+        return {"name": name, "aliases": model.get("aliases", {}), "versions": self.versions, "rules": self.rules}
+
+    def _history(self, name: str) -> list[dict[str, Any]]:
+        if name != self.model_name:
+            self.select(name)
+        else:
+            self._read_history(name)
+        return list(reversed(self.history))  # oldest first, as the REST API sends it
+
+    def _promote_from_view(self, name: str, alias: str, version: int, reason: str) -> Any:
+        self.select(name)
         try:
-            return super().run_action(handler, **arguments)
-        finally:
-            if handler != self.refresh:
-                self.refresh()
+            return self.promote(version, alias, reason)
+        except MlmError:
+            self.refresh()  # a blocked promotion is in the audit trail too
+            raise
 
     # ------------------------------------------------------------ reads
 
@@ -67,6 +78,7 @@ class RegistryPanel(MlmWidget):
                        for m in self.client.models()]
         if self.model_name:
             self._load_model()
+        self.revision += 1
 
     def select(self, name: str) -> None:
         """Show model ``name``."""
@@ -88,13 +100,16 @@ class RegistryPanel(MlmWidget):
         versions = self.client.model_versions(name)[-MAX_VERSIONS:]
         with self.hold_trait_notifications():
             self.versions = [self._version_record(v) for v in reversed(versions)]
-            self.history = [{"time": _epoch(e.time), "user": e.user, "action": e.action, "version": e.version,
-                             "alias": e.alias, "from": e.from_value, "to": e.to_value, "reason": e.reason,
-                             "forced": e.forced} for e in reversed(self.client.model_events(name))]
+            self._read_history(name)
             try:
                 self.rules = [_rule_text(r) for r in self.client.promotion_rules(name)]
             except (AttributeError, MlmError):
                 self.rules = []
+
+    def _read_history(self, name: str) -> None:
+        self.history = [{"time": _epoch(e.time), "user": e.user, "action": e.action, "version": e.version,
+                         "alias": e.alias, "from": e.from_value, "to": e.to_value, "reason": e.reason,
+                         "forced": e.forced} for e in reversed(self.client.model_events(name))]
 
     def _version_record(self, version: Any) -> dict[str, Any]:
         lineage: dict[str, Any] = {}
@@ -130,7 +145,6 @@ class RegistryPanel(MlmWidget):
                                     f"as {name}@{alias}")
         result = self.client.set_alias(name, str(alias).strip(), number, reason=str(reason).strip(),
                                        force=bool(force))
-        self.message = {"kind": "ok", "text": f"{name}@{alias} now points at v{number}"}
         self.refresh()
         return result
 

@@ -1,18 +1,31 @@
-"""What every mlm-jupyter widget shares: the tracking client, the static fallback, error reporting."""
+"""What every mlm-jupyter widget shares: the views' ES module, the tracking client, calls from the
+front end over the widget's comm, the static fallback.
+
+The front end (``labextension/src/widget/``, built by ``npm run build`` into ``static/views.js``) hosts
+the same views as the JupyterLab sidebar; the ``view`` trait says which one. It reads traits and calls
+the methods a widget lists in ``_calls``: ``{"rpc", "method", "args"}`` in, ``{"rpc", "result"}`` or
+``{"rpc", "error": {"message", "code", "status", "column"}}`` back.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import math
+import time
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable
 
 import anywidget
 import traitlets
 
-from mlm_jupyter.core.errors import MlmError
+from mlm_jupyter.core.errors import InvalidInputError, MlmError, NotFoundError
 
-__all__ = ["STATIC", "MlmWidget", "default_client", "with_fallback"]
+__all__ = ["STATIC", "MlmWidget", "default_client", "jsonable", "with_fallback"]
 
 STATIC = Path(__file__).parent / "static"
+log = logging.getLogger("mlm_jupyter")
 
 
 def default_client() -> Any:
@@ -20,6 +33,31 @@ def default_client() -> Any:
     from mlm_jupyter.tracking.fluent import get_client
 
     return get_client()
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as strict JSON (NaN and infinities become None: the browser's JSON.parse refuses them)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return None if type(value).__name__ == "NaTType" else value.timestamp()
+    if isinstance(value, date):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (bytes, bytearray)) or type(value).__name__ in ("NAType", "NaTType"):
+        return None
+    if hasattr(value, "tolist") and callable(value.tolist):  # numpy scalars and arrays
+        return jsonable(value.tolist())
+    if hasattr(value, "to_dict") and callable(value.to_dict):
+        return jsonable(value.to_dict())
+    return str(value)
 
 
 def with_fallback(bundle: Any, html: str, text: str) -> Any:
@@ -38,41 +76,48 @@ def with_fallback(bundle: Any, html: str, text: str) -> Any:
 
 
 class MlmWidget(anywidget.AnyWidget):  # type: ignore[misc]
-    """An anywidget with a tracking client, a ``message`` trait and a static fallback.
+    """An anywidget showing one of the shared views, with a tracking client and a static fallback.
 
     ``message`` is ``{"kind": "error"|"ok", "text": ...}`` (or empty); the
-    front end shows it above the widget.
+    front end shows it above the view. ``call_seconds`` keeps how long each
+    call from the front end held the kernel (the last 100).
     """
 
+    _esm = STATIC / "views.js"
+    _css = STATIC / "views.css"
+    view = traitlets.Unicode("").tag(sync=True)
     message = traitlets.Dict().tag(sync=True)
 
     def __init__(self, client: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.client = client if client is not None else default_client()
+        self.call_seconds: list[float] = []
         self.on_msg(self._dispatch)
 
-    # ------------------------------------------------------------ actions from the front end
-
-    def _actions(self) -> dict[str, Callable[..., Any]]:
-        """Front-end action name -> method; subclasses extend it."""
+    def _calls(self) -> dict[str, Callable[..., Any]]:
+        """Method name the front end may call -> method; subclasses extend it."""
         return {}
 
     def _dispatch(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if not isinstance(content, dict) or "action" not in content:
+        if not isinstance(content, dict) or "rpc" not in content:
             return
-        handler = self._actions().get(str(content["action"]))
-        if handler is None:
-            return
-        arguments = {k: v for k, v in content.items() if k != "action"}
-        self.run_action(handler, **arguments)
-
-    def run_action(self, handler: Callable[..., Any], **arguments: Any) -> Any:
-        """Call ``handler``; an ``MlmError`` becomes the widget's error message instead of a traceback."""
+        started = time.perf_counter()
+        handler = self._calls().get(str(content.get("method")))
+        args = content.get("args") if isinstance(content.get("args"), dict) else {}
         try:
-            return handler(**arguments)
+            if handler is None:
+                raise NotFoundError(f"this widget has no method {content.get('method')!r}")
+            reply: dict[str, Any] = {"result": jsonable(handler(**args))}
         except MlmError as error:
-            self.message = {"kind": "error", "text": error.message, "code": error.code}
-            return None
+            column = getattr(error, "column", 0)  # a filter's syntax error: the view draws the caret
+            reply = {"error": {"message": error.message.split(" (column")[0] if column else error.message,
+                               "code": error.code, "column": column,
+                               "status": 400 if isinstance(error, InvalidInputError) else 409}}
+        except Exception as error:  # noqa: BLE001 -- the view shows it; the kernel and the cell go on
+            log.exception("mlm widget call %s failed", content.get("method"))
+            reply = {"error": {"message": f"{type(error).__name__}: {error}", "code": "INTERNAL", "status": 500}}
+        self.call_seconds = [*self.call_seconds[-99:], time.perf_counter() - started]
+        self.send({"rpc": content["rpc"], **reply})
 
     # ------------------------------------------------------------ static fallback
 

@@ -24,7 +24,10 @@ def free_port() -> int:
 class JupyterServerProcess:
     """``jupyter server`` on ``store`` in a subprocess; ``.url``, ``.token``, ``.get()``, ``.post()``."""
 
-    def __init__(self, workdir: Path, store: Path, *, sweep_interval: float = 0.5) -> None:
+    def __init__(self, workdir: Path, store: Path, *, sweep_interval: float = 0.5,
+                 extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None) -> None:
+        self.extra_args = tuple(extra_args)
+        self.extra_env = dict(env or {})
         self.workdir = workdir
         self.store = store
         self.root = workdir / "root"
@@ -39,12 +42,14 @@ class JupyterServerProcess:
         self.log_path = workdir / "server.log"
 
     def start(self, timeout: float = 60.0) -> JupyterServerProcess:
-        env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(self.runtime), "MLM_STORE": str(self.store)}
+        env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(self.runtime), "MLM_STORE": str(self.store),
+               **self.extra_env}
         env.pop("JPY_PARENT_PID", None)
         command = [sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root",
                    "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
                    f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
-                   f"--MlmServer.store={self.store}", f"--MlmServer.sweep_interval={self.sweep_interval}"]
+                   f"--MlmServer.store={self.store}", f"--MlmServer.sweep_interval={self.sweep_interval}",
+                   *self.extra_args]
         self.log = open(self.log_path, "wb")
         self.process = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout

@@ -154,9 +154,9 @@ SERVER_CELLS = [
     "%load_ext mlm_jupyter\nimport numpy as np\nfeatures = np.arange(10.0)",
     ("%%track -e served -n via-server\nwidth = 7\nimport mlm_jupyter as mlm\n"
      "mlm.log_metric('total', float(features.sum()))"),
-    ("import mlm_jupyter as mlm, os\n"
+    ("import mlm_jupyter as mlm\nfrom mlm_jupyter.tracking.run_owner import run_owner\n"
      "print('RUN', mlm.search_runs(experiment='served')['run_id'][0], mlm.get_client().store.describe()['backend'],"
-     " os.environ.get('MLM_RUN_OWNER'), flush=True)"),
+     " run_owner(), flush=True)"),
 ]
 
 

@@ -32,6 +32,8 @@ def ip(shell: Any, client: MlmClient) -> Iterator[Any]:
     shell.user_ns.pop("__session__", None)
     result = shell.run_cell("%load_ext mlm_jupyter", store_history=True)
     assert result.success
+    # the heavy parts load on the capture's thread; tests that break the store right away need them in
+    assert extension.extension_for(shell).capture.worker.wait_ready(60)
     yield shell
     shell.run_cell("%unload_ext mlm_jupyter", store_history=True)
     extension.unload(shell)

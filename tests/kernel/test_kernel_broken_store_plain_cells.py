@@ -17,6 +17,9 @@ from mlm_jupyter.tracking.client import MlmClient
 
 def _break(client: MlmClient, store_dir: Path) -> Path:
     """Damage the store file (kept aside as .good); returns the file."""
+    client.flush_cells()  # the cells that ran are recorded (in the background) before the damage
+    for worker in list(fluent._provenance_workers.values()):  # nor may a run's provenance write reopen it
+        worker.join(30)
     client.flush()
     client.store._release()  # type: ignore[attr-defined]
     path = store_dir / "mlm.duckdb"

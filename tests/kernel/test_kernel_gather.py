@@ -42,7 +42,7 @@ def test_gather_writes_a_notebook_that_reproduces_the_run(ip: Any, client: MlmCl
     notebook = mlm.gather(run_id, tmp_path / "gathered.ipynb")
 
     sources = [c.source for c in notebook.cells if c.cell_type == "code"]
-    assert sources[:-1] == ["import statistics", "values = [3, 1, 2]", "values.sort()"]
+    assert sources[:-1] == ["%load_ext mlm_jupyter", "import statistics", "values = [3, 1, 2]", "values.sort()"]
     assert sources[-1].startswith("%%track -e gather -n mean-run")
     on_disk = nbformat.read(tmp_path / "gathered.ipynb", as_version=4)
     assert on_disk.metadata["mlm"]["gathered_from"] == run_id
@@ -68,7 +68,7 @@ def test_gather_from_the_command_line(ip: Any, client: MlmClient, tmp_path: Path
     result = CliRunner().invoke(cli, ["runs", "gather", run_id, "-o", str(target)], obj={})
     assert result.exit_code == 0, result.output
     sources = [c.source for c in nbformat.read(target, as_version=4).cells if c.cell_type == "code"]
-    assert sources[0] == "base = 10"
+    assert sources[:2] == ["%load_ext mlm_jupyter", "base = 10"]
 
 
 def test_a_tracked_run_exposes_its_code(ip: Any, client: MlmClient) -> None:

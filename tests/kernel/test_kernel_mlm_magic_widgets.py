@@ -42,11 +42,11 @@ def test_runs_arguments(line, expected):
 
 def test_mlm_runs_with_experiment_and_filter_options(runs, magic):
     table = magic("runs -e churn")
-    assert isinstance(table, RunsTable) and sorted(table.data["name"]) == ["deep", "shallow"]
+    assert isinstance(table, RunsTable) and sorted(table.frame["name"]) == ["deep", "shallow"]
     table = magic("runs -e churn -f params.max_depth >= 8")
-    assert table.data["name"] == ["deep"] and table.filter == "params.max_depth >= 8"
+    assert list(table.frame["name"]) == ["deep"] and table.filter == "params.max_depth >= 8"
     table = magic("runs churn")
-    assert sorted(table.data["name"]) == ["deep", "shallow"]
+    assert sorted(table.frame["name"]) == ["deep", "shallow"]
     table.close()
 
 

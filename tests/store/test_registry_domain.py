@@ -103,17 +103,34 @@ def test_a_blocked_promotion_is_recorded_but_moves_nothing(store: Any) -> None:
     assert events(store)[-1]["action"] == "promotion_blocked"
 
 
-def test_checks_come_from_the_check_results_table_when_it_exists(store: Any) -> None:
+def _scan_op(scan_id: str, statuses: dict[str, tuple[str, str | None]], **where: Any) -> Op:
+    return Op("record_scan", {"id": scan_id, "task": "binary", "verdict": "failed", "fail_on": "high",
+                              "report_sha256": "0" * 64, "findings": 0, **where,
+                              "checks": [{"name": n, "status": st, "severity": sev}
+                                         for n, (st, sev) in statuses.items()]})
+
+
+def test_checks_come_from_the_latest_scan_of_the_run(store: Any) -> None:
     one(store, version_op())
     one(store, Op("set_promotion_rule", {"name": "m", "rule": {"kind": "checks_passed"}}))
-    with store._session() as session:  # stands in for the checks feature's own migration
-        session.con.execute("CREATE TABLE check_results (run_id VARCHAR, name VARCHAR, status VARCHAR)")
-        session.insert_table("check_results", pa.table({"run_id": ["r1", "r1"], "name": ["leakage", "bias"],
-                                                        "status": ["passed", "failed"]}))
+    one(store, _scan_op("s1", {"leakage": ("passed", None), "bias": ("failed", "high")}, run_id="r1",
+                        created_at=1.0))
     blocked = one(store, Op("set_alias", {"name": "m", "alias": "production", "version": 1}))
     assert blocked["status"] == "blocked" and "(bias)" in blocked["failures"][0]["message"]
-    with store._session() as session:
-        session.con.execute("UPDATE check_results SET status = 'passed'")
+    one(store, _scan_op("s2", {"leakage": ("passed", None), "bias": ("warning", "low"),
+                               "regression": ("skipped", None)}, run_id="r1", created_at=2.0))
+    assert one(store, Op("set_alias", {"name": "m", "alias": "production", "version": 1}))["status"] == "set"
+
+
+def test_scan_passed_gate_judges_the_version_by_severity(store: Any) -> None:
+    one(store, version_op())
+    one(store, Op("set_promotion_rule", {"name": "m", "rule": {"kind": "scan_passed", "severity": "medium"}}))
+    unscanned = one(store, Op("set_alias", {"name": "m", "alias": "production", "version": 1}))
+    assert unscanned["status"] == "blocked" and "has no model scan" in unscanned["failures"][0]["message"]
+    one(store, _scan_op("s1", {"slices": ("warning", "medium")}, model_name="m", model_version=1, created_at=1.0))
+    blocked = one(store, Op("set_alias", {"name": "m", "alias": "production", "version": 1}))
+    assert blocked["status"] == "blocked" and "slices (medium)" in blocked["failures"][0]["message"]
+    one(store, _scan_op("s2", {"slices": ("warning", "low")}, model_name="m", model_version=1, created_at=2.0))
     assert one(store, Op("set_alias", {"name": "m", "alias": "production", "version": 1}))["status"] == "set"
 
 

@@ -56,3 +56,10 @@ def test_the_cli_help_imports_no_store_library() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_cli_metric_choices_match_the_comparison() -> None:
+    from mlm_jupyter.cli.monitor_compare import METRICS as cli_metrics
+    from mlm_jupyter.core.paired_comparison import METRICS
+
+    assert cli_metrics == METRICS

@@ -23,7 +23,8 @@ class SeededRuns:
 
 
 def seed(client: Any, *, steps: int = 60) -> SeededRuns:
-    """Three finished runs and one failed run with params, tags and a loss curve; a model with two versions."""
+    """Three finished runs and one failed run with params, tags and a loss curve; a model with three versions
+    (made by rf-shallow, rf-deep, rf-tuned; @production -> 1)."""
     tag = uuid.uuid4().hex[:6]
     seeded = SeededRuns(experiment=f"sidebar-{tag}")
     for name, depth, lr, status in [("rf-shallow", 4, 0.1, "finished"), ("rf-deep", 8, 0.1, "finished"),
@@ -44,7 +45,7 @@ def seed(client: Any, *, steps: int = 60) -> SeededRuns:
     x = np.arange(40, dtype=float).reshape(20, 2)
     y = (x[:, 0] > 19).astype(int)
     seeded.model = f"churn-{tag}"
-    for name in ("rf-shallow", "rf-deep"):
+    for name in ("rf-shallow", "rf-deep", "rf-tuned"):
         client.log_model(seeded.run_ids[name], LogisticRegression().fit(x, y), seeded.model)
     client.set_alias(seeded.model, "production", 1, reason="first model")
     client.flush()

@@ -34,7 +34,7 @@ def test_icon_opens_the_panel_and_lists_runs_with_status(page, lab_server, seede
     wait_for_runs(page, set(seeded.run_ids))
     failed = page.locator(f"#mlm-sidebar .mlm-run[data-run-id='{seeded.run_ids['rf-broken']}'] .mlm-badge")
     assert failed.inner_text().strip() == "failed"
-    assert "4 of 4 runs" in page.locator("#mlm-sidebar .mlm-count").inner_text()
+    assert page.locator("#mlm-sidebar .mlm-count").inner_text() == "1-4 of 4 runs"
 
 
 def test_search_box_filters_with_the_run_search_language(page, lab_server, seeded):
@@ -51,8 +51,19 @@ def test_search_box_filters_with_the_run_search_language(page, lab_server, seede
     # a malformed query is explained under the box instead of emptying the panel silently
     search.fill("metrics.val_auc >>> 1")
     search.press("Enter")
-    page.wait_for_selector("#mlm-sidebar .mlm-filter-error:not([hidden])")
-    assert page.locator("#mlm-sidebar .mlm-filter-error").inner_text().strip()
+    page.wait_for_selector("#mlm-sidebar .mlm-filter-error")
+    text, caret = page.locator("#mlm-sidebar .mlm-filter-error pre.mlm-caret").inner_text().split("\n")
+    assert text == "metrics.val_auc >>> 1" and caret.index("^") + 1 == _error_column(text)
+    assert "(column" not in page.locator("#mlm-sidebar .mlm-filter-error .mlm-error-message").inner_text()
+
+
+def _error_column(text: str) -> int:
+    from mlm_jupyter.core.errors import QuerySyntaxError
+    from mlm_jupyter.core.query import compile_filter
+
+    with pytest.raises(QuerySyntaxError) as error:
+        compile_filter(text)
+    return error.value.column
 
 
 def test_two_selected_runs_open_a_comparison_with_chart_traces(page, lab_server, seeded):
@@ -85,7 +96,7 @@ def test_two_selected_runs_open_a_comparison_with_chart_traces(page, lab_server,
     page.screenshot(path=str(artifact_path("sidebar-comparison.png")))
 
 
-def test_promotion_from_the_registry_tab_moves_the_alias_in_the_store(page, lab_server, seeded):
+def test_promotion_from_the_registry_tab_moves_the_chosen_alias_to_the_chosen_version(page, lab_server, seeded):
     if not seeded.model:
         pytest.skip("scikit-learn is needed to register a model")
     open_sidebar(page, lab_server)
@@ -94,23 +105,28 @@ def test_promotion_from_the_registry_tab_moves_the_alias_in_the_store(page, lab_
     detail = page.locator(f"#mlm-sidebar .mlm-model-detail[data-model='{seeded.model}']")
     detail.wait_for()
     assert detail.locator("tr[data-alias='production'] .mlm-alias-version").inner_text().strip() == "1"
-    # no reason: refused in the panel, nothing sent
-    detail.locator("input.mlm-promote-alias").fill("production")
+    assert detail.locator("select.mlm-promote-version").input_value() == "3"  # the latest by default
+    # champion, version 2 (not the latest), no reason: refused in the panel, nothing sent, nothing reset
+    detail.locator("input.mlm-promote-alias").fill("champion")
     detail.locator("select.mlm-promote-version").select_option("2")
     detail.locator("button.mlm-promote").click()
     assert "reason" in page.locator("#mlm-sidebar .mlm-promote-error").inner_text()
+    assert detail.locator("input.mlm-promote-alias").input_value() == "champion"
+    assert detail.locator("select.mlm-promote-version").input_value() == "2"
     detail.locator("input.mlm-promote-reason").fill("v2 beats v1 on val_auc")
     detail.locator("button.mlm-promote").click()
     page.wait_for_selector("#mlm-sidebar .mlm-promote-ok")
+    assert "champion -> version 2" in page.locator("#mlm-sidebar .mlm-promote-ok").inner_text().replace("@", " ")
     page.wait_for_function(
         """(name) => {
-            const cell = document.querySelector(`#mlm-sidebar .mlm-model-detail[data-model='${name}'] tr[data-alias='production'] .mlm-alias-version`);
+            const cell = document.querySelector(`#mlm-sidebar .mlm-model-detail[data-model='${name}'] tr[data-alias='champion'] .mlm-alias-version`);
             return cell && cell.textContent.trim() === '2';
         }""", arg=seeded.model)
     assert "v2 beats v1 on val_auc" in page.locator("#mlm-sidebar table.mlm-audit").inner_text()
     client = lab_server.client()
     try:
-        assert client.get_model_version(seeded.model, alias="production").version == 2
+        assert client.get_model_version(seeded.model, alias="champion").version == 2
+        assert client.get_model_version(seeded.model, alias="production").version == 1
         history = client.model_history(seeded.model)
         assert history.iloc[-1]["reason"] == "v2 beats v1 on val_auc"
     finally:

@@ -7,7 +7,9 @@ import uuid
 
 import pytest
 
+from tests.ui.conftest import artifact_path
 from tests.ui.sidebar_fixtures import SIDEBAR_TAB, choose_experiment, open_sidebar, seed
+from tests.ui.theme import assert_readable, set_theme
 
 pytestmark = pytest.mark.ui
 
@@ -70,7 +72,7 @@ def test_a_refused_promotion_shows_the_gate_and_lands_in_the_audit_trail(page, l
         detail = page.locator(f"#mlm-sidebar .mlm-model-detail[data-model='{seeded.model}']")
         detail.wait_for()
         detail.locator("input.mlm-promote-alias").fill("production")
-        detail.locator("select.mlm-promote-version").select_option("2")
+        detail.locator("select.mlm-promote-version").select_option("2")  # not the latest (3)
         detail.locator("input.mlm-promote-reason").fill("deeper trees")
         detail.locator("button.mlm-promote").click()
         error = page.locator("#mlm-sidebar .mlm-promote-error")
@@ -83,6 +85,10 @@ def test_a_refused_promotion_shows_the_gate_and_lands_in_the_audit_trail(page, l
         assert "deeper trees" in page.locator("#mlm-sidebar table.mlm-audit").inner_text()
         assert detail.locator("tr[data-alias='production'] .mlm-alias-version").inner_text().strip() == "1"
         assert client.get_model_version(seeded.model, "production").version == 1
+        # the refused form keeps every field as the user left it
+        assert detail.locator("input.mlm-promote-alias").input_value() == "production"
+        assert detail.locator("select.mlm-promote-version").input_value() == "2"
+        assert detail.locator("input.mlm-promote-reason").input_value() == "deeper trees"
     finally:
         client.close()
 
@@ -117,3 +123,58 @@ def test_log_scale_and_time_axis_redraw_the_chart(page, lab_server):
     finally:
         client.close()
 
+
+
+def test_keyboard_and_both_themes_in_the_sidebar(page, lab_server):
+    """Arrows move, space selects, enter opens; selected rows, differences, errors and success read light and dark."""
+    client = lab_server.client()
+    try:
+        seeded = seed(client)
+    finally:
+        client.close()
+    open_sidebar(page, lab_server)
+    choose_experiment(page, seeded.experiment)
+    rows = page.locator("#mlm-sidebar tr.mlm-run")
+    page.wait_for_function("() => document.querySelectorAll('#mlm-sidebar tr.mlm-run').length === 4")
+    rows.first.click()
+    for key in ["ArrowDown", "Space", "ArrowDown", "Space"]:
+        page.keyboard.press(key)
+    assert page.locator("#mlm-sidebar tr.mlm-run.mlm-selected").count() == 2
+    assert page.locator("#mlm-sidebar tr.mlm-run:focus").evaluate("e => getComputedStyle(e).outlineStyle") != "none"
+    compare = page.locator("#mlm-sidebar button.mlm-compare")
+    assert compare.is_enabled()
+    page.keyboard.press("Enter")  # opens the run: its details, and the jump to its cell (none here: a message)
+    page.locator("#mlm-sidebar .mlm-run-detail").wait_for()
+    page.locator(".jp-Notification-Toast, .Toastify__toast", has_text="not made by a recorded notebook cell").first.wait_for()
+    compare.click()
+    differs = page.locator(".mlm-ComparisonView:not(.lm-mod-hidden) .mlm-params-diff tr.mlm-differs td")
+    differs.first.wait_for()
+    page.locator("#mlm-sidebar .lm-TabBar-tab", has_text="Registry").click()
+    page.locator(f"#mlm-sidebar .mlm-model[data-model='{seeded.model}'] a.mlm-model-name").click()
+    detail = page.locator(f"#mlm-sidebar .mlm-model-detail[data-model='{seeded.model}']")
+    detail.locator("input.mlm-promote-reason").fill("for the theme check")
+    detail.locator("button.mlm-promote").click()
+    ok = page.locator("#mlm-sidebar .mlm-promote-ok")
+    ok.wait_for()
+    parts = {"success banner": ok, "differing param": differs, "audit trail": page.locator("#mlm-sidebar table.mlm-audit td")}
+    try:
+        for dark in (False, True):
+            if dark:
+                set_theme(page, dark=True)
+            page.locator("#mlm-sidebar .lm-TabBar-tab", has_text="Registry").click()
+            assert_readable(page, parts, dark)
+            page.locator("#mlm-sidebar .lm-TabBar-tab", has_text="Runs").click()
+            assert_readable(page, {"selected run": page.locator("#mlm-sidebar tr.mlm-run.mlm-selected td[data-column='name']")},
+                            dark)
+            search = page.locator("#mlm-sidebar input.mlm-search")
+            search.fill("params.lr <")
+            search.press("Enter")
+            error = page.locator("#mlm-sidebar .mlm-filter-error .mlm-error-message")
+            error.wait_for()
+            assert_readable(page, {"filter error": error}, dark)
+            page.screenshot(path=str(artifact_path(f"sidebar-{'dark' if dark else 'light'}.png")))
+            search.fill("")
+            search.press("Enter")
+            page.locator("#mlm-sidebar tr.mlm-run.mlm-selected").first.wait_for()
+    finally:
+        set_theme(page, dark=False)

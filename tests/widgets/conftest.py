@@ -29,3 +29,27 @@ def ipython_shell() -> Iterator[Any]:
         if not was_current:
             for cls in classes:
                 cls._instance = None
+
+
+def call(widget: Any, method: str, **args: Any) -> Any:
+    """What the front end does: call ``method`` over the widget's comm; returns the result or raises the error."""
+    replies: list[dict[str, Any]] = []
+    send = widget.send
+    widget.send = lambda content, buffers=None: replies.append(content)
+    try:
+        widget._dispatch(widget, {"rpc": "t-1", "method": method, "args": args}, [])
+    finally:
+        widget.send = send
+    (reply,) = replies
+    assert reply["rpc"] == "t-1"
+    if "error" in reply:
+        raise CallError(reply["error"])
+    return reply["result"]
+
+
+class CallError(Exception):
+    """The error a call sent back to the front end (``error`` holds message, code, status, column)."""
+
+    def __init__(self, error: dict[str, Any]) -> None:
+        super().__init__(error["message"])
+        self.error = error

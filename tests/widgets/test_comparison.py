@@ -7,6 +7,7 @@ import pytest
 
 import mlm_jupyter as mlm
 from mlm_jupyter.widgets.comparison import Comparison, code_diff, downsample, smooth
+from tests.widgets.conftest import call
 
 
 @pytest.fixture
@@ -96,28 +97,35 @@ def test_fallback_has_the_diff_table(client, pair):
     assert "params.lr" in data["text/html"] and "Comparison of 2 runs" in data["text/plain"]
 
 
-def test_quick_view_holds_the_drawn_series_and_the_figure_joins_after_display(client, pair, monkeypatch):
-    monkeypatch.setattr("IPython.get_ipython", lambda: None)
+def test_the_view_reads_each_history_downsampled_and_plotly_stays_unbuilt(client, pair):
+    import json
+    import sys
+
     comparison = Comparison(pair, max_points=300)
-    assert [s["name"] for s in comparison.preview.series] == ["a", "b"]
-    assert all(len(s["x"]) <= 300 for s in comparison.preview.series)
-    assert comparison._figure is None  # plotly.js is not shipped before the box is on screen
-    comparison._repr_mimebundle_()  # outside IPython the figure is attached at once
-    assert comparison.figure in comparison.children
-    assert comparison.children.index(comparison.figure) == comparison.children.index(comparison.preview) + 1
-    comparison.metric = "acc"
-    assert [len(s["x"]) for s in comparison.preview.series] == [1, 1]
-
-
-def test_in_ipython_the_figure_is_created_when_the_cell_has_finished(client, pair, ipython_shell):
-    shell = ipython_shell
-    comparison = Comparison(pair)
+    assert comparison.view == "compare" and [r["name"] for r in comparison.runs_data] == ["a", "b"]
+    json.dumps(comparison.runs_data, allow_nan=False)
+    result = call(comparison, "metric", run_id=pair[0], key="loss", max_points=300)
+    assert result["count"] == 50_000 and len(result["points"]) <= 300
+    step, value, time = result["points"][-1]
+    assert step == 49_999 and value == pytest.approx(1 / (1 + 0.1 * 49_999)) and time > 1e9
+    assert comparison._figure is None  # nothing plotly is built (or sent) for the view
     comparison._repr_mimebundle_()
-    assert comparison._figure is None  # the box is displayed first
-    shell.events.trigger("post_execute")
-    assert comparison._figure is not None and comparison.figure in comparison.children
-    shell.events.trigger("post_execute")  # the hook ran once and is gone
-    assert list(comparison.children).count(comparison.figure) == 1
+    assert comparison._figure is None
+    if "plotly" not in sys.modules:
+        assert True  # and it was not even imported
+
+
+def test_figure_follows_metric_and_smoothing_set_in_python_or_in_the_view(client, pair):
+    comparison = Comparison(pair)
+    figure = comparison.figure
+    comparison.smoothing = 0.5
+    assert "smoothed" in figure.layout.yaxis.title.text
+    comparison.set_state({"metric": "acc"})  # what the view's metric picker sends
+    assert comparison.metric == "acc"
+    assert [len(t.x) for t in figure.data if t.type == "scattergl"] == [1, 1]
+    figure.update_layout(title="mine")  # the user's own restyling stays
+    comparison.metric = "loss"
+    assert figure.layout.title.text == "mine"
 
 
 def test_parallel_coordinates_leave_out_runs_missing_an_axis_so_the_state_is_json(client, pair):

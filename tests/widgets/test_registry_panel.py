@@ -1,4 +1,4 @@
-"""The registry panel's Python side: its buttons call the registry, gates block, the trail is listed."""
+"""The registry panel's Python side: the view's calls reach the registry, gates block, the trail is listed."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pytest
 
 import mlm_jupyter as mlm
 from mlm_jupyter.widgets.registry_panel import RegistryPanel
+from tests.widgets.conftest import CallError, call
 
 
 @pytest.fixture
@@ -24,11 +25,6 @@ def model(client):
     return "panel-model"
 
 
-def _click(panel, **content):
-    """What the front end sends when a button is clicked."""
-    panel._dispatch(panel, content, [])
-
-
 def test_lists_models_versions_lineage_and_rules(client, model):
     panel = mlm.registry()
     assert panel.model_name == model
@@ -39,10 +35,21 @@ def test_lists_models_versions_lineage_and_rules(client, model):
     assert panel.rules and "val_auc" in panel.rules[0]
 
 
-def test_promote_button_moves_the_alias_in_the_store(client, model):
+def test_the_view_reads_models_detail_and_history_oldest_first(client, model):
     panel = RegistryPanel(model)
-    _click(panel, action="promote", version=2, alias="production", reason="best auc")
-    assert panel.message["kind"] == "ok"
+    assert [m["name"] for m in call(panel, "models")] == [model]
+    detail = call(panel, "model", name=model)
+    assert [v["version"] for v in detail["versions"]] == [2, 1] and detail["rules"]
+    client.set_alias(model, "staging", 1, reason="first")
+    history = call(panel, "history", name=model)
+    assert history[-1]["action"] == "alias_set" and history[-1]["reason"] == "first"
+
+
+def test_promote_from_the_view_moves_the_alias_in_the_store(client, model):
+    panel = RegistryPanel(model)
+    revision = panel.revision
+    call(panel, "promote", name=model, alias="production", version=2, reason="best auc")
+    assert panel.revision > revision  # the view re-reads
     assert client.get_model_version(model, alias="production").version == 2
     assert panel.versions[0]["aliases"] == ["production"]
     assert panel.models[0]["aliases"] == {"production": 2}
@@ -51,9 +58,9 @@ def test_promote_button_moves_the_alias_in_the_store(client, model):
 
 def test_gate_failure_is_shown_and_nothing_moves(client, model):
     panel = RegistryPanel(model)
-    _click(panel, action="promote", version=1, alias="production", reason="try")
-    assert panel.message["kind"] == "error" and panel.message["code"] == "PROMOTION_BLOCKED"
-    assert "val_auc" in panel.message["text"]
+    with pytest.raises(CallError, match="val_auc") as refused:
+        call(panel, "promote", name=model, alias="production", version=1, reason="try")
+    assert refused.value.error["code"] == "PROMOTION_BLOCKED"
     with pytest.raises(mlm.MlmError):
         client.get_model_version(model, alias="production")
     assert panel.history[0]["action"] == "promotion_blocked"
@@ -61,8 +68,8 @@ def test_gate_failure_is_shown_and_nothing_moves(client, model):
 
 def test_a_reason_is_required(client, model):
     panel = RegistryPanel(model)
-    _click(panel, action="promote", version=2, alias="production", reason="  ")
-    assert panel.message["kind"] == "error" and "reason" in panel.message["text"]
+    with pytest.raises(CallError, match="reason"):
+        call(panel, "promote", name=model, alias="production", version=2, reason="  ")
     with pytest.raises(mlm.MlmError, match="reason"):
         panel.archive(1, reason="")
     assert all(e["action"] != "alias_set" for e in panel.history)
@@ -70,10 +77,11 @@ def test_a_reason_is_required(client, model):
 
 def test_archive_and_restore_are_recorded(client, model):
     panel = RegistryPanel(model)
-    _click(panel, action="archive", version=1, reason="superseded")
+    panel.archive(1, reason="superseded")
+    assert panel.message == {"kind": "ok", "text": f"{model} v1 archived"}
     assert client.get_model_version(model, 1).status == "archived"
     assert panel.history[0]["action"] == "version_archived" and panel.history[0]["reason"] == "superseded"
-    _click(panel, action="restore", version=1, reason="")
+    panel.restore("v1")
     assert client.get_model_version(model, 1).status == "ready"
 
 

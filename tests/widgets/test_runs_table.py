@@ -1,11 +1,14 @@
-"""The runs table's Python side: loading, filter errors, sorting, columns, selection, live refresh, fallback."""
+"""The runs table's Python side: server-side pages, filter errors with their column, sort, columns, selection."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
 import mlm_jupyter as mlm
-from mlm_jupyter.widgets.runs_table import RunsTable, sort_frame
+from mlm_jupyter.widgets.runs_table import RunsTable
+from tests.widgets.conftest import CallError, call
 
 
 @pytest.fixture
@@ -20,43 +23,50 @@ def runs(client):
     return ids
 
 
-def test_loads_runs_with_default_columns_newest_first(client, runs):
+def names(page):
+    return [row["name"] for row in page["runs"]]
+
+
+def test_first_page_comes_with_the_widget_newest_first(client, runs):
     table = mlm.runs(experiment="table", live=False)
-    assert table.total == 5
+    assert table.total == 5 and table.view == "runs"
     assert table.columns == ["name", "status", "start_time", "duration", "params.lr", "params.opt", "metrics.acc"]
-    assert table.data["name"] == ["r4", "r3", "r2", "r1", "r0"]
-    assert table.data["metrics.acc"] == [0.4, 0.3, 0.2, 0.1, 0.0]
-    assert all(d is not None and d >= 0 for d in table.data["duration"])
-    assert "tags.mlm.x" not in table.available_columns and "run_id" in table.available_columns
+    assert names(table.page) == ["r4", "r3", "r2", "r1", "r0"]
+    first = table.page["runs"][0]
+    assert first["metrics"] == {"acc": 0.4} and first["params"] == {"lr": "10", "opt": "sgd"}
+    assert first["end_time"] >= first["start_time"] > 0
+    assert list(table.frame["name"]) == names(table.page)
 
 
-def test_filter_syntax_error_reports_its_column_and_keeps_the_rows(client, runs):
+def test_the_view_reads_pages_sorted_on_the_server(client, runs):
+    table = RunsTable("table", live=False, page_size=2)
+    assert names(table.page) == ["r4", "r3"] and table.page["total"] == 5
+    page = call(table, "page", offset=2, limit=2, orderBy="params.lr asc", experiment="table")
+    assert names(page) == ["r2", "r3"] and page["total"] == 5 and page["offset"] == 2  # numeric: 0.01 0.1 | 0.5 2
+    assert table.sort == ["params.lr", "asc"] and list(table.frame["name"]) == ["r2", "r3"]
+    table.sort = ["params.lr", "desc"]  # from Python: the first page again
+    assert names(table.page) == ["r4", "r3"]
+
+
+def test_filter_syntax_error_goes_back_with_its_column(client, runs):
     table = RunsTable("table", live=False)
-    table.filter = "metrics.acc >"
-    assert table.error["column"] == 14 and "ends too early" in table.error["message"]
-    assert len(table.data["run_id"]) == 5
-    table.filter = "metrics.acc >= 0.2 and params.opt = 'sgd'"
-    assert table.error == {}
-    assert sorted(table.data["name"]) == ["r2", "r4"]
+    with pytest.raises(CallError) as error:
+        call(table, "page", offset=0, limit=50, filter="metrics.acc >", experiment="table")
+    assert error.value.error["status"] == 400 and error.value.error["column"] == 14
+    assert "ends too early" in error.value.error["message"] and "^" not in error.value.error["message"]
+    assert table.error["column"] == 14 and table.filter == "metrics.acc >"
+    page = call(table, "page", offset=0, limit=50, filter="metrics.acc >= 0.2 and params.opt = 'sgd'",
+                experiment="table")
+    assert sorted(names(page)) == ["r2", "r4"] and table.error == {}
+    assert table.filter == "metrics.acc >= 0.2 and params.opt = 'sgd'"
 
 
-def test_sort_is_numeric_for_numeric_params_with_missing_values_last(client, runs):
-    extra = client.create_run("table", "no-lr")
-    client.end_run(extra.id)
+def test_a_filter_set_in_python_reloads_and_a_bad_one_keeps_the_rows(client, runs):
     table = RunsTable("table", live=False)
-    table.sort = ["params.lr", "asc"]
-    assert list(table.frame["name"]) == ["r1", "r0", "r2", "r3", "r4", "no-lr"]
-    table.sort = ["params.lr", "desc"]
-    assert list(table.frame["name"])[:2] == ["r4", "r3"] and table.frame["name"].iloc[-1] == "no-lr"
-    assert list(sort_frame(table._frame, [])["name"]) == list(table._frame["name"])
-
-
-def test_column_chooser_sends_only_chosen_columns(client, runs):
-    table = RunsTable("table", live=False)
-    table.columns = ["name", "metrics.acc", "run_id"]
-    assert set(table.data) == {"run_id", "status", "start_time", "name", "metrics.acc"}
-    table.filter = "metrics.acc > 0.25"
-    assert table.columns == ["name", "metrics.acc", "run_id"]  # a new search keeps the user's columns
+    table.filter = "params.opt = 'adam'"
+    assert sorted(names(table.page)) == ["r1", "r3"] and table.total == 2
+    table.filter = "params.opt ="
+    assert table.error["column"] > 0 and sorted(names(table.page)) == ["r1", "r3"]
 
 
 def test_selection_and_compare_take_the_selected_ids(client, runs):
@@ -67,52 +77,32 @@ def test_selection_and_compare_take_the_selected_ids(client, runs):
     assert table.selected == runs[:2]
     comparison = mlm.compare(table)
     assert comparison.run_ids == runs[:2]
-
-
-def test_refresh_running_updates_running_runs_and_adds_new_ones(client, runs):
-    running = client.create_run("table", "live")
-    client.log_metric(running.id, "acc", 0.5)
-    table = RunsTable("table", live=False)
-    assert table.data["status"][0] == "running"
-    assert table.refresh_running() is False  # nothing changed yet
-    client.log_metric(running.id, "acc", 0.9)
-    client.end_run(running.id)
-    newer = client.create_run("table", "newer")
-    assert table.refresh_running() is True
-    assert table.data["name"][:2] == ["newer", "live"]
-    assert table.data["status"][1] == "finished" and table.data["metrics.acc"][1] == 0.9
-    assert table.total == 7
-    client.end_run(newer.id)
-
-
-def test_live_thread_refreshes_without_being_asked(client, runs):
-    import time
-
-    running = client.create_run("table", "live")
-    table = RunsTable("table", refresh_seconds=0.1)
-    try:
-        client.end_run(running.id)
-        deadline = time.monotonic() + 10
-        while table.data["status"][0] != "finished" and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert table.data["status"][0] == "finished"
-    finally:
-        table.close()
+    assert mlm.compare().run_ids == runs[:2]  # the last table's selection
 
 
 def test_static_fallback_lists_rows_as_html_and_text(client, runs):
-    table = RunsTable("table", live=False)
+    table = RunsTable("table", live=False, columns=["name", "metrics.acc", "run_id"])
     bundle = table._repr_mimebundle_()
     data = bundle[0] if isinstance(bundle, tuple) else bundle
     assert "application/vnd.jupyter.widget-view+json" in data
-    assert "<table" in data["text/html"] and "r4" in data["text/html"]
+    assert "<table" in data["text/html"] and "r4" in data["text/html"] and runs[4] in data["text/html"]
     assert data["text/plain"].startswith("RunsTable: 5 of 5 runs") and "r0" in data["text/plain"]
 
 
-def test_non_finite_metrics_survive_json(client):
+def test_non_finite_metrics_are_strict_json(client):
     run = client.create_run("nan", "n")
     client.log_metric(run.id, "loss", float("inf"))
     client.log_metric(run.id, "other", float("nan"))
     client.end_run(run.id)
     table = RunsTable("nan", live=False)
-    assert table.data["metrics.loss"] == ["Infinity"] and table.data["metrics.other"] == [None]
+    json.dumps(table.page, allow_nan=False)  # the browser's JSON.parse takes no NaN
+    assert table.page["runs"][0]["metrics"].get("loss") is None
+
+
+def test_an_unknown_call_is_an_error_reply_not_a_crash(client, runs):
+    table = RunsTable("table", live=False)
+    with pytest.raises(CallError, match="no method 'drop_everything'"):
+        call(table, "drop_everything")
+    with pytest.raises(CallError, match="TypeError"):
+        call(table, "page", bogus=1)
+    assert table.call_seconds and max(table.call_seconds) < 0.5

@@ -16,9 +16,9 @@ for i in range(3):
     client.end_run(run.id)
     ids.append(run.id)""",
     """table = mlm.runs(experiment="kernel")
-assert table.data["name"] == ["k2", "k1", "k0"], table.data
+assert list(table.frame["name"]) == ["k2", "k1", "k0"], table.frame
 table.filter = "params.lr >= 1"
-assert table.data["name"] == ["k2", "k1"]
+assert list(table.frame["name"]) == ["k2", "k1"]
 table.selected = ids[1:]
 table""",
     "cmp = mlm.compare(table)\nassert cmp.run_ids == ids[1:] and cmp.metric == 'loss'\ncmp",

@@ -68,22 +68,21 @@ def _has_table(s: Session, table: str) -> bool:
     return bool(s.one("SELECT 1 FROM information_schema.tables WHERE table_name = ?", [table]))
 
 
-def _run_checks(s: Session, run_id: str | None) -> list[dict[str, Any]] | None:
-    """Check results of a run: the checks feature's table when it exists, else ``checks.*`` run tags."""
-    if not run_id:
-        return None
-    if _has_table(s, "check_results"):
-        columns = {r[0] for r in s.con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'check_results'").fetchall()}
-        if "run_id" in columns and ({"status", "passed"} & columns):
-            name_col = "name" if "name" in columns else ("check" if "check" in columns else "NULL")
-            status_col = "status" if "status" in columns else \
-                "CASE WHEN passed THEN 'passed' ELSE 'failed' END"
-            rows = s.rows(f'SELECT "{name_col}" AS name, {status_col} AS status FROM check_results WHERE run_id = ?'
-                          if name_col != "NULL" else
-                          f"SELECT NULL AS name, {status_col} AS status FROM check_results WHERE run_id = ?", [run_id])
+def _run_checks(s: Session, run_id: str | None, name: str | None = None,
+                version: int | None = None) -> list[dict[str, Any]] | None:
+    """Check results of a version: its latest model scan's ``check_results`` (the version's own scan, else
+    its run's), else the run's ``checks.*`` tags."""
+    if _has_table(s, "scan_reports"):
+        from mlm_jupyter.store.domains.scans import latest_scan_id
+
+        scan_id = latest_scan_id(s, name, version, run_id)
+        if scan_id is not None:
+            rows = s.rows("SELECT name, status, severity, scan_id FROM check_results WHERE scan_id = ? "
+                          "ORDER BY name", [scan_id])
             if rows:
                 return rows
+    if not run_id:
+        return None
     tagged = s.rows("SELECT key, value FROM tags WHERE run_id = ? AND key LIKE 'checks.%' ORDER BY key", [run_id])
     return [{"name": r["key"][len("checks."):], "status": r["value"]} for r in tagged] or None
 
@@ -140,7 +139,7 @@ def set_alias(s: Session, args: dict[str, Any]) -> dict[str, Any]:
         failures = evaluate_rules(
             rules, candidate=f"{name} v{version}", metrics=_run_metrics(s, target["run_id"]),
             holder=f"v{previous}" if previous is not None else None, holder_metrics=_run_metrics(s, holder_run),
-            checks=_run_checks(s, target["run_id"]))
+            checks=_run_checks(s, target["run_id"], name, version))
     force = bool(args.get("force"))
     reason = args.get("reason")
     details: dict[str, Any] = {"failures": [f.to_dict() for f in failures]} if failures else {}
@@ -247,6 +246,35 @@ def delete_promotion_rule(s: Session, args: dict[str, Any]) -> None:
            from_value=PromotionRule.from_dict(json.loads(old[0])).describe(), reason=args.get("reason"))
 
 
+def create_registered_model(s: Session, args: dict[str, Any]) -> None:
+    """An empty registered model (MLflow's ``create_registered_model``); refused if the name is taken."""
+    name = check_model_name(args["name"])
+    if s.one("SELECT 1 FROM registered_models WHERE name = ?", [name]):
+        from mlm_jupyter.core.errors import AlreadyExistsError
+
+        raise AlreadyExistsError(f"a registered model named {name!r} exists already", name=name)
+    now = s.now()
+    s.con.execute("INSERT INTO registered_models VALUES (?, ?, ?, ?, ?)",
+                  [name, args.get("description"), now, now, args.get("user")])
+
+
+def set_model_tag(s: Session, args: dict[str, Any]) -> None:
+    """Set a tag on a registered model (``version`` 0 or absent) or on one of its versions."""
+    name, version = args["name"], int(args.get("version") or 0)
+    if version:
+        _version_row(s, name, version)
+    else:
+        _require_model(s, name)
+    s.con.execute("INSERT INTO model_tags VALUES (?, ?, ?, ?) ON CONFLICT (name, version, key) "
+                  "DO UPDATE SET value = excluded.value", [name, version, str(args["key"]), str(args["value"])])
+    _touch(s, name)
+
+
+def delete_model_tag(s: Session, args: dict[str, Any]) -> None:
+    s.con.execute("DELETE FROM model_tags WHERE name = ? AND version = ? AND key = ?",
+                  [args["name"], int(args.get("version") or 0), str(args["key"])])
+
+
 def record_model_load(s: Session, args: dict[str, Any]) -> None:
     s.con.execute("INSERT INTO model_loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                   [args.get("time", s.now()), args.get("user"), args.get("name"), args.get("version"),
@@ -263,6 +291,9 @@ APPLIERS = {
     "set_promotion_rule": set_promotion_rule,
     "delete_promotion_rule": delete_promotion_rule,
     "record_model_load": record_model_load,
+    "create_registered_model": create_registered_model,
+    "set_model_tag": set_model_tag,
+    "delete_model_tag": delete_model_tag,
 }
 JOURNALABLE = frozenset({"record_model_load"})
 
@@ -362,7 +393,15 @@ def run_checks(s: Session, run_id: str) -> list[dict[str, Any]]:
     return _run_checks(s, run_id) or []
 
 
+def model_tags(s: Session, name: str, version: int | None = None) -> dict[str, str]:
+    """Tags of a registered model (``version`` absent) or of one version."""
+    rows = s.con.execute("SELECT key, value FROM model_tags WHERE name = ? AND version = ? ORDER BY key",
+                         [name, int(version or 0)]).fetchall()
+    return {str(k): str(v) for k, v in rows}
+
+
 READERS = {
+    "model_tags": model_tags,
     "registered_models": registered_models,
     "model_versions": model_versions,
     "model_version": model_version,

@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from mlm_jupyter.store.arrow_columns import column, table
+from mlm_jupyter.core.arrow_columns import column, table
 from mlm_jupyter.store.contract import Op
 from mlm_jupyter.store.domains.runs import METRIC_SCHEMA, RUN_STATUSES
 from mlm_jupyter.store.session import Session

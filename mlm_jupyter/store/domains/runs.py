@@ -83,6 +83,24 @@ def end_run(s: Session, args: dict[str, Any]) -> None:
                   values)
 
 
+def reopen_run(s: Session, args: dict[str, Any]) -> None:
+    """Make an ended run ``running`` again (MLflow's ``start_run(run_id=...)`` resumes a run)."""
+    values = [args["run_id"]]
+    _update_run(s, "UPDATE runs SET status = 'running', end_time = NULL, status_reason = NULL WHERE id = ?",
+                values, args["run_id"])
+    s.con.execute("UPDATE run_summaries SET status = 'running', end_time = NULL, status_reason = NULL "
+                  "WHERE run_id = ?", values)
+
+
+def rename_run(s: Session, args: dict[str, Any]) -> None:
+    name = str(args["name"])
+    if not name.strip():
+        raise InvalidInputError("a run name cannot be empty")
+    values = [name, args["run_id"]]
+    _update_run(s, "UPDATE runs SET name = ? WHERE id = ?", values, args["run_id"])
+    s.con.execute("UPDATE run_summaries SET name = ? WHERE run_id = ?", values)
+
+
 def kill_runs(s: Session, args: dict[str, Any]) -> list[str]:
     """Mark running runs ``killed``: by ids, or every running run of an ``owner``."""
     if args.get("run_ids"):
@@ -212,13 +230,15 @@ APPLIERS = {
     "create_run": create_run,
     "end_run": end_run,
     "kill_runs": kill_runs,
+    "reopen_run": reopen_run,
+    "rename_run": rename_run,
     "log_params": log_params,
     "set_tags": set_tags,
     "delete_tag": delete_tag,
     "log_metrics": log_metrics,
     "log_artifact": log_artifact,
 }
-JOURNALABLE = frozenset({"create_run", "end_run", "kill_runs", "log_params", "set_tags",
+JOURNALABLE = frozenset({"create_run", "end_run", "kill_runs", "reopen_run", "rename_run", "log_params", "set_tags",
                          "delete_tag", "log_metrics", "log_artifact", "create_experiment"})
 
 

@@ -1,0 +1,164 @@
+"""The capture's background thread: turns queued cell events into records after the cell has ended.
+
+The post-run hook only appends an event (a few microseconds); this thread
+imports the heavy parts of the package (the tracking client, the fingerprint
+engine) once ``setup_when()`` allows it (the kernel waits for the notebook to
+import numpy itself: importing it earlier would add its warnings filters and
+module before the user's own import), when someone needs the records
+(``drain``), or after ``max_setup_delay`` seconds; then it parses each cell, fingerprints its data and queues its
+record, in execution order. Events wait in a bounded queue: past
+``max_data_events`` waiting events the newest ones drop their data values
+(the record itself is always kept), so a burst of cells never holds many
+values alive or makes memory grow. ``drain()`` waits until everything queued
+so far is processed: ``%%track`` runs (their inputs and staleness need the
+history) and reads of the cell history call it; nothing else waits.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["CellWorker"]
+
+
+class CellWorker:
+    """One daemon thread that runs ``setup()`` once, then ``process(event)`` for each submitted event, in order.
+
+    Args:
+        setup: called first on the thread (heavy imports); if it raises, events are still
+            passed to ``process`` (which must cope) and the error goes to ``on_error``.
+        process: handles one event; its exceptions go to ``on_error``.
+        on_error: ``fn(kind, error)``.
+        max_data_events: how many queued events may keep their data values.
+    """
+
+    def __init__(self, setup: Callable[[], None], process: Callable[[Any], None],
+                 on_error: Callable[[str, BaseException], None], *, max_data_events: int = 64,
+                 setup_when: Callable[[], bool] | None = None, max_setup_delay: float = 30.0) -> None:
+        self._setup = setup
+        self._setup_when = setup_when
+        self.max_setup_delay = max_setup_delay
+        self._urgent = False
+        self._process = process
+        self._on_error = on_error
+        self.max_data_events = max_data_events
+        self._queue: deque[Any] = deque()
+        self._cond = threading.Condition()
+        self._submitted = 0
+        self._done = 0
+        self._ready = False
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self.dropped_data = 0
+
+    @property
+    def thread(self) -> threading.Thread | None:
+        return self._thread
+
+    @property
+    def pending(self) -> int:
+        return self._submitted - self._done
+
+    @property
+    def ready(self) -> bool:
+        """Whether ``setup`` has finished (the heavy parts are imported)."""
+        return self._ready
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="mlm-cell-capture", daemon=True)
+            self._thread.start()
+
+    def busy(self) -> bool:
+        """Whether more events wait than may keep their data (the caller then drops the data)."""
+        return len(self._queue) >= self.max_data_events
+
+    def submit(self, event: Any) -> None:
+        with self._cond:
+            self._queue.append(event)
+            self._submitted += 1
+            self._cond.notify_all()
+
+    def on_worker_thread(self) -> bool:
+        return threading.current_thread() is self._thread
+
+    def drain(self, timeout: float | None = 60.0) -> bool:
+        """Wait until every event submitted so far is processed; ``False`` on timeout.
+
+        Called on the worker thread itself (a record that reads history), it returns at once.
+        """
+        if self._thread is None or self.on_worker_thread() or not self._thread.is_alive():
+            return self._submitted == self._done
+        target = self._submitted
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            self._urgent = True  # someone needs the records now: set up at once
+            self._cond.notify_all()
+            while self._done < target:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+        return True
+
+    def wait_ready(self, timeout: float | None = 60.0) -> bool:
+        if self._thread is None or self.on_worker_thread():
+            return self._ready
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while not self._ready and self._thread.is_alive():
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+        return self._ready
+
+    def stop(self) -> None:
+        """Let the thread end once the queue is empty."""
+        with self._cond:
+            self._stopping = True
+            self._urgent = True
+            self._cond.notify_all()
+
+    def _wait_for_setup(self) -> None:
+        """Hold the heavy imports until ``setup_when()`` (or a drain, or ``max_setup_delay`` seconds)."""
+        if self._setup_when is None:
+            return
+        deadline = time.monotonic() + self.max_setup_delay
+        with self._cond:
+            while not self._urgent and not self._stopping and time.monotonic() < deadline:
+                try:
+                    if self._setup_when():
+                        return
+                except Exception:  # noqa: BLE001 -- a broken predicate must not stop recording
+                    return
+                self._cond.wait(0.2)
+
+    def _run(self) -> None:
+        self._wait_for_setup()
+        try:
+            self._setup()
+        except BaseException as error:  # noqa: BLE001 -- reported; the records still go through process()
+            self._on_error("capture set-up", error)
+        with self._cond:
+            self._ready = True
+            self._cond.notify_all()
+        while True:
+            with self._cond:
+                while not self._queue and not self._stopping:
+                    self._cond.wait()
+                if not self._queue:
+                    return
+                event = self._queue.popleft()
+            try:
+                self._process(event)
+            except BaseException as error:  # noqa: BLE001 -- one bad event never stops the recording
+                self._on_error("cell record", error)
+            finally:
+                with self._cond:
+                    self._done += 1
+                    self._cond.notify_all()

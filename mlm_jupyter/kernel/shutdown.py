@@ -1,0 +1,101 @@
+"""Kernel shutdown and restart: a ``%%track`` cell learns why it was stopped and ends before the kernel does.
+
+A Jupyter server shuts a kernel down (or restarts it) by interrupting it
+(``SIGINT``: a ``KeyboardInterrupt`` in the running cell) and then sending a
+``shutdown_request`` on the control channel. Without help, a tracked cell
+would record the interrupt as the reason and would still be writing its run
+(and its output) while ipykernel closes its sockets. So the kernel's
+``do_shutdown`` is wrapped: it notes the reason ("kernel shut down" or
+"kernel restarted"), waits a bounded time for a running ``%%track`` cell to
+end its run quietly, flushes the cell records, then lets ipykernel go on.
+An interrupted tracked cell waits a moment (``INTERRUPT_GRACE``) for such a
+request before it calls the interrupt a plain ``KeyboardInterrupt``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+__all__ = ["INTERRUPT_GRACE", "reason", "tracked_cell", "watch"]
+
+INTERRUPT_GRACE = 0.3  # seconds an interrupted %%track cell waits to learn that a shutdown follows
+CELL_GRACE = 3.0  # seconds a shutdown waits for a running %%track cell (the server kills after 5 s)
+
+_requested = threading.Event()
+_reason: str | None = None
+_running = 0
+_idle = threading.Condition()
+log = logging.getLogger("mlm_jupyter.kernel")
+
+
+def reason(wait: float = 0.0) -> str | None:
+    """"kernel shut down" / "kernel restarted" once a shutdown was requested, else ``None``.
+
+    ``wait``: seconds to wait for a request that may be on its way (after an interrupt).
+    """
+    if wait > 0 and not _requested.is_set():
+        _requested.wait(wait)
+    return _reason
+
+
+def _note(restart: bool) -> None:
+    global _reason
+    _reason = "kernel restarted" if restart else "kernel shut down"
+    _requested.set()
+
+
+@contextmanager
+def tracked_cell() -> Iterator[None]:
+    """Marks a ``%%track`` cell running, so a shutdown waits (a bounded time) for it to end its run."""
+    global _running
+    with _idle:
+        _running += 1
+    try:
+        yield
+    finally:
+        with _idle:
+            _running -= 1
+            _idle.notify_all()
+
+
+def _wait_for_tracked_cells(timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    with _idle:
+        while _running:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            _idle.wait(min(remaining, 0.05))
+    return True
+
+
+def watch(capture: Any) -> None:
+    """Wrap the running kernel's ``do_shutdown`` (once per kernel; no-op outside ipykernel)."""
+    kernel = getattr(capture.shell, "kernel", None)
+    original = getattr(kernel, "do_shutdown", None)
+    if kernel is None or original is None or getattr(original, "_mlm_watch", False):
+        return
+
+    async def do_shutdown(restart: bool) -> Any:
+        _note(bool(restart))
+        try:  # on the control thread: blocking it briefly delays nothing but the shutdown itself
+            if not _wait_for_tracked_cells(CELL_GRACE):
+                log.debug("mlm-jupyter: a %%track cell was still running at %s", _reason)
+            from mlm_jupyter.kernel.extension import flush_capture
+
+            flush_capture(capture, 2.0)
+        except Exception:  # noqa: BLE001 -- the shutdown must go on, quietly
+            log.debug("mlm-jupyter: flush at kernel shutdown failed", exc_info=True)
+        result = original(restart)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    do_shutdown._mlm_watch = True  # type: ignore[attr-defined]
+    kernel.do_shutdown = do_shutdown

@@ -1,0 +1,322 @@
+"""Monitor: log a deployed model's inputs and predictions, then ask for drift, skew and live performance.
+
+``mon = mlm.monitor("models:/churn@production")`` resolves the alias once
+(``mon.version`` is the concrete version) and ``mon.log(X, y_pred)`` appends
+the batch to an in-memory buffer: the caller never waits on disk. A daemon
+thread flushes the buffer every ``flush_interval`` seconds (and when it holds
+``flush_rows``), at ``close()`` and at interpreter exit, into Parquet
+partitions under the store directory (``monitor_files``) or, when a Jupyter
+server owns the store, through its REST API. The buffer is bounded: past
+``max_buffer_rows`` a batch is dropped, counted in ``dropped_rows`` and
+reported once per streak in the ``mlm_jupyter`` log. Safe from many threads;
+a forked worker starts with an empty buffer and its own files.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+import weakref
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from mlm_jupyter.core.durations import parse_duration
+from mlm_jupyter.core.errors import InvalidInputError, MlmError
+from mlm_jupyter.core.inference_batch import inference_table, label_table
+from mlm_jupyter.core.model_entities import ModelVersion, parse_model_uri
+from mlm_jupyter.tracking.background_flush import BackgroundFlusher
+from mlm_jupyter.tracking.monitor_sink import InferenceSink, sink_for
+
+if TYPE_CHECKING:
+    from mlm_jupyter.core.drift_report import DriftReport
+    from mlm_jupyter.tracking.client import MlmClient
+
+__all__ = ["Monitor", "monitor", "set_monitor_thresholds"]
+
+log = logging.getLogger("mlm_jupyter")
+
+_monitors: weakref.WeakSet[Monitor] = weakref.WeakSet()
+
+
+class _Flusher(BackgroundFlusher):
+    thread_name = "mlm-monitor-flush"
+    what = "inference logs"
+
+    def __init__(self, owner: Monitor, interval: float, batch_size: int) -> None:
+        super().__init__(interval=interval, batch_size=batch_size)
+        self._owner = weakref.ref(owner)
+
+    def flush(self) -> None:
+        owner = self._owner()
+        if owner is not None:
+            owner._flush_now()
+
+
+def _resolve(client: MlmClient, uri: Any) -> tuple[ModelVersion, str | None]:
+    if isinstance(uri, ModelVersion):
+        return uri, None
+    if not isinstance(uri, str):
+        raise InvalidInputError(f"monitor takes a model URI such as 'models:/churn@production' or "
+                                f"'models:/churn/3', got a {type(uri).__name__}")
+    text = uri if uri.startswith("models:/") or ":/" in uri else f"models:/{uri}"  # "churn@production" reads too
+    parsed = parse_model_uri(text)
+    if parsed.kind != "models":
+        raise InvalidInputError(f"monitor watches a registered model: use models:/NAME@ALIAS or models:/NAME/VERSION, "
+                                f"not {uri!r}")
+    version = client.get_model_version(str(parsed.name), parsed.version, alias=parsed.alias)
+    return version, parsed.alias
+
+
+class Monitor:
+    """Observation of one registered model version (see the module docstring).
+
+    Args:
+        uri: ``models:/NAME@ALIAS``, ``models:/NAME/VERSION`` (or ``NAME@ALIAS``), or a ``ModelVersion``.
+        client: the ``MlmClient`` to use (default: the process's default client).
+        window: the length of a summary window (default one hour).
+        flush_interval: seconds between background flushes (a killed process loses at most this much).
+        flush_rows: a buffer this large is flushed at once.
+        max_buffer_rows: rows the buffer may hold before batches are dropped (and counted).
+    """
+
+    def __init__(self, uri: Any, *, client: MlmClient | None = None, window: Any = "1h",
+                 flush_interval: float = 1.0, flush_rows: int = 200_000, max_buffer_rows: int = 2_000_000) -> None:
+        if client is None:
+            from mlm_jupyter.tracking import fluent
+
+            client = fluent.get_client()
+        self.client = client
+        model_version, self.alias = _resolve(client, uri)
+        self.model_version = model_version
+        self.model_name: str = model_version.name
+        self.version: int = int(model_version.version)
+        signature = model_version.signature
+        self.feature_names: list[str] = list(signature.input_names) if signature is not None else []
+        self.window_seconds = parse_duration(window)
+        self.flush_interval = float(flush_interval)
+        self.flush_rows = int(flush_rows)
+        self.max_buffer_rows = int(max_buffer_rows)
+        self.dropped_rows = 0
+        self.logged_rows = 0
+        self._closed = False
+        self._sink: InferenceSink | None = None
+        self._reset_buffers()
+        _monitors.add(self)
+
+    def _reset_buffers(self) -> None:
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._tables: list[pa.Table] = []
+        self._labels: list[pa.Table] = []
+        self._rows = 0
+        self._dropping = False
+        self._flusher = _Flusher(self, self.flush_interval, self.flush_rows)
+
+    def __repr__(self) -> str:
+        alias = f"@{self.alias} = " if self.alias else "/"
+        return f"Monitor(models:/{self.model_name}{alias}{self.version}, logged_rows={self.logged_rows})"
+
+    # ------------------------------------------------------------ logging
+
+    def log(self, X: Any, y_pred: Any = None, ids: Any = None, proba: Any = None) -> int:
+        """Queue one batch of inputs and predictions; returns the rows queued (0 if dropped).
+
+        Args:
+            X: the inputs (pandas/polars frame, numpy array, Arrow table or list of dicts).
+            y_pred: the predictions, one per row.
+            ids: row ids, so ``log_labels`` can join ground truth later.
+            proba: class probabilities (rows x classes), optional.
+
+        Raises:
+            InvalidInputError: the batch cannot be read (lengths disagree, unknown type).
+        """
+        if self._closed:
+            raise MlmError("this monitor is closed; open another with mlm.monitor(...)")
+        table = inference_table(X, y_pred, ids=ids, proba=proba, feature_names=self.feature_names)
+        rows: int = table.num_rows
+        with self._lock:
+            if self._rows + rows > self.max_buffer_rows:
+                self.dropped_rows += rows
+                if not self._dropping:
+                    log.warning("mlm-jupyter: the inference log buffer of %s v%s is full (%d rows); dropping "
+                                "batches until the store catches up (see Monitor.dropped_rows)",
+                                self.model_name, self.version, self.max_buffer_rows)
+                    self._dropping = True
+                return 0
+            self._tables.append(table)
+            self._rows += rows
+            self.logged_rows += rows
+            pending = self._rows
+        self._flusher._queued(pending)
+        return rows
+
+    def log_labels(self, ids: Any, y_true: Any) -> int:
+        """Record ground truth that arrived later, by the ``ids`` given to ``log``; returns the count."""
+        if self._closed:
+            raise MlmError("this monitor is closed; open another with mlm.monitor(...)")
+        table = label_table(ids, y_true)
+        with self._lock:
+            self._labels.append(table)
+        self._flusher._queued(0)
+        return int(table.num_rows)
+
+    # ------------------------------------------------------------ flushing
+
+    def _sink_now(self) -> InferenceSink:
+        if self._sink is None:
+            from mlm_jupyter.tracking.monitor_summaries import summary_writer_for
+
+            writer = summary_writer_for(self)
+            self._sink = sink_for(self.client.store, self.model_name, self.version, writer)
+        return self._sink
+
+    def _flush_now(self) -> None:
+        with self._flush_lock:
+            with self._lock:
+                tables, labels, rows = self._tables, self._labels, self._rows
+                self._tables, self._labels, self._rows = [], [], 0
+            if not tables and not labels:
+                return
+            try:
+                sink = self._sink_now()
+                if tables:
+                    sink.write(pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1
+                               else tables[0])
+                    tables = []
+                if labels:
+                    sink.write_labels(pa.concat_tables(labels, promote_options="permissive"))
+                    labels = []
+            except BaseException:
+                with self._lock:  # keep what was not written for the next round, within the bound
+                    if tables and self._rows + rows <= self.max_buffer_rows:
+                        self._tables[:0] = tables
+                        self._rows += rows
+                    elif tables:
+                        self.dropped_rows += rows
+                    self._labels[:0] = labels
+                raise
+            with self._lock:
+                self._dropping = False
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Write everything queued now; returns ``False`` if ``timeout`` seconds passed first.
+
+        Raises:
+            MlmError: the store could not take the rows (they stay queued).
+        """
+        if timeout is None:
+            self._flush_now()
+            if self._sink is not None:
+                self._sink.sync()
+            return True
+        done = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                self._flush_now()
+                if self._sink is not None:
+                    self._sink.sync()
+            except BaseException as error:  # noqa: BLE001 -- handed to the caller below
+                failure.append(error)
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="mlm-monitor-flush-once", daemon=True).start()
+        if not done.wait(timeout):
+            return False
+        if failure:
+            raise failure[0]
+        return True
+
+    def close(self) -> None:
+        """Flush what is queued and stop the background thread; the monitor may not log after."""
+        if self._closed:
+            return
+        try:
+            self._flusher.close()
+        finally:
+            self._closed = True
+            if self._sink is not None:
+                self._sink.close()
+
+    def __enter__(self) -> Monitor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+    # ------------------------------------------------------------ reading back
+
+    def report(self, window: Any = "1d", *, reference: Any = None, end: Any = None,
+               thresholds: Any = None) -> DriftReport:
+        """Drift and serving-skew report of the last ``window`` (``"1h"``, ``"1d"``, ...) before ``end``.
+
+        Args:
+            window: how far back to look (whole summary windows that overlap it count).
+            reference: another reference than the training data: a dataset name, ``data:/name/3``, or a table.
+            end: the end of the range (default now).
+            thresholds: overrides of the model's stored thresholds, e.g. ``{"drift_share": 0.3}``.
+        """
+        self.flush()
+        from mlm_jupyter.tracking.monitor_service import report
+
+        return report(self.client, self.model_version, window=window, reference=reference, end=end,
+                      thresholds=thresholds, alias=self.alias)
+
+    def performance(self, window: Any = "1d", *, every: Any = None) -> Any:
+        """Live metrics over time from the labels joined so far, next to the metrics recorded at training.
+
+        Returns a DataFrame with one row per period of ``every`` (default: the monitor's window):
+        ``start``, ``rows``, ``labelled``, the task's metrics, and ``training_<metric>`` columns.
+        """
+        self.flush()
+        from mlm_jupyter.tracking.monitor_service import performance
+
+        return performance(self.client, self.model_version, window=window, every=every or self.window_seconds)
+
+
+def monitor(uri: Any, **options: Any) -> Monitor:
+    """``mlm.monitor("models:/churn@production")`` -> ``Monitor`` (see ``Monitor`` for the options)."""
+    return Monitor(uri, **options)
+
+
+def _after_fork_in_child() -> None:
+    for mon in list(_monitors):
+        mon._reset_buffers()  # the parent's rows are the parent's to write
+        mon._sink = None
+
+
+@atexit.register
+def _flush_all_at_exit() -> None:
+    deadline = time.monotonic() + 10.0
+    for mon in list(_monitors):
+        if time.monotonic() > deadline:
+            break
+        try:
+            mon.close()
+        except Exception:  # noqa: BLE001 -- exit must not fail; the rows are lost and that is logged
+            log.warning("mlm-jupyter: could not write the last inference logs of %s v%s at exit",
+                        mon.model_name, mon.version, exc_info=True)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def set_monitor_thresholds(name: str, thresholds: dict[str, Any] | None = None, *, reason: str | None = None,
+                           **values: Any) -> dict[str, Any]:
+    """Store the drift thresholds of model ``name`` in the registry (recorded in its history).
+
+    ``mlm.set_monitor_thresholds("churn", drift_share=0.3, wasserstein=0.15)``; names are the fields of
+    ``core.drift.DriftThresholds``. Call with nothing to restore the defaults.
+    """
+    from mlm_jupyter.tracking import fluent
+    from mlm_jupyter.tracking.monitor_service import set_monitor_thresholds as store_thresholds
+
+    return store_thresholds(fluent.get_client(), name, {**(thresholds or {}), **values}, reason=reason)
