@@ -42,13 +42,27 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def timed_process(code: str, env: dict[str, str], cwd: Path) -> float:
+CPU: dict[str, list[float]] = {}  # CPU seconds (user + system) of each timed process, by label
+
+
+def timed_process(code: str, env: dict[str, str], cwd: Path, label: str = "", args: list[str] | None = None
+                  ) -> float:
+    """Wall seconds of a whole process; its CPU seconds go to ``CPU[label]`` (less sensitive to load)."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=cwd, capture_output=True, text=True)
+    done = subprocess.run(args or [sys.executable, "-c", code], env=env, cwd=cwd, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-2000:])
+    CPU.setdefault(label, []).append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     return elapsed
+
+
+def cpu(label: str) -> float:
+    return median(CPU[label])
 
 
 MLM_SCRIPT = """
@@ -74,12 +88,13 @@ def bench_script(repeats: int) -> None:
         timed_process(MLFLOW_SCRIPT.format(uri=uri), env, root)
         ours, theirs = [], []
         for _ in range(repeats):
-            ours.append(timed_process(MLM_SCRIPT, env, root))
-            theirs.append(timed_process(MLFLOW_SCRIPT.format(uri=uri), env, root))
-        bare = median([timed_process("pass", env, root) for _ in range(repeats)])
-        print(f"script (import, start run, log 1 metric, exit): mlm {median(ours):.3f} s, "
-              f"MLflow {median(theirs):.3f} s, ratio 1/{median(theirs) / median(ours):.1f} "
-              f"(bare python {bare:.3f} s) [{load()}]")
+            ours.append(timed_process(MLM_SCRIPT, env, root, "mlm"))
+            theirs.append(timed_process(MLFLOW_SCRIPT.format(uri=uri), env, root, "mlflow"))
+        bare = median([timed_process("pass", env, root, "bare") for _ in range(repeats)])
+        print(f"script (import, start run, log 1 metric, exit): wall mlm {median(ours):.3f} s, "
+              f"MLflow {median(theirs):.3f} s, ratio 1/{median(theirs) / median(ours):.1f}; CPU mlm "
+              f"{cpu('mlm'):.3f} s, MLflow {cpu('mlflow'):.3f} s, ratio 1/{cpu('mlflow') / cpu('mlm'):.1f} "
+              f"(bare python {bare:.3f} s wall, {cpu('bare'):.3f} s CPU) [{load()}]")
 
 
 def bench_cli(repeats: int) -> None:
@@ -94,17 +109,10 @@ def bench_cli(repeats: int) -> None:
         client.close()
         env = {**os.environ, "MLM_STORE": str(store)}
 
-        def run(args: list[str]) -> float:
-            start = time.perf_counter()
-            done = subprocess.run([mlm_exe, *args], env=env, cwd=root, capture_output=True, text=True)
-            if done.returncode != 0:
-                raise RuntimeError(done.stderr[-2000:])
-            return time.perf_counter() - start
-
-        helps = [run(["--help"]) for _ in range(repeats)]
-        lists = [run(["runs", "ls"]) for _ in range(repeats)]
-        print(f"mlm --help: {median(helps):.3f} s; mlm runs ls (1,000-run store): {median(lists):.3f} s "
-              f"[{load()}]")
+        helps = [timed_process("", env, root, "help", [mlm_exe, "--help"]) for _ in range(repeats)]
+        lists = [timed_process("", env, root, "ls", [mlm_exe, "runs", "ls"]) for _ in range(repeats)]
+        print(f"mlm --help: {median(helps):.3f} s wall, {cpu('help'):.3f} s CPU; mlm runs ls (1,000-run store): "
+              f"{median(lists):.3f} s wall, {cpu('ls'):.3f} s CPU [{load()}]")
 
 
 def seed_runs(start: int, count: int, experiment: str, points: int = 0) -> Any:
@@ -199,22 +207,24 @@ def seed_store(store: Path, runs: int, experiment: str = "scale", chunk: int = 2
 
 def bench_import(runs: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
+        start_cpu = time.process_time()
         elapsed, size = seed_store(Path(folder) / "store", runs, chunk=5_000)
-    print(f"bulk import (import_runs, {runs:,} runs x 20 params x 5 metrics): {runs / elapsed:,.0f} runs/s, "
-          f"{size / runs:,.0f} bytes/run on disk [{load()}]")
+        used = time.process_time() - start_cpu
+    print(f"bulk import (import_runs, {runs:,} runs x 20 params x 5 metrics): {runs / elapsed:,.0f} runs/s wall, "
+          f"{runs / used:,.0f} runs per CPU second, {size / runs:,.0f} bytes/run on disk [{load()}]")
 
 
 FILTER = "params.p3 = 'v3' and metrics.m0 > 0.5 and tags.stage != 'final'"
 
 
-def bench_search(sizes: list[int], repeats: int, keep: Path | None) -> None:
+def bench_search(sizes: list[int], repeats: int, keep: Path | None, series: bool = False) -> None:
     from mlm_jupyter.tracking.client import MlmClient
 
     for size in sizes:
         folder = Path(tempfile.mkdtemp(dir=keep))
         try:
             store = folder / "store"
-            elapsed, disk = seed_store(store, size, series_every=10 if size <= 100_000 else 0, points=1000)
+            elapsed, disk = seed_store(store, size, series_every=10 if series else 0, points=1000)
             print(f"  seeded {size:,} runs in {elapsed:.1f} s ({size / elapsed:,.0f} runs/s), "
                   f"{disk / size:,.0f} bytes/run [{load()}]")
             client = MlmClient(store)
@@ -249,6 +259,8 @@ def main() -> None:
     parser.add_argument("--short-runs", type=int, default=1_000)
     parser.add_argument("--import-runs", type=int, default=20_000)
     parser.add_argument("--million", action="store_true", help="also search a 1M-run store (minutes to seed)")
+    parser.add_argument("--series", action="store_true", help="1,000 points of 'loss' for a tenth of the runs")
+    parser.add_argument("--sizes", default="", help="store sizes for search, e.g. 10000,100000")
     parser.add_argument("--keep", type=Path, default=None, help="build the large stores under DIR and keep them")
     args = parser.parse_args()
     only = set(args.only.split(","))
@@ -262,7 +274,9 @@ def main() -> None:
     if "import" in only:
         bench_import(args.import_runs)
     if "search" in only:
-        bench_search([100_000, 1_000_000] if args.million else [100_000], args.repeats, args.keep)
+        sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else \
+            ([100_000, 1_000_000] if args.million else [100_000])
+        bench_search(sizes, args.repeats, args.keep, args.series)
 
 
 if __name__ == "__main__":

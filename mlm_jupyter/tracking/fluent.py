@@ -239,6 +239,8 @@ def _record_provenance(client: MlmClient, run_id: str) -> None:
         client.log_provenance(run_id)
     except Exception:  # provenance is a bonus; the run goes on without it
         log.warning("mlm-jupyter could not record git/environment provenance for run %s", run_id, exc_info=True)
+    finally:
+        _provenance_workers.pop(run_id, None)  # done: nobody needs to wait for it
 
 
 def active_run() -> Run | None:
@@ -322,9 +324,11 @@ def end_run(status: str = "finished", reason: str | None = None) -> None:
     if run.id in _untracked_runs:  # a placeholder: nothing was stored, nothing to end
         _untracked_runs.discard(run.id)
         return
-    # the run's git state and environment were captured in the background since it started (a
-    # second or so at most, usually done by now: both are cached); the end is stored after them
-    _wait_for_provenance(run.id)
+    # The run's git state and environment are captured in the background since it started. A queued
+    # run's provenance follows its end in the queue (reads through the client wait for it); a run
+    # written synchronously is ended after its provenance is stored.
+    if not get_client().queues_run(run.id):
+        _wait_for_provenance(run.id)
     try:
         get_client().end_run(run.id, status, reason)
     except StoreError as error:

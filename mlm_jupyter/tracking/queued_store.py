@@ -8,6 +8,7 @@ first; everything else goes straight to the wrapped store.
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any, Sequence
 
 from mlm_jupyter.store.contract import Store, WriteBatch
@@ -18,6 +19,13 @@ if TYPE_CHECKING:
     from mlm_jupyter.tracking.metric_buffer import MetricBuffer
 
 __all__ = ["QueuedStore"]
+
+
+def _provenance_done() -> None:
+    """Wait for runs' provenance capture still under way (its write is queued when it is done)."""
+    fluent = sys.modules.get("mlm_jupyter.tracking.fluent")
+    if fluent is not None and fluent._provenance_workers:
+        fluent._wait_for_provenance()
 
 
 class QueuedStore(Store):
@@ -35,11 +43,13 @@ class QueuedStore(Store):
         return self.inner.write(batch)
 
     def read(self, query: str, **args: Any) -> Any:
+        _provenance_done()
         self.buffer.flush()
         return self.inner.read(query, **args)
 
     def sql(self, statement: str, params: Sequence[Any] = (), *, max_rows: int = 10_000,
             timeout_s: float = 30.0) -> pa.Table:
+        _provenance_done()
         self.buffer.flush()
         return self.inner.sql(statement, params, max_rows=max_rows, timeout_s=timeout_s)
 
@@ -62,6 +72,7 @@ class QueuedStore(Store):
         return self.inner.describe()
 
     def close(self) -> None:
+        _provenance_done()
         self.inner.close()
 
     def __getattr__(self, name: str) -> Any:  # blob_path, directory, journal, ... of the wrapped store

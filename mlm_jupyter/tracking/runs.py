@@ -109,6 +109,10 @@ class RunsClient:
                    start_time=_utc(start), tags=self._tag_texts(tags or {}), parent_run_id=parent_run_id,
                    user=current_user())
 
+    def queues_run(self, run_id: str) -> bool:
+        """Whether this client queues the writes of ``run_id`` (a run it started on an embedded store)."""
+        return run_id in self._queued_runs and self.buffer.queues_writes
+
     def end_run(self, run_id: str, status: str = "finished", reason: str | None = None) -> None:
         """Flush the run's metrics and mark it ``finished``, ``failed`` or ``killed`` (any case)."""
         status = run_status(status)
