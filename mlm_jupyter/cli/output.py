@@ -53,7 +53,9 @@ def echo_frame(frame: Any, as_json: bool, *, max_width: int = 40) -> None:
         if str(shown[column].dtype).startswith("datetime64"):
             shown[column] = shown[column].dt.strftime("%Y-%m-%d %H:%M:%S")
         elif shown[column].dtype == object:  # to_string prints None as "None" (na_rep covers NaN only)
-            shown[column] = shown[column].map(lambda value: "" if value is None else value)
+            shown[column] = shown[column].map(lambda value: "" if value is None else _printable(value))
+        elif str(shown[column].dtype) in ("str", "string"):  # pandas' text dtypes keep their missing values
+            shown[column] = shown[column].map(_printable, na_action="ignore")
     text = shown.to_string(index=False, max_colwidth=max_width, na_rep="")
     click.echo(text)
 
@@ -71,7 +73,7 @@ def _cell_json(value: Any) -> Any:
 def _cell_text(value: Any, max_width: int) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    text = value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, datetime) else str(value)
+    text = value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, datetime) else str(_printable(value))
     return text if len(text) <= max_width else text[:max_width - 3] + "..."
 
 
@@ -88,6 +90,13 @@ def echo_rows(columns: list[str], rows: list[dict[str, Any]], as_json: bool, *, 
     click.echo(" ".join(c.rjust(w) for c, w in zip(columns, widths)))
     for r in cells:
         click.echo(" ".join(v.rjust(w) for v, w in zip(r, widths)))
+
+
+def _printable(value: Any) -> Any:
+    """Text with control characters escaped (``\\x00``, ``\\x1b``): a stored name must not drive the terminal."""
+    if not isinstance(value, str) or value.isprintable():
+        return value
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in value)
 
 
 def fail(error: MlmError) -> None:

@@ -11,6 +11,7 @@ class from it)::
     │   ├── ParamTooLargeError     PARAM_TOO_LARGE       400
     │   ├── ParamConflictError     PARAM_CONFLICT        409
     │   ├── QuerySyntaxError       INVALID_QUERY         400
+    │   ├── PayloadTooLargeError   PAYLOAD_TOO_LARGE     413
     │   └── UnsupportedTypeError   UNSUPPORTED_TYPE      400
     ├── NoActiveRunError           NO_ACTIVE_RUN         400
     ├── RunAlreadyActiveError      RUN_ALREADY_ACTIVE    409
@@ -45,6 +46,7 @@ __all__ = [
     "NotFoundError",
     "ParamConflictError",
     "ParamTooLargeError",
+    "PayloadTooLargeError",
     "PermissionDeniedError",
     "PromotionBlockedError",
     "QuerySyntaxError",
@@ -103,9 +105,20 @@ class QuerySyntaxError(InvalidInputError):
     code = "INVALID_QUERY"
 
     def __init__(self, message: str, *, text: str = "", column: int = 0, **details: Any) -> None:
-        pointer = f"\n  {text}\n  {' ' * max(column - 1, 0)}^" if text else ""
-        super().__init__(f"{message} (column {column}){pointer}", column=column, text=text, **details)
+        shown, caret = text, max(column - 1, 0)
+        if len(text) > 120:  # a window around the column: a hostile 100k-character filter is not echoed whole
+            start = max(caret - 60, 0)
+            shown, caret = text[start:start + 120], caret - start
+        pointer = f"\n  {shown}\n  {' ' * caret}^" if text else ""
+        super().__init__(f"{message} (column {column}){pointer}", column=column, text=text[:1000], **details)
         self.column = column
+
+
+class PayloadTooLargeError(InvalidInputError):
+    """A request body (or artifact upload) above the server's limit; the message says the limit."""
+
+    code = "PAYLOAD_TOO_LARGE"
+    http_status = 413
 
 
 class UnsupportedTypeError(InvalidInputError):

@@ -198,6 +198,7 @@ class RegistryEvent:
     reason: str | None
     forced: bool
     details: Mapping[str, Any] = field(default_factory=dict)
+    identity_provider: str | None = None  # who vouched for ``user``: jupyterhub, jupyter_server:..., local, journal
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> RegistryEvent:
@@ -205,4 +206,5 @@ class RegistryEvent:
                    model=record["model"], version=record.get("version"), action=record["action"],
                    alias=record.get("alias"), from_value=record.get("from_value"), to_value=record.get("to_value"),
                    reason=record.get("reason"), forced=bool(record.get("forced")),
-                   details=dict(_json(record.get("details"), {})))
+                   details=dict(_json(record.get("details"), {})),
+                   identity_provider=record.get("identity_provider"))

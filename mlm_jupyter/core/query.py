@@ -34,7 +34,7 @@ from typing import Any
 
 from mlm_jupyter.core.errors import QuerySyntaxError
 
-__all__ = ["ATTRIBUTES", "compile_filter", "compile_order_by", "parse_field"]
+__all__ = ["ATTRIBUTES", "MAX_NESTING", "MAX_TERMS", "compile_filter", "compile_order_by", "parse_field"]
 
 ATTRIBUTES: dict[str, str] = {
     "run_id": "s.run_id", "id": "s.run_id", "name": "s.name", "run_name": "s.name", "status": "s.status",
@@ -101,12 +101,20 @@ class Field:
     name: str
 
 
+# Bounds that keep a hostile filter from exhausting Python's recursion (the parser descends once per
+# parenthesis or ``not``) or building an enormous SQL condition; real filters stay far below them.
+MAX_NESTING = 50
+MAX_TERMS = 1000
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.tokens = _tokenize(text)
         self.index = 0
         self.params: list[Any] = []
+        self.depth = 0
+        self.terms = 0
 
     # helpers ------------------------------------------------------------
     def peek(self) -> Token | None:
@@ -159,15 +167,26 @@ class _Parser:
         return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
 
     def not_expr(self) -> str:
-        if self.accept_keyword("not"):
-            return f"(NOT {self.not_expr()})"
         token = self.peek()
-        if token is not None and token.text == "(":
-            self.take()
-            inner = self.or_expr()
-            self.expect_punct(")")
-            return inner
-        return self.comparison()
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.error(f"the filter is nested more than {MAX_NESTING} levels deep (parentheses and 'not'); "
+                             "simplify it", token)
+        try:
+            if self.accept_keyword("not"):
+                return f"(NOT {self.not_expr()})"
+            if token is not None and token.text == "(":
+                self.take()
+                inner = self.or_expr()
+                self.expect_punct(")")
+                return inner
+            self.terms += 1
+            if self.terms > MAX_TERMS:
+                raise self.error(f"the filter has more than {MAX_TERMS} conditions; narrow it, or use IN (...) "
+                                 "for a list of values", token)
+            return self.comparison()
+        finally:
+            self.depth -= 1
 
     def field(self) -> Field:
         token = self.take()

@@ -15,8 +15,8 @@ from mlm_jupyter.core.errors import (
     UnsupportedTypeError,
 )
 
-__all__ = ["END_STATUSES", "MAX_KEY_LENGTH", "MAX_PARAM_BYTES", "check_key", "metric_value", "param_text",
-           "run_status"]
+__all__ = ["END_STATUSES", "MAX_KEY_LENGTH", "MAX_PARAM_BYTES", "check_key", "check_run_name", "metric_value",
+           "param_text", "run_status"]
 
 MAX_KEY_LENGTH = 250
 MAX_PARAM_BYTES = 64 * 1024
@@ -38,6 +38,23 @@ def check_key(key: Any, what: str = "key") -> str:
     if len(_valid_keys) < 100_000:
         _valid_keys.add(key)
     return key
+
+
+def check_run_name(name: Any) -> str:
+    """Return ``name`` if it is a valid run name, else raise ``InvalidKeyError``.
+
+    Run names are freer than keys (``"rf (depth=8), lr=0.1"`` is fine) but follow the same rules where it
+    matters: text of 1-250 printable characters, no control characters (NUL, ESC, newlines, tabs: a name is
+    printed in terminals and tables), no invisible formatting characters, no leading/trailing spaces.
+    """
+    if not isinstance(name, str):
+        raise InvalidKeyError(f"a run name is a string, got {type(name).__name__}: {_safe_repr(name)}")
+    if not name or len(name) > MAX_KEY_LENGTH or not name.isprintable() or name != name.strip():
+        raise InvalidKeyError(
+            f"invalid run name {name[:100]!r}: use 1-{MAX_KEY_LENGTH} printable characters (no control characters "
+            "such as NUL, ESC, tabs or newlines, and no leading/trailing spaces), or leave the name out to get a "
+            "generated one", key=name[:100])
+    return name
 
 
 def metric_value(value: Any, key: str = "") -> float:

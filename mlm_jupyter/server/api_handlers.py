@@ -14,6 +14,7 @@ from mlm_jupyter.core.errors import InvalidInputError, NotFoundError
 from mlm_jupyter.server import comparison, features, views
 from mlm_jupyter.server.base import MlmHandler
 from mlm_jupyter.server.blobs import check_sha256, stream_blob
+from mlm_jupyter.server.identity import request_identity
 
 API_VERSION = 1
 
@@ -206,7 +207,8 @@ class ModelAliasesHandler(MlmHandler):
     @authorized
     async def post(self, name: str) -> None:
         body = self.json_body()
-        self.send_json(await self.mlm.run(features.set_alias_view, self.mlm.client, name, body))
+        self.send_json(await self.mlm.run_as(request_identity(self), features.set_alias_view, self.mlm.client, name,
+                                             body))
 
 
 class UnknownRouteHandler(MlmHandler):

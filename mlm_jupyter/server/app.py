@@ -51,10 +51,12 @@ class MlmServer(ExtensionApp):
         2.0, config=True, help="Seconds between sweeps: kill runs of dead processes, replay the journal.")
     lock_timeout = Float(20.0, config=True, help="Seconds to wait for a store file another process holds.")
     max_body_bytes = Int(Limits.max_body_bytes, config=True, help="Largest JSON request body.")
-    max_blob_bytes = Int(Limits.max_blob_bytes, config=True, help="Largest artifact upload.")
+    max_blob_bytes = Int(Limits.max_blob_bytes, config=True,
+                         help="Largest artifact upload (streamed to disk as it arrives, never held in memory).")
     sql_max_rows = Int(Limits.sql_max_rows, config=True, help="Row limit of raw SQL.")
     sql_timeout = Float(Limits.sql_timeout_s, config=True, help="Time limit (s) of raw SQL.")
     workers = Int(8, config=True, help="Threads running store calls (reads run concurrently).")
+    sql_workers = Int(2, config=True, help="Threads running callers' raw SQL (kept apart from the UI's reads).")
     kernel_shutdown_timeout = Float(
         30.0, config=True, help="Seconds to wait at server shutdown for kernels to stop and flush.")
 
@@ -85,7 +87,7 @@ class MlmServer(ExtensionApp):
             store: Any = FollowerStore(owner.url, owner.token, directory=directory)
         else:
             store = OwnerStore(directory, lock_timeout=self.lock_timeout, readers=self.workers)
-        context = MlmContext(store, limits, self.workers)
+        context = MlmContext(store, limits, self.workers, self.sql_workers)
         try:
             context.store.open()  # the single writer, from now until shutdown
         except BaseException:

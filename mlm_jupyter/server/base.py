@@ -8,9 +8,9 @@ from typing import Any
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
-from mlm_jupyter.core.errors import InvalidInputError, MlmError, StoreUnreachableError
+from mlm_jupyter.core.errors import InvalidInputError, MlmError, PayloadTooLargeError, StoreUnreachableError
 from mlm_jupyter.server.context import LOAD_ERROR_KEY, SETTINGS_KEY, MlmContext
-from mlm_jupyter.server.errors import PAYLOAD_TOO_LARGE, error_body, status_for, wire_error
+from mlm_jupyter.server.errors import PAYLOAD_TOO_LARGE, error_body, status_for
 
 __all__ = ["MlmHandler"]
 
@@ -18,12 +18,20 @@ _STATUS_CODES = {400: "INVALID_PARAMETER", 401: "UNAUTHENTICATED", 403: "PERMISS
                  404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: PAYLOAD_TOO_LARGE, 503: "STORE_UNREACHABLE"}
 
 
+@web.stream_request_body
 class MlmHandler(APIHandler):
     """Base of our handlers. Subclasses decorate each verb with
-    ``@web.authenticated`` and ``@authorized``; errors become ``{"code", "message", "details"}``."""
+    ``@web.authenticated`` and ``@authorized``; errors become ``{"code", "message", "details"}``.
+
+    Bodies are streamed (``stream_request_body``), so the size is checked before anything is kept: a
+    declared ``Content-Length`` above the limit, or a body that grows past it, is read and dropped
+    chunk by chunk (the server never holds it) and answered with a JSON 413 that says the limit.
+    An unauthenticated request's body is never kept either. ``request_body()`` gives the body.
+    """
 
     auth_resource = "mlm_jupyter"
     max_body: str = "max_body_bytes"  # which Limits field bounds this handler's body
+    _UNBOUNDED = 1 << 60  # tornado's own cap would answer a non-JSON 400; ours answers JSON
 
     @property
     def mlm(self) -> MlmContext:
@@ -32,21 +40,69 @@ class MlmHandler(APIHandler):
             raise StoreUnreachableError(self.settings.get(LOAD_ERROR_KEY) or "the mlm-jupyter store is not open")
         return context
 
+    def body_limit(self) -> int:
+        context = self.settings.get(SETTINGS_KEY)
+        return int(getattr(context.limits, self.max_body)) if isinstance(context, MlmContext) else 0
+
     async def prepare(self, *args: Any, **kwargs: Any) -> None:
+        self._body_parts: list[bytes] = []
+        self._body_received = 0
+        self._keep_body = False
         await super().prepare(*args, **kwargs)
-        if not isinstance(self.settings.get(SETTINGS_KEY), MlmContext):
-            return  # no store: each verb answers 503 after authentication
-        limit = int(getattr(self.mlm.limits, self.max_body))
-        if len(self.request.body or b"") > limit:
-            status, body = wire_error(PAYLOAD_TOO_LARGE, f"request body is larger than {limit} bytes", limit=limit)
-            self.set_status(status)
-            self.finish(json.dumps(body))
+        self.request.connection.set_max_body_size(self._UNBOUNDED)
+        limit = self.body_limit()
+        declared = self.request.headers.get("Content-Length", "")
+        self._body_declared = int(declared) if declared.isdigit() else None
+        self._keep_body = bool(self.current_user) and (self._body_declared or 0) <= limit
+        if self._keep_body:
+            self.start_body(limit)
+
+    def start_body(self, limit: int) -> None:
+        """Called once the body is known to be wanted; the blob handler opens its spool file here."""
+
+    def data_received(self, chunk: bytes) -> None:
+        self._body_received += len(chunk)
+        if not self._keep_body:
+            return
+        if self._body_received > self.body_limit():  # no (or a false) Content-Length: stop keeping it now
+            self._keep_body = False
+            self.drop_body()
+            return
+        self.keep_chunk(chunk)
+
+    def keep_chunk(self, chunk: bytes) -> None:
+        self._body_parts.append(chunk)
+
+    def drop_body(self) -> None:
+        self._body_parts = []
+
+    def body_too_large(self) -> PayloadTooLargeError | None:
+        """The 413 to answer when the body was over the limit, else ``None``."""
+        limit = self.body_limit()
+        size = max(self._body_received, self._body_declared or 0)
+        if size <= limit:
+            return None
+        return PayloadTooLargeError(
+            f"the request body is {size:,} bytes; this server takes at most {limit:,} bytes here "
+            f"(MlmServer.{self.max_body}). Send less per request, or raise the limit: "
+            f"jupyter lab --MlmServer.{self.max_body}=<bytes>", limit=limit, size=size)
+
+    def request_body(self) -> bytes:
+        """The whole request body (``PayloadTooLargeError`` if it was over the limit)."""
+        error = self.body_too_large()
+        if error is not None:
+            raise error
+        return b"".join(self._body_parts)
+
+    def on_finish(self) -> None:
+        self.drop_body()
+        super().on_finish()
 
     # ------------------------------------------------------------ input
 
     def json_body(self) -> dict[str, Any]:
         try:
-            body = json.loads(self.request.body or b"{}")
+            body = json.loads(self.request_body() or b"{}")
         except (ValueError, UnicodeDecodeError) as error:
             raise InvalidInputError(f"the request body is not valid JSON: {error}") from error
         if not isinstance(body, dict):

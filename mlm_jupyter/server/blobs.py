@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from mlm_jupyter.core.errors import InvalidInputError
 
-__all__ = ["check_sha256", "stream_blob"]
+__all__ = ["BlobSpool", "check_sha256", "stream_blob"]
 
 _HEX = frozenset("0123456789abcdef")
 _CHUNK = 1 << 20
@@ -38,3 +41,43 @@ async def stream_blob(handler: Any, sha256: str) -> None:
     finally:
         handle.close()
     handler.finish()
+
+
+class BlobSpool:
+    """An upload on its way into the store: written to a temporary file beside the store's artifacts
+    (same filesystem, so taking it in is a rename) and hashed as the chunks arrive."""
+
+    def __init__(self, store: Any) -> None:
+        directory = getattr(store, "artifacts_dir", None)
+        if directory is not None:
+            Path(directory).mkdir(parents=True, exist_ok=True)
+        self._file = tempfile.NamedTemporaryFile(dir=directory, prefix=".upload-", delete=False)
+        self.path = Path(self._file.name)
+        self._digest = hashlib.sha256()
+        self.size = 0
+        self._store = store
+
+    def write(self, chunk: bytes) -> None:
+        self._digest.update(chunk)
+        self._file.write(chunk)
+        self.size += len(chunk)
+
+    def finish(self) -> str:
+        """Close the file; returns the sha256 of what was written."""
+        self._file.close()
+        return self._digest.hexdigest()
+
+    def store_into(self, sha256: str) -> None:
+        """Hand the file to the store (moved in when the store can take a verified file, else copied)."""
+        adopt = getattr(self._store, "adopt_file", None)
+        if adopt is not None:
+            adopt(self.path, sha256)
+        else:
+            self._store.put_file(self.path)
+
+    def discard(self) -> None:
+        try:
+            self._file.close()
+        except OSError:
+            pass
+        self.path.unlink(missing_ok=True)

@@ -25,6 +25,7 @@ from mlm_jupyter.store.contract import Op, WriteBatch
 from mlm_jupyter.store.duckdb_store import BAD_VALUES, DuckDbStore
 from mlm_jupyter.store.liveness import is_alive
 from mlm_jupyter.store.session import Session
+from mlm_jupyter.store.stamping import JOURNAL, Identity, stamp_batch, stamp_provider
 
 __all__ = ["OwnerStore"]
 
@@ -40,6 +41,7 @@ class OwnerStore(DuckDbStore):
         self._cursors: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._all_cursors: list[Any] = []
         self._opened = threading.Event()
+        self._acting = threading.local()
 
     def open(self) -> None:
         """Take the file now (migrate, recover, replay) and make the read cursors."""
@@ -64,8 +66,21 @@ class OwnerStore(DuckDbStore):
         finally:
             self._cursors.put(cursor)
 
+    @contextmanager
+    def acting_as(self, identity: Identity) -> Iterator[None]:
+        """Writes of this thread, while inside, are stamped with ``identity`` and the server's clock."""
+        previous = getattr(self._acting, "identity", None)
+        self._acting.identity = identity
+        try:
+            yield
+        finally:
+            self._acting.identity = previous
+
     def write(self, batch: WriteBatch) -> list[Any]:
         """Apply ``batch``; malformed op arguments from a remote client are a 400, not a 500."""
+        identity = getattr(self._acting, "identity", None)
+        if identity is not None:  # a request's write: who and when are the server's to say
+            batch = stamp_batch(batch, identity, self.clock())
         try:
             return super().write(batch)
         except StoreError as error:
@@ -96,7 +111,7 @@ class OwnerStore(DuckDbStore):
         replayed = 0
         for path, batch in self.journal.pending():
             try:
-                self.write(batch)
+                self.write(stamp_provider(batch, JOURNAL))  # the users it names were checked by no one
             except MlmError as error:  # a batch the store refuses must not block every later one
                 log.warning("mlm-jupyter: journal batch %s was refused (%s); kept as %s.rejected",
                             batch.id, error, path.name)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
+import logging
 from typing import Any
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from mlm_jupyter.core.errors import IntegrityError, InvalidInputError
+from mlm_jupyter.core.errors import IntegrityError, InvalidInputError, PayloadTooLargeError
 from mlm_jupyter.store import codec
 from mlm_jupyter.store.contract import WriteBatch
 from mlm_jupyter.server.base import MlmHandler
-from mlm_jupyter.server.blobs import check_sha256, stream_blob
+from mlm_jupyter.server.blobs import BlobSpool, check_sha256, stream_blob
+from mlm_jupyter.server.identity import request_identity
 
 __all__ = ["StoreBlobHandler", "StoreDescribeHandler", "StoreReadHandler", "StoreSqlHandler", "StoreWriteHandler"]
 
@@ -31,12 +32,13 @@ class StoreWriteHandler(MlmHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        data = _decode_json(self.request.body, "the write batch")
+        data = _decode_json(self.request_body(), "the write batch")
         try:
             batch = WriteBatch.from_dict(data)
         except (KeyError, TypeError, AttributeError) as error:
             raise InvalidInputError(f"a write batch is {{'id', 'ops': [{{'kind', 'args'}}]}}: {error}") from error
-        results = await self.mlm.run(self.mlm.store.write, batch)
+        # the server, not the client, says who and when: any "user"/"time" in the ops is replaced
+        results = await self.mlm.run_as(request_identity(self), self.mlm.store.write, batch)
         self.set_header("Content-Type", "application/json")
         self.finish(codec.dumps({"results": results}))
 
@@ -59,7 +61,7 @@ class StoreReadHandler(MlmHandler):
     @web.authenticated
     @authorized
     async def post(self, query: str) -> None:
-        await self._read(query, _decode_json(self.request.body or b"{}", "the request body"))
+        await self._read(query, _decode_json(self.request_body() or b"{}", "the request body"))
 
 
 class StoreSqlHandler(MlmHandler):
@@ -68,7 +70,7 @@ class StoreSqlHandler(MlmHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        body = _decode_json(self.request.body or b"{}", "the request body")
+        body = _decode_json(self.request_body() or b"{}", "the request body")
         if not isinstance(body, dict) or not isinstance(body.get("statement"), str):
             raise InvalidInputError('give {"statement": "SELECT ...", "params": [...]}')
         limits = self.mlm.limits
@@ -80,14 +82,15 @@ class StoreSqlHandler(MlmHandler):
         params = body.get("params") or []
         if not isinstance(params, list):
             raise InvalidInputError("params must be a list")
-        table = await self.mlm.run(self.mlm.store.sql, body["statement"], params,
+        table = await self.mlm.run_sql(self.mlm.store.sql, body["statement"], params,
                                    max_rows=max(max_rows, 0), timeout_s=max(timeout_s, 0.01))
         self.set_header("Content-Type", "application/json")
         self.finish(codec.dumps({"result": table}))
 
 
 class StoreBlobHandler(MlmHandler):
-    """HEAD/GET/PUT one blob by sha256. PUT bodies are verified against the address."""
+    """HEAD/GET/PUT one blob by sha256. PUT bodies are streamed to a spool file (never held in memory),
+    hashed as they arrive and verified against the address before the store takes them."""
 
     max_body = "max_blob_bytes"
 
@@ -95,26 +98,70 @@ class StoreBlobHandler(MlmHandler):
     @authorized
     async def head(self, sha256: str) -> None:
         if not await self.mlm.run(self.mlm.store.has_blob, check_sha256(sha256)):
-            raise web.HTTPError(404, f"no blob {sha256}")
+            # an existence probe answering "no" is an answer, not an error: no exception, and the access
+            # log records it at debug level (RestStore probes every blob before uploading it)
+            self._probe_missed = True
+            self.set_status(404)
+            self.finish()
+            return
         self.finish()
+
+    @property
+    def log(self) -> Any:
+        """The server log, quieter for a missed probe (jupyter_server's access log writes through this)."""
+        logger = super().log
+        return _ProbeMissLog(logger) if getattr(self, "_probe_missed", False) else logger
 
     @web.authenticated
     @authorized
     async def get(self, sha256: str) -> None:
         await stream_blob(self, check_sha256(sha256))
 
+    def start_body(self, limit: int) -> None:
+        self._spool = BlobSpool(self.mlm.store)
+
+    def keep_chunk(self, chunk: bytes) -> None:
+        self._spool.write(chunk)
+
+    def drop_body(self) -> None:
+        spool = getattr(self, "_spool", None)
+        if spool is not None:
+            spool.discard()
+
     @web.authenticated
     @authorized
     async def put(self, sha256: str) -> None:
         sha256 = check_sha256(sha256)
-        data = self.request.body
-        actual = hashlib.sha256(data).hexdigest()
-        if actual != sha256:
-            raise IntegrityError(f"the uploaded bytes hash to {actual}, not {sha256}; upload again",
-                                 expected=sha256, actual=actual)
-        await self.mlm.run(self.mlm.store.put_blob, data)
+        error = self.body_too_large()
+        if error is not None:
+            limit = self.body_limit()
+            raise PayloadTooLargeError(
+                f"this artifact is {error.details['size']:,} bytes, above the {limit:,}-byte upload limit of the "
+                f"Jupyter server that owns the store. Raise the limit (jupyter lab "
+                f"--MlmServer.max_blob_bytes=<bytes>, then restart it), or store the file elsewhere and log "
+                "its location (mlm.set_tag) instead.", limit=limit, size=error.details["size"])
+        spool = getattr(self, "_spool", None) or BlobSpool(self.mlm.store)
+        try:
+            actual = spool.finish()
+            if actual != sha256:
+                raise IntegrityError(f"the uploaded bytes hash to {actual}, not {sha256}; upload again",
+                                     expected=sha256, actual=actual)
+            size = spool.size
+            await self.mlm.run(spool.store_into, sha256)
+        finally:
+            spool.discard()
         self.set_status(201)
-        self.finish(json.dumps({"sha256": sha256, "size": len(data)}))
+        self.finish(json.dumps({"sha256": sha256, "size": size}))
+
+
+class _ProbeMissLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """Logs a missed existence probe's 404 at debug level instead of warning."""
+
+    def __init__(self, logger: Any) -> None:
+        super().__init__(logger, {})
+
+    def warning(self, msg: Any, *args: Any, **kwargs: Any) -> None:
+        self.debug(msg, *args, **kwargs)
 
 
 class StoreDescribeHandler(MlmHandler):

@@ -49,6 +49,8 @@ from mlm_jupyter.store.object_artifacts import ObjectArtifacts, artifacts_locati
 from mlm_jupyter.store.liveness import is_alive, this_process
 from mlm_jupyter.store.migrate import migrate
 from mlm_jupyter.store.session import Session, first_row
+from mlm_jupyter.store.sql_guard import check_statement, store_relations
+from mlm_jupyter.store.stamping import JOURNAL, stamp_provider
 from mlm_jupyter.store.spool import read_spool, replayable_spools
 
 log = logging.getLogger("mlm_jupyter")
@@ -105,6 +107,16 @@ def _is_environment_error(error: Exception) -> bool:
                                          "read only"))
 
 
+def _is_damage(error: Exception) -> bool:
+    """A DuckDB error that means the file's content is damaged (truncated, overwritten), not a bad query."""
+    text = str(error).lower()
+    return any(words in text for words in ("could not read enough bytes", "corrupt", "checksum",
+                                           "invalid block", "block id", "failed to read block"))
+
+
+_FILE_HEADERS = 3 * 4096  # DuckDB's main header and two database headers precede the first block
+
+
 def _is_lock_error(error: Exception) -> bool:
     text = str(error)
     return "lock" in text.lower() and ("Conflicting" in text or "Could not set lock" in text)
@@ -151,6 +163,7 @@ class DuckDbStore(Store):
         self._opened_at = 0.0
         self._last_used = 0.0
         self._closed = False
+        self._damaged: str | None = None  # why the file is known to be damaged; then every write is refused
         self._releaser: threading.Thread | None = None
         self._empty: Any = None
         self._appliers = domains.appliers()
@@ -195,6 +208,7 @@ class DuckDbStore(Store):
                 raise CorruptStoreError(
                     f"{self.path} could not be opened ({error}). {_DAMAGED_ADVICE}", path=str(self.path)) from error
         try:
+            self._check_length(con)  # before anything can write to a damaged file
             migrate(con)
             con.execute("SET enable_external_access = false")
             self._recover(con)
@@ -203,16 +217,38 @@ class DuckDbStore(Store):
             if _is_environment_error(error):
                 raise StoreError(f"cannot use {self.path}: {error}. {_ENVIRONMENT_ADVICE}",
                                  path=str(self.path)) from error
-            raise CorruptStoreError(
-                f"{self.path} is damaged ({error}). {_DAMAGED_ADVICE}", path=str(self.path)) from error
+            self._mark_damaged(f"{self.path} is damaged ({error})")
+            raise CorruptStoreError(self._damaged or "", path=str(self.path)) from error
         except Exception:
             con.close()
             raise
         return con
 
+    def _check_length(self, con: Any) -> None:
+        """A file too short to hold the blocks its header says are in use was cut short (a copy or a disk
+        that filled up): found on open, in constant time, before anything reads or writes the missing part.
+        (Blocks are numbered from 0, so ``used`` blocks need at least ``used`` blocks of file; a cut that
+        removes less is found by the first read that fails, ``_is_damage``.)"""
+        if self._damaged is not None:
+            raise CorruptStoreError(self._damaged, path=str(self.path))
+        row = first_row(con, "SELECT block_size, used_blocks FROM pragma_database_size()")
+        if row is None or not row[1]:
+            return
+        needed = _FILE_HEADERS + int(row[0]) * int(row[1])
+        actual = self.path.stat().st_size if self.path.exists() else 0
+        if actual < needed:
+            self._mark_damaged(f"{self.path} is damaged: it is {actual:,} bytes but holds {int(row[1])} blocks in "
+                               f"use (at least {needed:,} bytes); the file was cut short (a copy or a disk that "
+                               f"filled up). {_DAMAGED_ADVICE}")
+            raise CorruptStoreError(self._damaged or "", path=str(self.path))
+
+    def _mark_damaged(self, reason: str) -> None:
+        """From now on every write is refused (a write would rewrite pages of the damaged file)."""
+        self._damaged = reason if _DAMAGED_ADVICE in reason else f"{reason}. {_DAMAGED_ADVICE}"
+
     def _recover(self, con: Any) -> None:
         """Replay the journal and the spools of dead processes, then mark their runs ``killed``."""
-        self.journal.replay(lambda batch: self._apply_any(con, batch))
+        self.journal.replay(lambda batch: self._apply_any(con, stamp_provider(batch, JOURNAL)))
         self._replay_spools(con)
         session = Session(con, self.directory, self.clock)
         dead = [r["id"] for r in self._readers["running_runs"](session, host=self._me.host)
@@ -359,6 +395,8 @@ class DuckDbStore(Store):
             raise
 
     def write(self, batch: WriteBatch) -> list[Any]:
+        if self._damaged is not None:
+            raise CorruptStoreError(self._damaged, path=str(self.path))
         journalable = all(op.kind in self._journalable for op in batch.ops)
         # Once a write had to go to the journal, the next ones try the lock briefly instead of for
         # lock_timeout each: a cell logging 50 params into a locked store must not stall 50 x 20 s.
@@ -387,6 +425,9 @@ class DuckDbStore(Store):
             # cursors live on its one connection, nor for ordinary errors such as a bad op.)
             if self.hold_seconds is not None and _leaves_connection_aborted(error):
                 self._release_quietly()
+            if _is_damage(error):
+                self._mark_damaged(f"{self.path} is damaged ({error})")
+                raise CorruptStoreError(self._damaged or "", path=str(self.path)) from error
             advice = f" {_ENVIRONMENT_ADVICE} Then log again." if _is_environment_error(error) else ""
             raise StoreError(f"the store could not apply a write: {error}.{advice}") from error
 
@@ -404,6 +445,9 @@ class DuckDbStore(Store):
             except (TypeError, KeyError, ValueError, AttributeError, *BAD_VALUES) as error:  # the caller's args
                 raise InvalidInputError(f"bad arguments for store read {query!r}: {error}") from error
             except duckdb.Error as error:
+                if _is_damage(error):  # the first failing read: no write may touch this file from now on
+                    self._mark_damaged(f"{self.path} is damaged ({error})")
+                    raise CorruptStoreError(self._damaged or "", path=str(self.path)) from error
                 raise StoreError(f"the store could not answer {query!r}: {error}") from error
 
     @contextmanager
@@ -448,6 +492,7 @@ class DuckDbStore(Store):
                 "Use the tracking API to change the store.")
         with self._read_session() as session:
             con = session.con
+            check_statement(con, statement, self._relations(con))
             timer = threading.Timer(timeout_s, con.interrupt)
             timer.start()
             con.execute("BEGIN TRANSACTION READ ONLY")
@@ -458,11 +503,23 @@ class DuckDbStore(Store):
                 raise InvalidInputError(f"the query ran longer than {timeout_s:g} s and was stopped; "
                                         "narrow it (WHERE, LIMIT) or aggregate", timeout_s=timeout_s) from error
             except duckdb.Error as error:
+                if _is_damage(error):
+                    self._mark_damaged(f"{self.path} is damaged ({error})")
+                    raise CorruptStoreError(self._damaged or "", path=str(self.path)) from error
                 raise InvalidInputError(f"SQL error: {error}") from error
             finally:
                 timer.cancel()
                 con.execute("ROLLBACK")
             return table
+
+    def _relations(self, con: Any) -> frozenset[str]:
+        """The store's own tables and views, which raw SQL may read (they change only with migrations)."""
+        cached: frozenset[str] | None = getattr(self, "_relations_cache", None)
+        if cached is None:
+            cached = store_relations(con)
+            if cached:  # an empty answer (the file is not created yet) is asked again next time
+                self._relations_cache = cached
+        return cached
 
     # ------------------------------------------------------------ blobs
 
@@ -470,25 +527,61 @@ class DuckDbStore(Store):
         _check_sha256(sha256)
         return self.artifacts_dir / sha256[:2] / sha256
 
+    def _spool(self, chunks: Iterator[bytes], what: str, **details: Any) -> tuple[Path, str, int]:
+        """Write ``chunks`` to a new temporary file among the artifacts; returns (path, sha256, size).
+
+        Every step that can meet a full disk (the folder, the file, each write, the flush and the close,
+        where a small buffered write first reaches the disk) is inside one guard: on ENOSPC or a quota the
+        half-written file is removed and a ``StoreError`` says what to do.
+        """
+        digest = hashlib.sha256()
+        size = 0
+        temp: str | None = None
+        try:
+            self.artifacts_dir.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.artifacts_dir, prefix=".blob-", delete=False) as handle:
+                temp = handle.name
+                for chunk in chunks:
+                    digest.update(chunk)
+                    handle.write(chunk)
+                    size += len(chunk)
+                handle.flush()
+        except BaseException as error:
+            if temp is not None:
+                try:
+                    os.unlink(temp)  # a half copy (disk full, interrupted) must not fill the disk further
+                except OSError:
+                    pass
+            if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StoreError(f"no space left in {self.artifacts_dir} to store {what}. Free some disk space "
+                                 "(or set MLM_STORE to a store on a larger disk) and try again; nothing was stored.",
+                                 **details) from None
+            raise
+        return Path(temp), digest.hexdigest(), size
+
+    def _take_in(self, temp: Path, sha256: str) -> None:
+        """Move a verified temporary file to its content address (or drop it if the blob is already there)."""
+        target = self._blob_path(sha256)
+        try:
+            if target.exists():
+                temp.unlink(missing_ok=True)
+                return
+            self._upload(sha256, temp)  # with object storage, uploaded before it enters the cache
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(temp, target)
+        except OSError as error:
+            temp.unlink(missing_ok=True)
+            if error.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StoreError(f"no space left in {self.artifacts_dir} to store a blob. Free some disk space "
+                                 "(or set MLM_STORE to a store on a larger disk) and try again; nothing was "
+                                 "stored.") from None
+            raise
+
     def put_blob(self, data: bytes) -> str:
         sha256 = hashlib.sha256(data).hexdigest()
-        target = self._blob_path(sha256)
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
-                try:
-                    handle.write(data)
-                    handle.flush()
-                except BaseException as error:
-                    handle.close()
-                    os.unlink(handle.name)  # no half blob left behind on a full disk
-                    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
-                        raise StoreError(f"no space left in {self.artifacts_dir} to store {len(data):,} bytes. "
-                                         "Free some disk space (or set MLM_STORE to a store on a larger disk) "
-                                         "and try again; nothing was stored.") from None
-                    raise
-            self._upload(sha256, Path(handle.name))
-            os.replace(handle.name, target)
+        if not self._blob_path(sha256).exists():
+            temp, _, _ = self._spool(iter((data,)), f"{len(data):,} bytes")
+            self._take_in(temp, sha256)
         return sha256
 
     def _upload(self, sha256: str, local: Path) -> None:
@@ -512,34 +605,16 @@ class DuckDbStore(Store):
 
     def put_file(self, path: Path) -> str:
         path = Path(path)
-        digest = hashlib.sha256()
-        self.artifacts_dir.mkdir(parents=True, exist_ok=True)
-        from mlm_jupyter.core.progress import progress
-
-        with open(path, "rb") as source, tempfile.NamedTemporaryFile(dir=self.artifacts_dir, delete=False) as temp, \
-                progress(os.fstat(source.fileno()).st_size, f"storing {path.name}", unit="B") as bar:
-            try:
-                for chunk in iter(lambda: source.read(1 << 20), b""):
-                    digest.update(chunk)
-                    temp.write(chunk)
-                    bar.update(len(chunk))
-            except BaseException as error:
-                temp.close()
-                os.unlink(temp.name)  # a half copy (disk full, interrupted) must not fill the disk further
-                if isinstance(error, OSError) and error.errno == errno.ENOSPC:
-                    raise StoreError(f"no space left in {self.artifacts_dir} to store {path}. Free some disk "
-                                     "space (or set MLM_STORE to a store on a larger disk) and log it again; "
-                                     "nothing was stored.", path=str(path)) from None
-                raise
-        sha256 = digest.hexdigest()
-        target = self._blob_path(sha256)
-        if target.exists():
-            os.unlink(temp.name)
-        else:
-            self._upload(sha256, Path(temp.name))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(temp.name, target)
+        with open(path, "rb") as source:
+            temp, sha256, _ = self._spool(iter(lambda: source.read(1 << 20), b""), str(path), path=str(path))
+        self._take_in(temp, sha256)
         return sha256
+
+    def adopt_file(self, path: Path, sha256: str) -> None:
+        """Take in a file already written beside the artifacts whose sha256 the caller verified (the
+        server's streamed uploads): a rename, not a second copy."""
+        _check_sha256(sha256)
+        self._take_in(Path(path), sha256)
 
     def open_blob(self, sha256: str) -> BinaryIO:
         return open(self._cached(sha256), "rb")

@@ -28,7 +28,7 @@ from mlm_jupyter.core.errors import (
     RunAlreadyActiveError,
     StoreError,
 )
-from mlm_jupyter.core.validation import run_status
+from mlm_jupyter.core.validation import check_key, check_run_name, run_status
 from mlm_jupyter.tracking.client import MlmClient
 from mlm_jupyter.tracking.run_owner import run_owner
 
@@ -144,6 +144,10 @@ def start_run(experiment: str | None = None, name: str | None = None, *, nested:
     if run_name is not None and name is not None and run_name != name:
         raise InvalidInputError("give the run name once: either name=... or run_name=..., not both")
     name = name if name is not None else run_name
+    if name is not None:
+        check_run_name(name)  # before anything starts: a bad name must not leave a run behind
+    if experiment is not None:
+        check_key(experiment, "experiment")
     _active = _stack()
     if _active and not nested and (_active[-1].id in _cell_runs or _active[-1].id == parent_run_id):
         nested = True
@@ -155,12 +159,12 @@ def start_run(experiment: str | None = None, name: str | None = None, *, nested:
         experiment = _active[-1].experiment  # a child run stays in its parent's experiment
     client = get_client()
     try:
-        run = client.create_run(experiment or _experiment, name, tags=tags,
+        run = client.create_run(experiment if experiment is not None else _experiment, name, tags=tags,
                                 parent_run_id=parent_run_id or (_active[-1].id if _active else None), source=source)
     except StoreError as error:
         if not _in_notebook():
             raise
-        return _start_untracked(experiment or _experiment, name, error)
+        return _start_untracked(experiment if experiment is not None else _experiment, name, error)
     active = ActiveRun(**{f: getattr(run, f) for f in run.__dataclass_fields__})
     _active.append(active)
     _started.append(run.id)

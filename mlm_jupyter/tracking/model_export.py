@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from mlm_jupyter.core.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from mlm_jupyter.core.safe_files import read_own_file, write_replacing
 from mlm_jupyter.tracking.model_package import (
     MANIFEST_FILE,
     deserialise,
@@ -39,15 +40,17 @@ def write_model_dir(path: str | os.PathLike[str], data: bytes, manifest: Mapping
     model_file = str(manifest["model_file"])
     if Path(model_file).name != model_file:
         raise InvalidInputError(f"manifest names the model file {model_file!r}; it must be a plain file name")
-    (target / model_file).write_bytes(data)
-    (target / MANIFEST_FILE).write_bytes(manifest_bytes(manifest))
-    (target / "model_card.md").write_text(card, encoding="utf-8")
-    (target / "requirements.txt").write_text("".join(f"{r}\n" for r in manifest.get("requirements") or []),
-                                             encoding="utf-8")
-    (target / "signature.json").write_text(json.dumps(manifest.get("signature"), indent=2), encoding="utf-8")
+    files = {model_file: data, MANIFEST_FILE: manifest_bytes(manifest), "model_card.md": card.encode("utf-8"),
+             "requirements.txt": "".join(f"{r}\n" for r in manifest.get("requirements") or []).encode("utf-8"),
+             "signature.json": json.dumps(manifest.get("signature"), indent=2).encode("utf-8")}
     if manifest.get("input_example") is not None:
-        (target / "input_example.json").write_text(json.dumps(manifest["input_example"], default=str),
-                                                   encoding="utf-8")
+        files["input_example.json"] = json.dumps(manifest["input_example"], default=str).encode("utf-8")
+    for name, content in files.items():
+        if (target / name).is_dir() and not (target / name).is_symlink():
+            raise AlreadyExistsError(f"{target / name} is a folder; remove it or export to a new path",
+                                     path=str(target / name))
+    for name, content in files.items():  # each file replaces what was there: a symlink is never written through
+        write_replacing(target / name, content)
     return target
 
 
@@ -57,18 +60,16 @@ def read_model_dir(path: str | os.PathLike[str]) -> tuple[dict[str, Any], bytes]
     if folder.is_file() and folder.name == MANIFEST_FILE:
         folder = folder.parent
     manifest_path = folder / MANIFEST_FILE
-    if not manifest_path.is_file():
+    if not os.path.lexists(manifest_path):
         raise NotFoundError(f"{folder} is not an exported model: it has no {MANIFEST_FILE}. Export one with "
                             "mlm.export_model(uri, path), or load from the registry with models:/NAME@ALIAS.",
                             path=str(folder))
-    manifest = read_manifest(manifest_path.read_bytes())
+    manifest = read_manifest(read_own_file(folder, MANIFEST_FILE, "the manifest of an exported model"))
     model_file = str(manifest["model_file"])
     if Path(model_file).name != model_file:
         raise InvalidInputError(f"{manifest_path} names the model file {model_file!r}; it must be a plain file name")
-    model_path = folder / model_file
-    if not model_path.is_file():
-        raise NotFoundError(f"{folder} has no {model_file} (named in its {MANIFEST_FILE})", path=str(model_path))
-    return manifest, model_path.read_bytes()
+    # a model file linked out of the folder is refused before it is read, so no error shows another file's hash
+    return manifest, read_own_file(folder, model_file, f"the model file named in its {MANIFEST_FILE}")
 
 
 def load_model_dir(path: str | os.PathLike[str], *, trust_pickle: bool = False,

@@ -22,11 +22,16 @@ from mlm_jupyter.core.errors import IntegrityError, InvalidInputError, MlmError
 from mlm_jupyter.core.signature import ModelSignature, example_to_json, infer_signature
 from mlm_jupyter.tracking.flavors import LoadOptions, flavor_for, get_flavor
 
-__all__ = ["MANIFEST_FILE", "PackagedModel", "deserialise", "package_model", "requirements_for"]
+__all__ = ["MANIFEST_FILE", "SHA256_PROVES", "PackagedModel", "deserialise", "package_model", "requirements_for"]
 
 MANIFEST_FILE = "MLmodel.json"
 FORMAT = "mlm-model"
 FORMAT_VERSION = 1
+# What the sha256 of an exported folder is worth, written into its manifest and model card: whoever can
+# write the folder can rewrite the model file and its manifest together.
+SHA256_PROVES = ("integrity, not origin: the model file matches this manifest, but whoever could write this "
+                 "folder could have rewritten both; to know where a model came from, load it from the registry "
+                 "(models:/NAME/VERSION), whose recorded sha256 is the reference")
 
 
 @dataclass(frozen=True)
@@ -156,8 +161,9 @@ def deserialise(data: bytes, manifest: Mapping[str, Any], *, expected_sha256: st
     expected = expected_sha256 or str(manifest["sha256"])
     actual = hashlib.sha256(data).hexdigest()
     if actual != expected or actual != manifest["sha256"]:
+        recorder = "the registry recorded" if expected_sha256 else f"its {MANIFEST_FILE} records"
         raise IntegrityError(
-            f"refusing to load the model: its file hashes to {actual} but the registry recorded {expected}. "
+            f"refusing to load the model: its file hashes to {actual} but {recorder} {expected}. "
             "The file was modified or corrupted; log or export the model again.", expected=expected, actual=actual)
     module = get_flavor(str(manifest["flavor"]))
     try:

@@ -36,6 +36,7 @@ from mlm_jupyter.tracking.model_card import render_model_card
 from mlm_jupyter.tracking.model_export import load_model_dir, read_model_dir, write_model_dir
 from mlm_jupyter.tracking.model_package import (
     MANIFEST_FILE,
+    SHA256_PROVES,
     deserialise,
     manifest_bytes,
     package_model,
@@ -70,7 +71,8 @@ def registry_and_artifact_names(name: str | None, registered_model_name: str | N
         artifact_path = name
     return registered_model_name, artifact_path
 
-_HISTORY_COLUMNS = ["time", "user", "action", "version", "alias", "from", "to", "reason", "forced", "details"]
+_HISTORY_COLUMNS = ["time", "user", "action", "version", "alias", "from", "to", "reason", "forced", "details",
+                    "identity_provider"]
 
 
 @dataclass(frozen=True)
@@ -271,7 +273,8 @@ class RegistryClient:
         events = [RegistryEvent.from_record(r) for r in self.store.read("model_history", name=name)]
         frame = pd.DataFrame([{"time": e.time, "user": e.user, "action": e.action, "version": e.version,
                                "alias": e.alias, "from": e.from_value, "to": e.to_value, "reason": e.reason,
-                               "forced": e.forced, "details": dict(e.details)} for e in events],
+                               "forced": e.forced, "details": dict(e.details),
+                               "identity_provider": e.identity_provider} for e in events],
                              columns=_HISTORY_COLUMNS)
         frame["time"] = pd.to_datetime(frame["time"], utc=True)
         frame["version"] = pd.Series([e.version for e in events], dtype=object)  # ints, None for model-wide events
@@ -286,7 +289,8 @@ class RegistryClient:
         import pandas as pd
 
         frame = pd.DataFrame(self.store.read("model_loads", name=name),
-                             columns=["time", "user_name", "model", "version", "run_id", "sha256", "uri", "host", "pid"])
+                             columns=["time", "user_name", "model", "version", "run_id", "sha256", "uri", "host", "pid",
+                                      "identity_provider"])
         frame["time"] = pd.to_datetime(frame["time"], unit="s", utc=True)
         return frame
 
@@ -389,10 +393,18 @@ class RegistryClient:
         if parsed.kind == "runs":
             run = self.get_run(str(parsed.run_id))
             wanted = f"{parsed.artifact_path}/{MANIFEST_FILE}"
-            for artifact in run.artifacts:
-                if artifact.path == wanted:
-                    manifest = read_manifest(self.store.read_blob(artifact.sha256))
-                    return ResolvedModel(str(uri), manifest, str(manifest["sha256"]), None, run.id)
+            recorded = {artifact.path: artifact.sha256 for artifact in run.artifacts}
+            if wanted in recorded:
+                manifest = read_manifest(self.store.read_blob(recorded[wanted]))
+                # the run's own record of the model file is the reference, not the sha256 its manifest names
+                model_path = f"{parsed.artifact_path}/{manifest['model_file']}"
+                if recorded.get(model_path) != manifest["sha256"]:
+                    raise IntegrityError(
+                        f"runs:/{run.id}/{parsed.artifact_path}: its {MANIFEST_FILE} names model file "
+                        f"{manifest['sha256']}, but the run recorded {recorded.get(model_path)} as {model_path}; "
+                        "refusing to load it. Log the model again.",
+                        expected=recorded.get(model_path), actual=manifest["sha256"])
+                return ResolvedModel(str(uri), manifest, str(recorded[model_path]), None, run.id)
             raise NotFoundError(f"run {run.id} has no model at {parsed.artifact_path!r} (no {wanted} artifact); "
                                 "log one with mlm.log_model", run_id=run.id)
         raise InvalidInputError(f"{uri!r} is a local path, not a store URI")
@@ -480,6 +492,8 @@ class RegistryClient:
                 "flavor": manifest["flavor"], "signature": manifest.get("signature"), "size": manifest.get("size"),
                 "requirements": manifest.get("requirements"), "source": resolved.uri})
             card = self._render_card(unregistered, manifest, title=f"{resolved.uri} (not registered)")
+        manifest["sha256_proves"] = SHA256_PROVES
+        card = f"{card.rstrip()}\n\n## What this folder proves\n\nIts sha256 proves {SHA256_PROVES}.\n"
         return write_model_dir(path, data, manifest, card, overwrite=overwrite)
 
 

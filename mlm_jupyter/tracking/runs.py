@@ -17,7 +17,8 @@ from mlm_jupyter.core.errors import (
     ParamConflictError,
     PermissionDeniedError,
 )
-from mlm_jupyter.core.validation import check_key, metric_value, param_text, run_status
+from mlm_jupyter.core.safe_files import artifact_files
+from mlm_jupyter.core.validation import check_key, check_run_name, metric_value, param_text, run_status
 from mlm_jupyter.store.contract import Op, Store, WriteBatch
 from mlm_jupyter.store.liveness import this_process
 from mlm_jupyter.tracking.run_owner import run_owner
@@ -84,10 +85,11 @@ class RunsClient:
                    tags: Mapping[str, Any] | None = None, parent_run_id: str | None = None,
                    source: str | None = None, owner: str | None = None, run_id: str | None = None) -> Run:
         """Start a new run in ``experiment`` and return it (status ``running``)."""
-        experiment = experiment or os.environ.get("MLM_EXPERIMENT") or "Default"
+        if experiment is None:  # an empty name is a mistake to report, not a request for the default
+            experiment = os.environ.get("MLM_EXPERIMENT") or "Default"
         check_key(experiment, "experiment")
         run_id = run_id or uuid.uuid4().hex
-        name = name or new_run_name()
+        name = check_run_name(name) if name is not None else new_run_name()
         me = this_process()
         start = time.time()
         ops = [Op("create_run", {
@@ -349,16 +351,10 @@ class RunsClient:
             raise InvalidInputError(f"log_artifact takes the path of a file or folder, got a "
                                     f"{type(local_path).__name__}; save the object to a file first.")
         path = Path(local_path)
-        if not path.exists():
-            raise NotFoundError(f"cannot log artifact {str(path)!r}: no such file or folder")
-        if not path.is_file() and not path.is_dir():  # a FIFO or device: reading could block or never end
-            raise InvalidInputError(f"cannot log artifact {str(path)!r}: it is not a regular file or folder "
-                                    "(a pipe, socket or device); copy its content to a file first.")
+        files = artifact_files(path)  # refuses symlinks out of the folder and /proc-like files
         prefix = _artifact_prefix(artifact_path)
-        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
         ops, digests = [], []
-        for file in files:
-            relative = file.name if file == path else file.relative_to(path).as_posix()
+        for file, relative in files:
             name = f"{prefix}/{relative}" if prefix else relative
             try:
                 sha256 = self.store.put_file(file)

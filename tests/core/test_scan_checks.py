@@ -152,3 +152,28 @@ def test_regression_task_gets_regression_metrics() -> None:
                     progress=False)
     codes = {f.code: f.severity for f in bad.findings}
     assert codes.get("overfitting.train_test_gap") == "high" and codes.get("regression.worse_than_champion") == "high"
+
+
+def test_a_pipeline_with_a_text_column_is_scanned_with_text_perturbations() -> None:
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    rng = np.random.default_rng(2)
+    words = np.array(["refund", "late", "great", "thanks", "broken", "love", "slow", "fast", "never", "again"])
+    n = 1200
+    amount = rng.normal(50, 10, n)
+    notes = [" ".join(rng.choice(words, 6)) + " order" for _ in range(n)]
+    y = np.array([int(("broken" in t) or ("late" in t)) for t in notes])
+    X = pd.DataFrame({"note": notes, "amount": amount})
+    model = Pipeline([("prep", ColumnTransformer([("text", TfidfVectorizer(), "note"),
+                                                  ("num", "passthrough", ["amount"])])),
+                      ("clf", LogisticRegression(max_iter=1000))]).fit(X[:800], y[:800])
+    report = scan_with(None, model, X[800:].reset_index(drop=True), y[800:], train=(X[:800], y[:800]),
+                       progress=False)
+    assert report.to_dict()["data"]["kinds"]["note"] == "text"
+    perturbations = {(p["feature"], p["perturbation"]) for p in report.check("fragility").details["perturbations"]}
+    assert {("note", "lowercase"), ("note", "typo"), ("amount", "noise")} <= perturbations
+    assert report.check("slices").skipped is None and not report.check("underfitting").findings

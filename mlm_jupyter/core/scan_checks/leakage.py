@@ -10,7 +10,7 @@ test rows whose nearest training row (standardised numeric features, same
 categorical values) is closer than 5 % of the typical train-to-train
 neighbour distance. A single feature whose one-feature predictor removes
 80 % or more of the baseline error (Deepchecks' ``FeatureLabelCorrelation``
-PPS default) is medium, 95 % high.
+PPS default) is medium, 90 % high.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ __all__ = ["check_leakage", "frame_row_hashes", "shared_ancestors", "single_feat
 
 Array = np.ndarray[Any, Any]
 PPS_THRESHOLD = 0.8
+PPS_HIGH = 0.9
 
 
 def frame_row_hashes(frame: pd.DataFrame, target: Array | None = None) -> Array:
@@ -217,7 +218,7 @@ def _single(inputs: ScanInputs) -> tuple[list[Finding], dict[str, Any]]:
     for column, power in ranked:
         if power < PPS_THRESHOLD:
             break
-        severity = "high" if power >= 0.95 else "medium"
+        severity = "high" if power >= PPS_HIGH else "medium"
         findings.append(Finding(
             "leakage", "leakage.single_feature", severity,
             f"feature {column!r} alone predicts the target almost perfectly ({power:.0%} of the baseline error "

@@ -11,6 +11,7 @@ from typing import Any
 
 from mlm_jupyter.core.errors import InvalidInputError, NotFoundError
 from mlm_jupyter.store.session import Session
+from mlm_jupyter.store.stamping import identity_provider
 
 __all__ = ["APPLIERS", "JOURNALABLE", "READERS"]
 
@@ -27,9 +28,10 @@ def set_monitor_thresholds(s: Session, args: dict[str, Any]) -> dict[str, Any]:
                   "updated_by = excluded.updated_by",
                   [name, json.dumps(thresholds, sort_keys=True), s.now(), args.get("user")])
     s.con.execute(
-        "INSERT INTO registry_events (time, user_name, model, version, action, to_value, reason) "
-        "VALUES (?, ?, ?, NULL, 'monitor_thresholds_set', ?, ?)",
-        [s.now(), args.get("user"), name, json.dumps(thresholds, sort_keys=True), args.get("reason")])
+        "INSERT INTO registry_events (time, user_name, model, version, action, to_value, reason, identity_provider) "
+        "VALUES (?, ?, ?, NULL, 'monitor_thresholds_set', ?, ?, ?)",
+        [s.now(), args.get("user"), name, json.dumps(thresholds, sort_keys=True), args.get("reason"),
+         identity_provider(args)])
     return {"name": name, "thresholds": thresholds}
 
 

@@ -17,6 +17,7 @@ from mlm_jupyter.core.errors import InvalidInputError, NotFoundError
 from mlm_jupyter.core.model_entities import check_alias, check_model_name
 from mlm_jupyter.core.promotion import PromotionRule, evaluate_rules
 from mlm_jupyter.store.session import Session
+from mlm_jupyter.store.stamping import identity_provider
 
 __all__ = ["APPLIERS", "JOURNALABLE", "READERS"]
 
@@ -32,10 +33,10 @@ def _event(s: Session, args: dict[str, Any], model: str, action: str, *, version
            forced: bool = False, details: dict[str, Any] | None = None) -> None:
     s.con.execute(
         "INSERT INTO registry_events (time, user_name, model, version, action, alias, from_value, to_value,"
-        " reason, forced, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " reason, forced, details, identity_provider) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [s.now(), args.get("user"), model, version, action, alias,
          None if from_value is None else str(from_value), None if to_value is None else str(to_value),
-         reason, forced, json.dumps(details) if details else None])
+         reason, forced, json.dumps(details) if details else None, identity_provider(args)])
 
 
 def _require_model(s: Session, name: str) -> None:
@@ -276,9 +277,11 @@ def delete_model_tag(s: Session, args: dict[str, Any]) -> None:
 
 
 def record_model_load(s: Session, args: dict[str, Any]) -> None:
-    s.con.execute("INSERT INTO model_loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    s.con.execute("INSERT INTO model_loads (time, user_name, model, version, run_id, sha256, uri, host, pid, "
+                  "identity_provider) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                   [args.get("time", s.now()), args.get("user"), args.get("name"), args.get("version"),
-                   args.get("run_id"), args["sha256"], args["uri"], args.get("host"), args.get("pid")])
+                   args.get("run_id"), args["sha256"], args["uri"], args.get("host"), args.get("pid"),
+                   identity_provider(args)])
 
 
 APPLIERS = {
@@ -361,7 +364,7 @@ def model_version(s: Session, name: str, version: int | None = None, alias: str 
 def model_history(s: Session, name: str) -> list[dict[str, Any]]:
     _require_model(s, name)
     return s.rows("SELECT id, time, user_name, model, version, action, alias, from_value, to_value, reason, forced, "
-                  "details FROM registry_events WHERE model = ? ORDER BY id", [name])
+                  "details, identity_provider FROM registry_events WHERE model = ? ORDER BY id", [name])
 
 
 def promotion_rules(s: Session, name: str, alias: str | None = None) -> list[dict[str, Any]]:
@@ -381,7 +384,7 @@ def model_versions_of_run(s: Session, run_id: str) -> list[dict[str, Any]]:
 
 
 def model_loads(s: Session, name: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
-    sql = "SELECT time, user_name, model, version, run_id, sha256, uri, host, pid FROM model_loads"
+    sql = "SELECT time, user_name, model, version, run_id, sha256, uri, host, pid, identity_provider FROM model_loads"
     params: list[Any] = []
     if name is not None:
         sql += " WHERE model = ?"

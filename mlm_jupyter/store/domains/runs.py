@@ -10,7 +10,9 @@ import pyarrow as pa
 
 from mlm_jupyter.core.errors import InvalidInputError, NotFoundError, ParamConflictError
 from mlm_jupyter.core.query import compile_filter, compile_order_by
+from mlm_jupyter.core.validation import check_key, check_run_name
 from mlm_jupyter.store.session import Session
+from mlm_jupyter.store.stamping import identity_provider
 
 __all__ = ["APPLIERS", "JOURNALABLE", "READERS"]
 
@@ -39,19 +41,23 @@ def create_experiment(s: Session, args: dict[str, Any]) -> str:
 def create_run(s: Session, args: dict[str, Any]) -> None:
     if s.one("SELECT 1 FROM runs WHERE id = ?", [args["run_id"]]):
         return  # a retried create is a no-op
-    experiment_id = _ensure_experiment(s, str(args.get("experiment") or "Default"))
+    # checked here too: a REST client or a journal line brings its own ops
+    experiment = "Default" if args.get("experiment") is None else check_key(args["experiment"], "experiment")
+    check_run_name(args["name"])
+    experiment_id = _ensure_experiment(s, experiment)
     s.con.execute(
         "INSERT INTO runs (id, experiment_id, name, status, start_time, user_name, parent_run_id,"
-        " source, host, pid, pid_start, owner) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)",
+        " source, host, pid, pid_start, owner, identity_provider) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?,"
+        " ?)",
         [args["run_id"], experiment_id, args["name"], args["start_time"], args.get("user"),
          args.get("parent_run_id"), args.get("source"), args.get("host"), args.get("pid"),
-         args.get("pid_start"), args.get("owner", "process")])
+         args.get("pid_start"), args.get("owner", "process"), identity_provider(args)])
     # metrics may precede their run (a create_run journaled while later points went straight through)
     s.con.execute(
         "INSERT INTO run_summaries (run_id, experiment_id, experiment, name, status, start_time, user_name,"
         " parent_run_id, source, owner, metrics) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?,"
         " coalesce((SELECT map(list(key), list(value)) FROM latest_metrics WHERE run_id = ?), MAP {}))",
-        [args["run_id"], experiment_id, str(args.get("experiment") or "Default"), args["name"],
+        [args["run_id"], experiment_id, experiment, args["name"],
          args["start_time"], args.get("user"), args.get("parent_run_id"), args.get("source"),
          args.get("owner", "process"), args["run_id"]])
 

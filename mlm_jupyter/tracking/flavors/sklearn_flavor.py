@@ -1,10 +1,20 @@
 """The scikit-learn flavor: estimators and pipelines in skops' safe format (no pickle on load).
 
 skops lists the types a file would instantiate that it does not trust by
-default. We also trust ``numpy.dtype`` (pure data) and *classes* of the
-``sklearn`` package itself (e.g. ``sklearn.tree._tree.Tree``), not its functions (a function stored in a
-model, say as a ``FunctionTransformer``'s ``func``, is called on use);
-anything else is refused unless the caller names it in ``trusted_types``.
+default. We also trust, without being asked, exactly two kinds of type:
+
+- *classes scikit-learn itself defines* (e.g. ``sklearn.tree._tree.Tree``):
+  the name in the file must resolve to a class whose own ``__module__`` and
+  ``__qualname__`` spell that very name. A name is only a label an attacker
+  writes: ``sklearn.callback._progressbar.Thread`` resolves to
+  ``threading.Thread`` (the module merely imports it), so it is refused, as
+  is anything from scikit-learn's test helpers or vendored ``externals``;
+- a few pure-data types fitted estimators hold (``numpy.dtype``, scipy's
+  sparse matrices), checked the same way.
+
+Functions are never trusted by default, not even scikit-learn's (a function
+stored in a model, say as a ``FunctionTransformer``'s ``func``, is called on
+use); anything else is refused unless the caller names it in ``trusted_types``.
 """
 
 from __future__ import annotations
@@ -15,15 +25,22 @@ from typing import Any
 
 from mlm_jupyter.core.errors import UnsupportedTypeError, UntrustedModelError
 
-__all__ = ["DISTRIBUTIONS", "FILE_NAME", "NAME", "load", "matches", "save", "untrusted_types"]
+__all__ = ["DISTRIBUTIONS", "FILE_NAME", "NAME", "is_trusted_by_default", "load", "matches", "save",
+           "untrusted_types"]
 
 NAME = "sklearn"
 FILE_NAME = "model.skops"
 DISTRIBUTIONS = ("scikit-learn", "skops", "numpy", "scipy")
-TRUSTED_PREFIXES = ("sklearn.",)
-# Types skops asks about that only hold data: a numpy dtype is rebuilt from its spec and runs no code
-# (SimpleImputer, among others, keeps the dtype it was fitted on).
-TRUSTED_DATA_TYPES = frozenset({"numpy.dtype"})
+# Pure-data types fitted estimators hold, by their real (defining) names: a numpy dtype is rebuilt from its
+# spec (SimpleImputer keeps the dtype it was fitted on); sparse matrices are arrays of numbers.
+TRUSTED_DATA_TYPES = frozenset({
+    "numpy.dtype",
+    "scipy.sparse._csr.csr_matrix", "scipy.sparse._csc.csc_matrix", "scipy.sparse._coo.coo_matrix",
+    "scipy.sparse._csr.csr_array", "scipy.sparse._csc.csc_array", "scipy.sparse._coo.coo_array",
+})
+# Parts of scikit-learn that are not estimators' building blocks: test helpers and vendored third-party code
+# (importing a test module can run code, and vendored classes are not scikit-learn's own)
+_UNTRUSTED_SEGMENTS = frozenset({"tests", "_testing", "externals", "conftest", "_build_utils"})
 
 
 def matches(model: Any) -> bool:
@@ -34,17 +51,28 @@ def matches(model: Any) -> bool:
     return isinstance(model, BaseEstimator)
 
 
-def _is_sklearn_class(name: str) -> bool:
-    if name in TRUSTED_DATA_TYPES:
-        return True
-    if not name.startswith(TRUSTED_PREFIXES):
-        return False
+def _resolves_to_itself(name: str) -> bool:
+    """Whether ``module.Class`` names a class whose own module and qualified name are exactly that."""
     module_name, _, attribute = name.rpartition(".")
+    if not module_name or not attribute.isidentifier():
+        return False
     try:
         found = getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError):
+    except Exception:  # noqa: BLE001 -- a name that does not import is simply not trusted
         return False
-    return isinstance(found, type)
+    return isinstance(found, type) and f"{found.__module__}.{found.__qualname__}" == name
+
+
+def is_trusted_by_default(name: str) -> bool:
+    """Whether the type ``name`` (as a skops file spells it) may be created without ``trusted_types``."""
+    if name in TRUSTED_DATA_TYPES:
+        return _resolves_to_itself(name)
+    parts = name.split(".")
+    if len(parts) < 3 or parts[0] != "sklearn" or not all(p.isidentifier() for p in parts):
+        return False
+    if _UNTRUSTED_SEGMENTS.intersection(parts[:-1]):  # checked before anything is imported
+        return False
+    return _resolves_to_itself(name)
 
 
 def _importable(name: str) -> bool:
@@ -92,14 +120,14 @@ def load(data: bytes, details: dict[str, Any], options: Any) -> Any:
     # one parse in the usual case: offer skops the sklearn classes the manifest says the file holds (the
     # manifest may lie, so each is checked again) plus the caller's types; skops refuses anything else
     recorded = [str(t) for t in details.get("untrusted_types") or ()]
-    offered = [t for t in recorded if _is_sklearn_class(t)] + list(options.trusted_types)
+    offered = [t for t in recorded if is_trusted_by_default(t)] + list(options.trusted_types)
     try:
         return skops.io.loads(data, trusted=offered)
     except UntrustedTypesFoundException:
         pass
     found = untrusted_types(data)
     allowed = set(options.trusted_types)
-    refused = [t for t in found if t not in allowed and not _is_sklearn_class(t)]
+    refused = [t for t in found if t not in allowed and not is_trusted_by_default(t)]
     if refused:
         raise UntrustedModelError(
             f"this skops model would create types that are not trusted: {', '.join(refused)}. If you trust "
