@@ -31,7 +31,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -220,7 +220,12 @@ class CellCapture:
         self._created_at, self._created = time.time(), time.perf_counter()
         self._runs_at_load = _runs_started()  # runs made before capture are no cell's
         self._pandas_seen = "pandas" in sys.modules
-        self.worker = CellWorker(self._setup, self._process, self.failsafe.report, setup_when=_numpy_imported)
+        self.hook_times: deque[tuple[str, float]] = deque(maxlen=100_000)  # (hook, seconds): the cell-path cost
+        self._outbox: list[tuple[dict[str, Any], str, list[dict[str, Any]]]] = []  # records not yet given to the client
+        self._outbox_since: float | None = None
+        self._last_cell_end = time.monotonic()
+        self.worker = CellWorker(self._setup, self._process, self.failsafe.report, setup_when=_numpy_imported,
+                                 on_idle=self._ship_when_idle)
         self.worker.start()
 
     # ------------------------------------------------------------ setup
@@ -247,10 +252,10 @@ class CellCapture:
             self.data_enabled = fingerprinter is not None
         from mlm_jupyter.tracking.cells import add_cell_producer
 
-        worker = weakref.ref(self.worker)
+        capture = weakref.ref(self)
 
         def drain() -> None:  # reads of the cell history first wait for the cells that have finished
-            target = worker()
+            target = capture()
             if target is not None:
                 target.drain()
 
@@ -259,12 +264,62 @@ class CellCapture:
             self._on_ready()
 
     def drain(self, timeout: float | None = 60.0) -> bool:
-        """Wait until every finished cell is recorded (history, data fingerprints); see ``CellWorker``."""
-        return self.worker.drain(timeout)
+        """Wait until every finished cell is recorded (history, data fingerprints) and handed to the client."""
+        done = self.worker.drain(timeout)
+        with self.lock:
+            self.ship()
+        return done
+
+    # ------------------------------------------------------------ shipping records to the client
+
+    SHIP_IDLE = 0.3  # seconds without a running cell before queued records go to the store
+    SHIP_MAX_AGE = 10.0  # ... or once the oldest waited this long (a kernel killed outright loses no more)
+    SHIP_MAX_COUNT = 500
+
+    def ship(self) -> None:
+        """Hand the queued records to the client (which writes them in batches); call with ``lock`` held."""
+        if not self._outbox:
+            return
+        outbox, self._outbox, self._outbox_since = self._outbox, [], None
+        client = self.client()
+        if not self._session_sent:
+            client.record_session(self.session.to_record(self.notebook_path))
+            self._session_sent = True
+        for record, source, data in outbox:
+            client.record_cell(record, source, data)
+
+    def _ship_when_idle(self) -> None:
+        """On the background thread between events: store records while no cell runs (or when they are old).
+
+        Opening the store and writing is the heaviest part of recording; a notebook run top to bottom
+        never waits for it, and a person between two cells never notices it.
+        """
+        if not self._outbox:
+            return
+        now = time.monotonic()
+        idle = self.current is None and now - self._last_cell_end >= self.SHIP_IDLE
+        old = self._outbox_since is not None and now - self._outbox_since >= self.SHIP_MAX_AGE
+        if idle or old or len(self._outbox) >= self.SHIP_MAX_COUNT:
+            with self.lock:
+                self.ship()
 
     # ------------------------------------------------------------ hooks (on the cell path: keep them tiny)
 
     def pre_run_cell(self, info: Any) -> None:
+        began = time.perf_counter()
+        try:
+            self._pre_run_cell(info)
+        finally:
+            self.hook_times.append(("pre", time.perf_counter() - began))
+
+    def post_run_cell(self, result: Any) -> None:
+        began = time.perf_counter()
+        try:
+            self._post_run_cell(result)
+        finally:
+            self.hook_times.append(("post", time.perf_counter() - began))
+
+    def _pre_run_cell(self, info: Any) -> None:
         if self.current is not None:  # a magic called run_cell: the outer cell is the one we record
             self._depth += 1
             return
@@ -277,7 +332,7 @@ class CellCapture:
                                    cell_id=getattr(info, "cell_id", None), start_time=time.time(),
                                    started=time.perf_counter(), runs_mark=_runs_started())
 
-    def post_run_cell(self, result: Any) -> None:
+    def _post_run_cell(self, result: Any) -> None:
         if self._depth:
             self._depth -= 1
             return
@@ -290,6 +345,7 @@ class CellCapture:
                                   cell_id=getattr(info, "cell_id", None), start_time=self._created_at,
                                   started=self._created, runs_mark=self._runs_at_load)
         duration = time.perf_counter() - pending.started
+        self._last_cell_end = time.monotonic()
         self._pandas_seen = self._pandas_seen or "pandas" in sys.modules
         error = result.error_before_exec if result.error_before_exec is not None else result.error_in_exec
         fluent = _fluent()
@@ -328,6 +384,7 @@ class CellCapture:
     def link_run(self, run_id: str, pending: PendingCell) -> None:
         """Tie a run made by ``mlm.start_run()`` in a plain cell to that cell's record (its code,
         notebook and cell: the comparison's code diff and the sidebar's jump to the cell use it)."""
+        self.ship()  # the link's write carries the queued records with it
         if pending.cell_id:
             cell_key = f"id:{pending.cell_id}"
         else:
@@ -389,11 +446,11 @@ class CellCapture:
             "error_message": failure[1] if failure is not None else None,
             "names_read": sorted(names.reads), "names_written": sorted(names.writes), "run_id": pending.run_id,
         }
-        client = self.client()
-        if not self._session_sent:
-            client.record_session(self.session.to_record(self.notebook_path))
-            self._session_sent = True
-        client.record_cell(record, source, data)
+        self._outbox.append((record, source, data))
+        if self._outbox_since is None:
+            self._outbox_since = time.monotonic()
+        if not final:  # %%track: its run links this record now
+            self.ship()
         if final:
             self.history.append(HistoryEntry(
                 record_id=pending.record_id, seq=record["seq"], execution_count=execution_count,

@@ -38,8 +38,11 @@ class CellWorker:
 
     def __init__(self, setup: Callable[[], None], process: Callable[[Any], None],
                  on_error: Callable[[str, BaseException], None], *, max_data_events: int = 64,
-                 setup_when: Callable[[], bool] | None = None, max_setup_delay: float = 30.0) -> None:
+                 setup_when: Callable[[], bool] | None = None, max_setup_delay: float = 30.0,
+                 on_idle: Callable[[], None] | None = None, idle_interval: float = 0.25) -> None:
         self._setup = setup
+        self._on_idle = on_idle
+        self.idle_interval = idle_interval
         self._setup_when = setup_when
         self.max_setup_delay = max_setup_delay
         self._urgent = False
@@ -148,12 +151,21 @@ class CellWorker:
             self._ready = True
             self._cond.notify_all()
         while True:
+            idle = False
             with self._cond:
-                while not self._queue and not self._stopping:
-                    self._cond.wait()
-                if not self._queue:
+                if not self._queue and not self._stopping:
+                    self._cond.wait(self.idle_interval if self._on_idle is not None else None)
+                    idle = not self._queue
+                if not self._queue and self._stopping:
                     return
-                event = self._queue.popleft()
+                event = self._queue.popleft() if self._queue else None
+            if event is None:
+                if idle and self._on_idle is not None:
+                    try:
+                        self._on_idle()
+                    except BaseException as error:  # noqa: BLE001 -- e.g. the store is down: retried later
+                        self._on_error("cell record shipping", error)
+                continue
             try:
                 self._process(event)
             except BaseException as error:  # noqa: BLE001 -- one bad event never stops the recording

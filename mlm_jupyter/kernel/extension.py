@@ -102,7 +102,7 @@ class Extension:
             capture = CellCapture(shell, _client, default_fingerprinter, self.failsafe)
             _captures[shell] = capture
         capture.failsafe = self.failsafe
-        capture._on_ready = self._enter_notebook_mode
+        capture._on_ready = self._ready
         self.capture = capture
         self.track = _LazyMagic(self._track_magic)
         self.mlm = _LazyMagic(self._mlm_magic)
@@ -118,6 +118,12 @@ class Extension:
         from mlm_jupyter.kernel.mlm_magic import MlmMagic
 
         return MlmMagic(self.capture, self.failsafe)
+
+    def _ready(self) -> None:
+        """The capture's heavy parts are in. Inside ipykernel the tracking layer already knows it is in a
+        notebook (``fluent._in_kernel``), so it is not imported just for that; elsewhere it is."""
+        if getattr(self.shell, "kernel", None) is None or _FLUENT in sys.modules:
+            self._enter_notebook_mode()
 
     def _enter_notebook_mode(self) -> None:
         """From now on a broken store never fails a cell's ``mlm.*`` calls (once the tracking layer is in)."""
@@ -174,7 +180,7 @@ def _client() -> Any:
 
 def flush_capture(capture: CellCapture, timeout: float = 60.0) -> None:
     """Record every finished cell and make the queued records durable."""
-    capture.drain(timeout)
+    capture.drain(timeout)  # also hands the queued records to the client
     fluent = sys.modules.get(_FLUENT)
     client = getattr(fluent, "_client", None) if fluent is not None else None
     if client is not None:

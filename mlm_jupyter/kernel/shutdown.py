@@ -25,7 +25,7 @@ from typing import Any
 __all__ = ["INTERRUPT_GRACE", "reason", "tracked_cell", "watch"]
 
 INTERRUPT_GRACE = 0.3  # seconds an interrupted %%track cell waits to learn that a shutdown follows
-CELL_GRACE = 3.0  # seconds a shutdown waits for a running %%track cell (the server kills after 5 s)
+CELL_GRACE = 1.5  # seconds a shutdown waits for a running %%track cell (SIGTERM follows 2.5 s after the request)
 
 _requested = threading.Event()
 _reason: str | None = None
@@ -89,7 +89,7 @@ def watch(capture: Any) -> None:
                 log.debug("mlm-jupyter: a %%track cell was still running at %s", _reason)
             from mlm_jupyter.kernel.extension import flush_capture
 
-            flush_capture(capture, 2.0)
+            flush_capture(capture, 0.8)
         except Exception:  # noqa: BLE001 -- the shutdown must go on, quietly
             log.debug("mlm-jupyter: flush at kernel shutdown failed", exc_info=True)
         result = original(restart)

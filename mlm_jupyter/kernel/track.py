@@ -154,6 +154,12 @@ class TrackMagic:
         client = fluent.get_client()
         safe = self.failsafe.call
         capture = self.capture
+        if stopped_by is not None:  # the kernel is going away (the server kills it 2.5 s after asking):
+            self._end(run, status, stopped_by)  # the run's end comes first, then what time allows
+            safe("%%track params", _log_literals, client, run.id, names.literals)
+            safe("%%track cell record", capture.record, pending, time.perf_counter() - pending.started, error,
+                 _cell_number(self.shell), final=False)
+            return
         if stopped_by is None:  # a kernel going away has seconds left: the run's end comes first
             safe("%%track reproduction facts", record_reproduction_facts, client, run.id, pending.source,
                  [h.source for h in capture.history if h.success is not False], output,
@@ -176,8 +182,6 @@ class TrackMagic:
              history=[h.record_id for h in capture.history], staleness=staleness, traceback=error_text,
              data=rows)
         self._end(run, status, error_text)
-        if stopped_by is not None:  # the kernel is going away: no output to a front end that is leaving
-            return
         summary = safe("%%track summary", RunSummary.for_run, client, run.id, elapsed, staleness, previous)
         if summary is not None:
             from IPython.display import display

@@ -59,14 +59,80 @@ def prepare_input(payload: Payload, signature: ModelSignature | None) -> Any:
     count = len(rows) if rows is not None else len(frame)
     if count == 0:
         raise BadInput("the request has no rows to score", reason="empty")
+    named = [spec for spec in signature.inputs if spec.name is not None] if signature is not None else []
+    if rows is not None and payload.columns is not None:
+        array = _numeric_rows(rows, len(payload.columns))
+        if array is not None and named and signature is not None:
+            checked = _checked_array(signature, named, array, payload.columns)
+            if checked is not None:
+                return checked
+        import pandas as pd
+
+        frame = pd.DataFrame(array if array is not None else rows, columns=payload.columns)
+        rows = None
     if signature is None or not signature.inputs:
         return frame if frame is not None else _plain_array(rows)
-    named = [spec for spec in signature.inputs if spec.name is not None]
     if not named:
         return _tensor(signature, signature.inputs[0], frame, rows)
     if frame is None:
+        if rows and isinstance(rows[0], list):  # rows of values in the signature's column order
+            array = _numeric_rows(rows, len(named))
+            checked = _checked_array(signature, named, array, [str(spec.name) for spec in named]) \
+                if array is not None else None
+            if checked is not None:
+                return checked
         frame = _rows_frame(rows, named)
     return _checked_frame(signature, named, frame)
+
+
+_NUMBER_TYPES = (int, float)
+
+
+def _all_numbers(rows: list[Any]) -> bool:
+    """Every value is a JSON number (not a bool, text or null, which numpy would quietly convert)."""
+    return all(type(value) in _NUMBER_TYPES for row in rows for value in (row if isinstance(row, list) else (row,)))
+
+
+def _numeric_rows(rows: list[Any], width: int) -> Any:
+    """Rows of numbers as one float array (a single conversion), or ``None`` if any value is not a number."""
+    if not _all_numbers(rows):
+        return None
+    try:
+        array = np.array(rows, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return array if array.ndim == 2 and array.shape[1] == width else None
+
+
+def _checked_array(signature: ModelSignature, named: Sequence[TensorSpec], array: Any, columns: list[str]) -> Any:
+    """The model's frame from a float array of named columns, checked column by column without pandas;
+    ``None`` when the signature has non-numeric columns (the frame path checks those)."""
+    import pandas as pd
+
+    if not all(_kind(spec.dtype) in ("int", "float") for spec in named):
+        return None
+    position = {name: index for index, name in enumerate(columns)}
+    out = {}
+    for spec in named:
+        name = str(spec.name)
+        if name not in position:
+            raise BadInput(f"column {name!r} is missing: the signature needs "
+                           f"{', '.join(str(s.name) for s in named)[:300]}", reason="missing", column=name)
+        values = array[:, position[name]]
+        finite = np.isfinite(values)
+        kind = _kind(spec.dtype)
+        if not finite.all() and (kind == "int" or not _allows_non_finite(signature, name)):
+            row = int(np.flatnonzero(~finite)[0])
+            raise BadInput(f"column {name!r} ({spec.dtype}) does not take non-finite values; row {row} is "
+                           f"{_show(values[row])}", reason="non_finite", column=name, row=row)
+        if kind == "int":
+            fractional = values != np.round(values)
+            if fractional.any():
+                row = int(np.flatnonzero(fractional)[0])
+                raise BadInput(f"column {name!r} takes whole numbers ({spec.dtype}); row {row} is "
+                               f"{_show(values[row])}", reason="wrong_type", column=name, row=row)
+        out[name] = values.astype(_numpy_dtype(spec.dtype))
+    return pd.DataFrame(out, copy=False)
 
 
 def _plain_array(rows: Any) -> Any:
@@ -88,7 +154,7 @@ def _rows_frame(rows: Any, named: Sequence[TensorSpec]) -> Any:
             raise BadInput(f"row {number} has {size} values, but the signature has {len(names)} columns "
                            f"({', '.join(names)[:200]}); send dataframe_split or records to name them",
                            reason="bad_shape")
-    if all(_kind(spec.dtype) in ("int", "float") for spec in named):
+    if all(_kind(spec.dtype) in ("int", "float") for spec in named) and _all_numbers(rows):
         try:  # fast path: one numeric array for the whole request
             array = np.array(rows, dtype=np.float64)
         except (TypeError, ValueError):
@@ -135,7 +201,7 @@ def _checked_column(signature: ModelSignature, spec: TensorSpec, values: Any) ->
                                column=name)
             numeric = pd.to_numeric(values, errors="coerce")
             not_number = numeric.isna().to_numpy() & values.notna().to_numpy()
-            not_number |= values.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)
+            not_number |= values.map(lambda v: isinstance(v, (bool, np.bool_, str, bytes))).to_numpy(dtype=bool)
             if not_number.any():
                 row, value = _first_bad(values, not_number)
                 raise BadInput(f"column {name!r} takes {spec.dtype} numbers; row {row} has {_show(value)}",

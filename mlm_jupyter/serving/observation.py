@@ -9,12 +9,13 @@ because of observation.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from typing import Any, Callable, Protocol
 
 from mlm_jupyter.serving.served_model import ServedModel
 
-__all__ = ["MonitorLog", "NullLog", "PredictionLog", "open_prediction_log"]
+__all__ = ["BatchingLog", "MonitorLog", "NullLog", "PredictionLog", "open_prediction_log"]
 
 log = logging.getLogger("mlm.serve")
 
@@ -94,10 +95,91 @@ class MonitorLog:
         self._monitors.clear()
 
 
+class BatchingLog:
+    """Takes logging off the request path: requests queue their rows; one thread hands them to ``target``
+    in batches (one ``Monitor.log`` call for many small requests, per served version).
+
+    ``close()`` logs everything queued before it returns, so a graceful stop loses nothing. Past
+    ``max_queue`` waiting requests, new ones are not logged (counted in ``dropped``, warned once).
+    """
+
+    def __init__(self, target: PredictionLog, *, max_queue: int = 100_000, max_batch: int = 512) -> None:
+        self.target = target
+        self.max_batch = max_batch
+        self.dropped = 0
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
+        self._thread = threading.Thread(target=self._loop, name="mlm-serve-log", daemon=True)
+        self._thread.start()
+
+    def log(self, served: ServedModel, X: Any, y_pred: Any, ids: list[str]) -> None:
+        try:
+            self._queue.put_nowait((served, X, y_pred, ids))
+        except queue.Full:
+            if not self.dropped:
+                log.warning("the prediction log is %d requests behind; requests are not logged until it catches "
+                            "up", self._queue.maxsize)
+            self.dropped += 1
+
+    def _loop(self) -> None:
+        while True:
+            items = [self._queue.get()]
+            while len(items) < self.max_batch:
+                try:
+                    items.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            stop = any(item is _STOP for item in items)
+            self._write([item for item in items if item is not _STOP])
+            if stop:
+                return
+
+    def _write(self, items: list[Any]) -> None:
+        start = 0
+        while start < len(items):  # runs of the same served version, in arrival order
+            served = items[start][0]
+            end = start
+            while end < len(items) and items[end][0] is served:
+                end += 1
+            run = items[start:end]
+            try:
+                X, y_pred = _concat([i[1] for i in run]), _concat([i[2] for i in run])
+                ids = [row_id for item in run for row_id in item[3]]
+            except Exception:  # noqa: BLE001 -- rows of mixed shapes: log them one request at a time
+                for item in run:
+                    self.target.log(*item)
+            else:
+                self.target.log(served, X, y_pred, ids)
+            start = end
+
+    def flush(self, timeout: float | None = None) -> None:
+        self.target.flush(timeout)
+
+    def close(self) -> None:
+        self._queue.put(_STOP)
+        self._thread.join()
+        self.target.close()
+
+
+_STOP = object()
+
+
+def _concat(parts: list[Any]) -> Any:
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    if type(first).__module__.split(".")[0] == "pandas":
+        import pandas as pd
+
+        return pd.concat(parts, ignore_index=True)
+    import numpy as np
+
+    return np.concatenate([np.asarray(part) for part in parts])
+
+
 def open_prediction_log(client: Any, enabled: bool) -> PredictionLog:
-    """``mlm.monitor`` on ``client``'s store, or a ``NullLog`` when monitoring is off."""
+    """``mlm.monitor`` on ``client``'s store (batched off the request path), or a ``NullLog`` when off."""
     if not enabled:
         return NullLog()
     from mlm_jupyter.tracking.monitor import Monitor
 
-    return MonitorLog(lambda uri: Monitor(uri, client=client))
+    return BatchingLog(MonitorLog(lambda uri: Monitor(uri, client=client)))

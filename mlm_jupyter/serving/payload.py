@@ -22,11 +22,13 @@ INPUT_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 
 @dataclass(frozen=True)
 class Payload:
-    """A request's input: a pandas ``frame`` (named columns) or ``rows`` (a list, one item per row)."""
+    """A request's input: a pandas ``frame`` (named columns) or ``rows`` (a list, one item per row; named by
+    ``columns`` when the request named them, as ``dataframe_split`` does)."""
 
     frame: Any = None
     rows: list[Any] | None = None
     params: Mapping[str, Any] | None = None
+    columns: list[str] | None = None
 
 
 def _bad(message: str) -> BadInput:
@@ -76,7 +78,10 @@ def parse_document(document: Any) -> Payload:
     key = keys[0]
     value = document[key]
     if key == "dataframe_split":
-        return Payload(frame=_split_frame(value), params=params)
+        frame = _split_frame(value)
+        if isinstance(frame, Payload):
+            return Payload(rows=frame.rows, columns=frame.columns, params=params)
+        return Payload(frame=frame, params=params)
     if key == "dataframe_records":
         if not isinstance(value, list) or not all(isinstance(row, dict) for row in value):
             raise _bad("dataframe_records must be a list of objects, one per row: [{\"col\": value, ...}, ...]")
@@ -90,7 +95,7 @@ def parse_document(document: Any) -> Payload:
     return Payload(rows=value, params=params)
 
 
-def _split_frame(value: Any) -> Any:
+def _split_frame(value: Any) -> Any:  # a frame, or a Payload of named rows
     import pandas as pd
 
     if not isinstance(value, dict) or not isinstance(value.get("data"), list):
@@ -107,6 +112,8 @@ def _split_frame(value: Any) -> Any:
                            reason="bad_shape")
     if columns is not None and len(set(columns)) != len(columns):
         raise _bad("dataframe_split.columns names a column twice")
+    if columns is not None and value.get("index") is None:
+        return Payload(rows=data, columns=columns)  # rows stay rows: input_check reads numbers in one go
     return pd.DataFrame(data, columns=columns, index=value.get("index"))
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 from mlm_jupyter.core.model_entities import parse_model_uri
 from mlm_jupyter.serving.alias_follower import AliasFollower
 from mlm_jupyter.serving.config import ServeConfig
-from mlm_jupyter.serving.observation import MonitorLog, PredictionLog, open_prediction_log
+from mlm_jupyter.serving.observation import NullLog, PredictionLog, open_prediction_log
 from mlm_jupyter.serving.served_model import ModelSlot, ServedModel, load_served
 from mlm_jupyter.serving.shadow import ShadowScorer
 
@@ -31,6 +32,47 @@ def open_serving_client(store: str | os.PathLike[str] | None) -> Any:
     path = resolve_store_dir(store)
     backend = discover_server_store(path) or DuckDbStore(path, hold_seconds=_HOLD_SECONDS)
     return MlmClient(backend)
+
+
+class AliasReader:
+    """Where ``NAME@ALIAS`` points, read from the store only when the store may have changed.
+
+    For a DuckDB store, any change to an alias rewrites ``mlm.duckdb`` or its WAL (or adds a journal
+    file), so a poll first compares their size and mtime with the last read: an idle store costs a few
+    ``stat`` calls per poll instead of opening the database (which also runs migrations and recovery).
+    Through a server (REST store) every poll asks the server.
+    """
+
+    def __init__(self, client: Any, name: str, alias: str) -> None:
+        self.client = client
+        self.name = name
+        self.alias = alias
+        directory = getattr(client.store, "directory", None)
+        path = getattr(client.store, "path", None)
+        self._files = [Path(path), Path(f"{path}.wal"), Path(directory) / "journal"] \
+            if directory is not None and path is not None else []
+        self._seen: tuple[Any, ...] | None = None
+        self._version: int | None = None
+        self.reads = 0
+
+    def _signature(self) -> tuple[Any, ...]:
+        found: list[tuple[int, int] | None] = []
+        for file in self._files:
+            try:
+                stat = file.stat()
+                found.append((stat.st_mtime_ns, stat.st_size))
+            except OSError:
+                found.append(None)
+        return tuple(found)
+
+    def __call__(self) -> int:
+        signature = self._signature() if self._files else None
+        if self._version is not None and signature is not None and signature == self._seen:
+            return self._version
+        self.reads += 1
+        self._version = int(self.client.get_model_version(self.name, alias=self.alias).version)
+        self._seen = signature
+        return self._version
 
 
 class ServingState:
@@ -63,9 +105,7 @@ class ServingState:
         if parsed.kind != "models" or parsed.alias is None:
             return slot, None  # a version number, a run or a folder never moves
         name, alias = str(parsed.name), str(parsed.alias)
-
-        def where() -> int:
-            return int(self.client.get_model_version(name, alias=alias).version)
+        where = AliasReader(self.client, name, alias)
 
         def load(version: int) -> ServedModel:
             return self._load(f"models:/{name}/{version}", alias=alias)
@@ -93,7 +133,7 @@ class ServingState:
         served = self.slot.current
         data = served.metadata()
         data["following"] = self.follower is not None
-        data["monitored"] = isinstance(self.predictions, MonitorLog) and served.monitor_uri is not None
+        data["monitored"] = not isinstance(self.predictions, NullLog) and served.monitor_uri is not None
         data["worker_pid"] = os.getpid()
         if self.shadow_slot is not None and self.shadow is not None:
             data["shadow"] = {**self.shadow_slot.current.metadata(), "scored": self.shadow.scored,

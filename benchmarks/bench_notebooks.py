@@ -1,0 +1,139 @@
+"""Real-style notebooks bare and with ``%load_ext mlm_jupyter``, in fresh kernels, alternating.
+
+For each notebook of ``benchmarks/corpus/`` (``make_corpus.py``), each round runs
+it bare, then with ``%load_ext mlm_jupyter`` as its first cell (order swapped
+every other round), each in a fresh kernel (nbclient), and measures:
+
+* the notebook's wall time from its first cell to its last (kernel start-up
+  excluded; the ``%load_ext`` cell included), per-notebook ratio of medians;
+* the ``%load_ext`` cell's own time;
+* the extension's per-cell hook times, read inside the kernel after the run
+  (pre + post hook, median, p90, max over every cell of every notebook);
+* recorded cells (in the store, after the kernel shut down) against executed cells.
+
+Run: ``python benchmarks/bench_notebooks.py [--rounds 3] [--only NAME ...]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbclient import NotebookClient
+
+CORPUS = Path(__file__).parent / "corpus"
+HOOKS = ("from mlm_jupyter.kernel.extension import extension_for\n"
+         "_c = extension_for(get_ipython()).capture\n"
+         "print('HOOKS', __import__('json').dumps([[k, t] for k, t in _c.hook_times]))")
+
+
+def run_notebook(path: Path, with_extension: bool, store: Path) -> dict[str, Any]:
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    if with_extension:
+        code = [nbformat.v4.new_code_cell("%load_ext mlm_jupyter"), *code]
+    nb.cells = code
+    workdir = Path(tempfile.mkdtemp(prefix="mlm-bench-nb-"))
+    copy = workdir / path.name
+    nbformat.write(nb, copy)
+    env = {**os.environ, "MLM_STORE": str(store), "JPY_SESSION_NAME": str(copy)}
+    env.pop("MLM_RUN_OWNER", None)
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(workdir)}})
+    hooks: list[tuple[str, float]] = []
+    with open(workdir / "kernel.log", "wb") as log, client.setup_kernel(env=env, stderr=log, stdout=log):
+        start = time.perf_counter()
+        load_time = None
+        for index, cell in enumerate(nb.cells):
+            began = time.perf_counter()
+            client.execute_cell(cell, index)
+            if with_extension and index == 0:
+                load_time = time.perf_counter() - began
+        wall = time.perf_counter() - start
+        if with_extension:
+            probe = nbformat.v4.new_code_cell(HOOKS)
+            nb.cells.append(probe)
+            client.execute_cell(probe, len(nb.cells) - 1)
+            for output in probe.outputs:
+                if output.get("name") == "stdout" and output["text"].startswith("HOOKS"):
+                    hooks = [(k, float(t)) for k, t in json.loads(output["text"][len("HOOKS"):])]
+    errors = sum(1 for c in nb.cells for o in c.outputs if o.get("output_type") == "error")
+    log_text = (workdir / "kernel.log").read_text(errors="replace")
+    ours = [line for line in log_text.splitlines() if "mlm" in line.lower()]
+    return {"wall": wall, "load": load_time, "hooks": hooks, "cells": len(nb.cells),
+            "errors": errors, "log_lines": ours}
+
+
+def recorded_cells(store: Path) -> int:
+    from mlm_jupyter.tracking.client import MlmClient
+
+    client = MlmClient(store)
+    try:
+        return len(client.cell_history())
+    finally:
+        client.close()
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(int(q * len(ordered)), len(ordered) - 1)] if ordered else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", nargs="*", default=None)
+    args = parser.parse_args()
+    notebooks = sorted(CORPUS.glob("*.ipynb"))
+    if args.only:
+        notebooks = [n for n in notebooks if n.stem in args.only]
+    print(f"load average before: {open('/proc/loadavg').read().strip()}")
+    rows, all_hooks, post_hooks, loads = [], [], [], []
+    executed_total = recorded_total = 0
+    for path in notebooks:
+        bare, loaded, errors, log_lines = [], [], set(), []
+        for r in range(args.rounds):
+            order = (False, True) if r % 2 == 0 else (True, False)
+            for with_extension in order:
+                store = Path(tempfile.mkdtemp(prefix="mlm-bench-store-"))
+                result = run_notebook(path, with_extension, store)
+                (loaded if with_extension else bare).append(result["wall"])
+                errors.add(result["errors"])
+                if with_extension:
+                    loads.append(result["load"])
+                    log_lines += result["log_lines"]
+                    cell_hooks = [t for k, t in result["hooks"]]
+                    all_hooks.extend(cell_hooks)
+                    post_hooks.extend(t for k, t in result["hooks"] if k == "post")
+                    executed_total += result["cells"]
+                    recorded_total += recorded_cells(store)
+        ratio = statistics.median(loaded) / statistics.median(bare)
+        rows.append((path.stem, statistics.median(bare), statistics.median(loaded), ratio, len(log_lines)))
+        print(f"{path.stem:<24} bare {statistics.median(bare):6.2f} s  loaded {statistics.median(loaded):6.2f} s  "
+              f"ratio {ratio:5.3f}  kernel-log lines of ours: {len(log_lines)}", flush=True)
+    print()
+    print("| notebook | bare (s) | with extension (s) | ratio |")
+    print("|---|---:|---:|---:|")
+    for name, b, lo, ratio, _ in rows:
+        print(f"| {name} | {b:.2f} | {lo:.2f} | {ratio:.3f} |")
+    ratios = [r[3] for r in rows]
+    print(f"\nratios: median {statistics.median(ratios):.3f}, max {max(ratios):.3f}; "
+          f"sum of medians {sum(r[2] for r in rows) / sum(r[1] for r in rows):.3f}")
+    print(f"%load_ext cell: median {statistics.median(loads) * 1000:.1f} ms, max {max(loads) * 1000:.1f} ms")
+    print(f"post hook: median {statistics.median(post_hooks) * 1000:.3f} ms, p90 {pct(post_hooks, 0.9) * 1000:.3f} ms, "
+          f"max {max(post_hooks) * 1000:.3f} ms over {len(post_hooks)} cells")
+    print(f"pre+post hooks: median {statistics.median(all_hooks) * 1000:.3f} ms, p90 {pct(all_hooks, 0.9) * 1000:.3f} "
+          f"ms, max {max(all_hooks) * 1000:.3f} ms")
+    print(f"recorded / executed cells: {recorded_total} / {executed_total}")
+    print(f"load average after: {open('/proc/loadavg').read().strip()}")
+
+
+if __name__ == "__main__":
+    main()
