@@ -85,6 +85,7 @@ _EXPORTS: dict[str, str] = {
     "Monitor": "mlm_jupyter.tracking.monitor:Monitor",
     "set_monitor_thresholds": "mlm_jupyter.tracking.monitor:set_monitor_thresholds",
     "DriftReport": "mlm_jupyter.core.drift_report:DriftReport",
+    "drift": "mlm_jupyter.widgets.drift:drift",
     # kernel capture
     "gather": "mlm_jupyter.tracking.gather:gather",
     # reproduction

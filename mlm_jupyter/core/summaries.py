@@ -46,13 +46,15 @@ def column_kind(arrow_type: pa.DataType) -> str:
 
 def numeric_values(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """The column as float64 with nulls (and NaN) dropped."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-    if pa.types.is_dictionary(column.type):
-        column = column.cast(column.type.value_type)
-    if column.null_count:
-        column = column.drop_null()
-    values = column.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    parts = []
+    for chunk in chunks:  # per chunk: combine_chunks() copies slowly, to_numpy of a chunk is a view
+        if pa.types.is_dictionary(chunk.type):
+            chunk = chunk.cast(chunk.type.value_type)
+        if chunk.null_count:
+            chunk = chunk.drop_null()
+        parts.append(chunk.to_numpy(zero_copy_only=False).astype(np.float64, copy=False))
+    values = np.concatenate(parts) if len(parts) != 1 else parts[0]
     nan = np.isnan(values)
     result: np.ndarray = values[~nan] if nan.any() else values
     return result
@@ -162,7 +164,7 @@ def summarize_column(column: pa.ChunkedArray | pa.Array, bins: tuple[float, floa
             summary.min, summary.max = float(values.min()), float(values.max())
             if math.isfinite(summary.min) and math.isfinite(summary.max):
                 summary.sum = float(values.sum())
-                summary.sumsq = float(np.dot(values, values))
+                summary.sumsq = float(np.square(values).sum())  # not np.dot: BLAS threads thrash on a busy host
             if bins is not None:
                 summary.hist = histogram(values, bins[0], bins[1]).tolist()
         elif bins is not None:

@@ -196,20 +196,28 @@ def _target(run_id: str | None) -> str:
 
 
 def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
-    _client().log_param(ensure_run(), key, value)
+    ensure_run()
+    _fluent.log_param(key, value)  # the native call: in a notebook a store failure never fails the cell
     return value
 
 
 def log_params(params: Mapping[str, Any], synchronous: bool | None = None, run_id: str | None = None) -> None:
-    _client().log_params(_target(run_id), params)
+    if run_id is not None:
+        _client().log_params(run_id, params)
+        return
+    ensure_run()
+    _fluent.log_params(params)
 
 
 def log_metric(key: str, value: float, step: int | None = None, synchronous: bool | None = None,
                timestamp: int | None = None, run_id: str | None = None, model_id: str | None = None,
                dataset: Any = None) -> None:
     """Log a metric point; ``step`` defaults to 0 as in MLflow (``timestamp`` is epoch milliseconds)."""
-    target = _target(run_id)
-    _client().log_metric(target, key, value, 0 if step is None else step, timestamp)
+    if run_id is not None:
+        _client().log_metric(run_id, key, value, 0 if step is None else step, timestamp)
+    else:
+        ensure_run()
+        _fluent.log_metric(key, value, 0 if step is None else step, timestamp)
     if synchronous:
         _client().flush()
 
@@ -227,14 +235,14 @@ def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
     run_id = ensure_run()
     if key == "mlflow.runName":
         _client().rename_run(run_id, str(value))
-    _client().set_tag(run_id, key, value)
+    _fluent.set_tag(key, value)
 
 
 def set_tags(tags: Mapping[str, Any], synchronous: bool | None = None) -> None:
     run_id = ensure_run()
     if "mlflow.runName" in tags:
         _client().rename_run(run_id, str(tags["mlflow.runName"]))
-    _client().set_tags(run_id, tags)
+    _fluent.set_tags(tags)
 
 
 def delete_tag(key: str) -> None:

@@ -74,7 +74,5 @@ def ensure_run() -> str:
     if current is None:
         from mlm_jupyter.mlflow import start_run
 
-        start_run()
-        current = fluent.active_run()
-    assert current is not None
+        return start_run()._native.id  # type: ignore[no-any-return]
     return current.id

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,8 @@ from mlm_jupyter.core.errors import InvalidInputError
 __all__ = ["MLFLOW_TAG_LIMIT", "TransferReport", "export_to_mlflow", "mlflow_client"]
 
 MLFLOW_TAG_LIMIT = 5000  # characters MLflow's stores take in a tag value (its smallest limit across versions)
+MLFLOW_PARAM_LIMIT = 6000  # characters of a param value
+_MLFLOW_KEY = re.compile(r"^[\w\-. /]{1,250}$")  # MLflow's key rule: no ':' (mlm allows it)
 _BATCH = 1000  # metrics per log_batch call (MLflow's limit)
 
 
@@ -73,6 +76,22 @@ def _clip(text: str, report: TransferReport, what: str) -> str:
     return text[:MLFLOW_TAG_LIMIT]
 
 
+def _representable(items: dict[str, Any], run: Run, what: str, limit: int, report: TransferReport) -> dict[str, Any]:
+    """The items MLflow can take: keys by its rule, values clipped to its limit (each loss reported)."""
+    kept = {}
+    for key, value in items.items():
+        if not _MLFLOW_KEY.match(key):
+            report.not_carried.append(f"run {run.id}: {what} {key!r} (MLflow keys take no ':' and at most 250 "
+                                      "characters)")
+            continue
+        if isinstance(value, str) and len(value) > limit:
+            report.not_carried.append(f"run {run.id}: {what} {key!r} cut from {len(value):,} to {limit:,} "
+                                      "characters (MLflow's limit)")
+            value = value[:limit]
+        kept[key] = value
+    return kept
+
+
 def _extra_tags(run: Run, report: TransferReport) -> dict[str, str]:
     """What MLflow has no field for, as ``mlm.*`` tags."""
     tags = {"mlm.run_id": run.id, "mlm.status": run.status}
@@ -101,7 +120,7 @@ def _extra_tags(run: Run, report: TransferReport) -> dict[str, str]:
 def _export_run(source: Any, target: Any, run: Run, experiment_id: str, report: TransferReport) -> str:
     from mlflow.entities import Metric, Param
 
-    tags = {k: v for k, v in run.tags.items()}
+    tags = _representable(dict(run.tags), run, "tag", MLFLOW_TAG_LIMIT, report)
     tags.update(_extra_tags(run, report))
     if run.user:
         tags["mlflow.user"] = run.user
@@ -112,11 +131,12 @@ def _export_run(source: Any, target: Any, run: Run, experiment_id: str, report: 
     created = target.create_run(experiment_id, start_time=_ms(run.start_time), tags=tags, run_name=run.name)
     new_id = str(created.info.run_id)
     report.run_ids[run.id] = new_id
-    params = [Param(k, v) for k, v in run.params.items()]
+    params = [Param(k, v) for k, v in
+              _representable(dict(run.params), run, "param", MLFLOW_PARAM_LIMIT, report).items()]
     for start in range(0, len(params), 100):
         target.log_batch(new_id, params=params[start:start + 100])
     points: list[Any] = []
-    for key in run.metrics:
+    for key in _representable(dict(run.metrics), run, "metric", MLFLOW_TAG_LIMIT, report):
         table = source.store.read("metric_history", run_id=run.id, key=key)
         for step, value, moment in zip(table.column("step").to_pylist(), table.column("value").to_pylist(),
                                        table.column("time").to_pylist()):

@@ -15,6 +15,7 @@ a forked worker starts with an empty buffer and its own files.
 from __future__ import annotations
 
 import atexit
+import datetime as dt
 import logging
 import os
 import threading
@@ -26,7 +27,7 @@ import pyarrow as pa
 
 from mlm_jupyter.core.durations import parse_duration
 from mlm_jupyter.core.errors import InvalidInputError, MlmError
-from mlm_jupyter.core.inference_batch import inference_table, label_table
+from mlm_jupyter.core.inference_batch import check_batch, inference_table, label_table, snapshot
 from mlm_jupyter.core.model_entities import ModelVersion, parse_model_uri
 from mlm_jupyter.tracking.background_flush import BackgroundFlusher
 from mlm_jupyter.tracking.monitor_sink import InferenceSink, sink_for
@@ -40,6 +41,7 @@ __all__ = ["Monitor", "monitor", "set_monitor_thresholds"]
 log = logging.getLogger("mlm_jupyter")
 
 _monitors: weakref.WeakSet[Monitor] = weakref.WeakSet()
+_FILE_ROWS = 250_000  # rows per Parquet file written by one flush (more rows: more files)
 
 
 class _Flusher(BackgroundFlusher):
@@ -104,13 +106,18 @@ class Monitor:
         self.logged_rows = 0
         self._closed = False
         self._sink: InferenceSink | None = None
+        self.reference_bins: tuple[dict[str, tuple[float, float]], str] = ({}, "")
+        if not hasattr(client.store, "api_request"):  # the histogram bins of local summaries, read once, here
+            from mlm_jupyter.tracking.monitor_summaries import bins_for
+
+            self.reference_bins = bins_for(client, model_version)
         self._reset_buffers()
         _monitors.add(self)
 
     def _reset_buffers(self) -> None:
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
-        self._tables: list[pa.Table] = []
+        self._tables: list[Any] = []  # (X, y_pred, ids, proba, time) as logged, converted at flush
         self._labels: list[pa.Table] = []
         self._rows = 0
         self._dropping = False
@@ -136,8 +143,9 @@ class Monitor:
         """
         if self._closed:
             raise MlmError("this monitor is closed; open another with mlm.monitor(...)")
-        table = inference_table(X, y_pred, ids=ids, proba=proba, feature_names=self.feature_names)
-        rows: int = table.num_rows
+        rows = check_batch(X, y_pred, ids, proba)
+        # converted to Arrow by the flush thread: the caller pays for a (lazy) copy and a few checks only
+        pending = (snapshot(X), snapshot(y_pred), snapshot(ids), snapshot(proba), dt.datetime.now(dt.timezone.utc))
         with self._lock:
             if self._rows + rows > self.max_buffer_rows:
                 self.dropped_rows += rows
@@ -147,11 +155,11 @@ class Monitor:
                                 self.model_name, self.version, self.max_buffer_rows)
                     self._dropping = True
                 return 0
-            self._tables.append(table)
+            self._tables.append(pending)
             self._rows += rows
             self.logged_rows += rows
-            pending = self._rows
-        self._flusher._queued(pending)
+            queued = self._rows
+        self._flusher._queued(queued)
         return rows
 
     def log_labels(self, ids: Any, y_true: Any) -> int:
@@ -181,16 +189,24 @@ class Monitor:
                 self._tables, self._labels, self._rows = [], [], 0
             if not tables and not labels:
                 return
+            group: list[Any] = []
             try:
                 sink = self._sink_now()
-                if tables:
-                    sink.write(pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1
-                               else tables[0])
-                    tables = []
+                while tables:  # small batches go out together, big ones alone: no copy of the whole queue
+                    size = 0
+                    while tables and (not group or size + check_batch(tables[0][0]) <= _FILE_ROWS):
+                        size += check_batch(tables[0][0])
+                        group.append(tables.pop(0))
+                    converted = self._convert(group)
+                    if converted:
+                        sink.write(pa.concat_tables(converted, promote_options="permissive")
+                                   if len(converted) > 1 else converted[0])
+                    group, rows = [], rows - size
                 if labels:
                     sink.write_labels(pa.concat_tables(labels, promote_options="permissive"))
                     labels = []
             except BaseException:
+                tables = group + tables
                 with self._lock:  # keep what was not written for the next round, within the bound
                     if tables and self._rows + rows <= self.max_buffer_rows:
                         self._tables[:0] = tables
@@ -201,6 +217,20 @@ class Monitor:
                 raise
             with self._lock:
                 self._dropping = False
+
+    def _convert(self, pending: list[Any]) -> list[pa.Table]:
+        tables = []
+        for X, y_pred, ids, proba, moment in pending:
+            try:
+                tables.append(inference_table(X, y_pred, ids=ids, proba=proba, feature_names=self.feature_names,
+                                              now=moment))
+            except (MlmError, pa.ArrowException, ValueError, TypeError) as error:
+                rows = check_batch(X)
+                with self._lock:
+                    self.dropped_rows += rows
+                log.warning("mlm-jupyter: dropped a batch of %d rows of %s v%s that cannot be stored: %s", rows,
+                            self.model_name, self.version, error)
+        return tables
 
     def flush(self, timeout: float | None = None) -> bool:
         """Write everything queued now; returns ``False`` if ``timeout`` seconds passed first.

@@ -41,7 +41,10 @@ def write_parquet_atomic(table: pa.Table, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
-        pq.write_table(table, temp, compression="zstd", compression_level=1)
+        # dictionary pages only for text: on floats they cost most of the write and save nothing
+        text = [f.name for f in table.schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+                or pa.types.is_dictionary(f.type) or pa.types.is_boolean(f.type)]
+        pq.write_table(table, temp, compression="zstd", compression_level=1, use_dictionary=text or False)
         os.replace(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)
@@ -101,13 +104,14 @@ class LogLayout:
         if table.num_rows == 0:
             return []
         base = self.version_dir("inference", name, version)
-        times = table.column(TIME)
-        hours = pc.strftime(times, format="%Y%m%d%H", locale="C")
+        micros = pc.cast(table.column(TIME), pa.int64())
+        hours = pc.divide(micros, 3_600_000_000)  # whole hours since the epoch (strftime per row is slow)
         written = []
         unique = pc.unique(hours).to_pylist()
         for hour in unique:
             part = table if len(unique) == 1 else table.filter(pc.equal(hours, hour))
-            path = base / f"hour={hour}" / f"part-{self._next()}.parquet"
+            key = dt.datetime.fromtimestamp(int(hour) * 3600, dt.timezone.utc).strftime("%Y%m%d%H")
+            path = base / f"hour={key}" / f"part-{self._next()}.parquet"
             write_parquet_atomic(part, path)
             written.append(path)
         return written

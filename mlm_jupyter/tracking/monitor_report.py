@@ -107,8 +107,8 @@ def _compare(name: str, reference: pa.Table, ref_summary: ColumnSummary | None, 
     cur_summary = current.columns.get(name)
     sample = current.sample.table
     if kind == "numeric":
-        ref_values = _values(reference, name)
-        n_unique = len(np.unique(ref_values))
+        ref_values = np.sort(_values(reference, name), kind="stable")  # sorted once for every use below
+        n_unique = int(np.count_nonzero(np.diff(ref_values))) + 1 if len(ref_values) else 0
     else:
         ref_values = np.array([])
         n_unique = len(ref_summary.categories) if ref_summary else 0

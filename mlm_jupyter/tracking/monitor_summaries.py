@@ -127,18 +127,24 @@ def summary_writer_for(monitor: Monitor) -> SummaryWriter | None:
     directory = getattr(monitor.client.store, "directory", None)
     if directory is None or hasattr(monitor.client.store, "api_request"):
         return None  # the server that owns the store summarises what it receives
-    return writer_for(Path(directory), monitor.client, monitor.model_version, monitor.window_seconds)
+    bins, key = monitor.reference_bins  # read when the monitor was made: a forked worker never opens the store
+    return SummaryWriter(LogLayout(Path(directory)), monitor.model_name, monitor.version, monitor.window_seconds,
+                         bins, key)
+
+
+def bins_for(client: Any, model_version: Any) -> tuple[dict[str, tuple[float, float]], str]:
+    """The histogram bins of the version's reference and the reference's key (empty without a reference)."""
+    from mlm_jupyter.tracking.reference import reference_for
+
+    try:
+        reference = reference_for(client, model_version)
+        return reference_bins(reference.table), reference.key
+    except (MlmError, OSError, ValueError) as error:  # no reference yet: exact counts and the sample still work
+        log.debug("monitor of %s: no reference bins (%s)", model_version.uri, error)
+        return {}, ""
 
 
 def writer_for(directory: Path, client: Any, model_version: Any, window_seconds: float) -> SummaryWriter:
-    from mlm_jupyter.tracking.reference import reference_for
-
-    bins: dict[str, tuple[float, float]] = {}
-    key = ""
-    try:
-        reference = reference_for(client, model_version)
-        bins, key = reference_bins(reference.table), reference.key
-    except (MlmError, OSError, ValueError) as error:  # no reference yet: exact counts and the sample still work
-        log.debug("monitor of %s: no reference bins (%s)", model_version.uri, error)
+    bins, key = bins_for(client, model_version)
     return SummaryWriter(LogLayout(directory), model_version.name, int(model_version.version), window_seconds,
                          bins, key)

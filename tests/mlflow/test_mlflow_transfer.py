@@ -191,3 +191,20 @@ def test_import_of_mlflows_own_models_needs_trust_for_pickles(mlflow_uri: str, t
         assert list(loaded.predict(X)) == list(model.predict(X))
     finally:
         trusting.close()
+
+
+def test_export_lists_what_mlflow_cannot_take_and_writes_the_rest(tmp_path: Path, mlflow_uri: str,
+                                                                  monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    client = MlmClient(tmp_path / "odd")
+    try:
+        run = client.create_run("odd", "odd-keys")
+        client.log_params(run.id, {"ns:key": 1, "long": "x" * 7000, "ok": 2})
+        client.end_run(run.id)
+        report = export_to_mlflow(client, mlflow_uri)
+    finally:
+        client.close()
+    listed = "\n".join(report.not_carried)
+    assert "'ns:key'" in listed and "'long' cut from 7,000 to 6,000" in listed
+    exported = mlflow_client(mlflow_uri).get_run(report.run_ids[run.id])
+    assert exported.data.params == {"ok": "2", "long": "x" * 6000}

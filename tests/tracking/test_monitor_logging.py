@@ -159,3 +159,38 @@ def test_a_plain_python_process_logs_and_flushes_at_exit(client: MlmClient, stor
     assert done.returncode == 0, done.stderr
     assert "IPython" not in done.stderr
     assert len(_logged(store_dir)) == 50
+
+
+def test_a_killed_serving_process_loses_at_most_its_last_second(client: MlmClient, store_dir: Path) -> None:
+    import signal
+    import time
+
+    _promoted(client)
+    client.close()
+    script = textwrap.dedent("""
+        import sys, time, numpy as np, pandas as pd, mlm_jupyter as mlm
+        mon = mlm.monitor("churn@production")  # flush_interval: 1 s by default
+        X = pd.DataFrame({"age": np.arange(20), "income": np.linspace(30, 70, 20), "tenure": np.full(20, 0.5)})
+        while True:
+            mon.log(X, np.zeros(20, dtype=int))
+            print(time.time(), mon.logged_rows, flush=True)
+            time.sleep(0.02)
+    """)
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                               env={**os.environ, "MLM_STORE": str(store_dir), "MLM_NO_SERVER": "1"})
+    assert process.stdout is not None
+    lines: list[list[str]] = []
+    started = time.monotonic()
+    while time.monotonic() - started < 60:  # until it has logged for 3 s (its start-up is slow under load)
+        lines.append(process.stdout.readline().split())
+        if len(lines[-1]) != 2:
+            lines.pop()
+        elif time.time() - float(lines[0][0]) > 3:
+            break
+    killed_at = time.time()
+    process.send_signal(signal.SIGKILL)
+    process.wait(10)
+    # rows logged more than a second (plus the time one flush takes on this loaded machine) before the kill
+    settled = max(int(rows) for stamp, rows in lines if float(stamp) <= killed_at - 1.5)
+    on_disk = len(_logged(store_dir))
+    assert settled <= on_disk <= int(lines[-1][1])
