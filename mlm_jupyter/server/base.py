@@ -78,6 +78,8 @@ class MlmHandler(APIHandler):
 
     def body_too_large(self) -> PayloadTooLargeError | None:
         """The 413 to answer when the body was over the limit, else ``None``."""
+        if not isinstance(self.settings.get(SETTINGS_KEY), MlmContext):
+            return None  # no store: the verb answers 503 with the reason (the body was not kept)
         limit = self.body_limit()
         size = max(self._body_received, self._body_declared or 0)
         if size <= limit:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from concurrent.futures import Future
 import html
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -13,7 +14,7 @@ import traitlets
 from mlm_jupyter.core.entities import Run
 from mlm_jupyter.core.errors import InvalidInputError
 from mlm_jupyter.widgets.fallback import html_table, text_table
-from mlm_jupyter.widgets.widget_base import MlmWidget, jsonable
+from mlm_jupyter.widgets.widget_base import MlmWidget, jsonable, worker_pool
 
 __all__ = ["Comparison", "compare", "diff_frame", "downsample", "smooth"]
 
@@ -172,7 +173,7 @@ class Comparison(MlmWidget):
         ids = list(dict.fromkeys(run_ids))
         if not ids:
             raise InvalidInputError("compare needs at least one run id")
-        self.runs = [self.client.get_run(run_id) for run_id in ids]
+        self.runs = list(worker_pool().map(self.client.get_run, ids))  # at once: through a server they overlap
         self._histories: dict[tuple[str, str, int | None], tuple[np.ndarray, np.ndarray, int]] = {}
         self._curves_cache: tuple[Any, list[dict[str, Any]]] | None = None
         self.metric_keys = sorted({k for run in self.runs for k in run.metrics})
@@ -189,9 +190,32 @@ class Comparison(MlmWidget):
             self.metric = metric or (preferred + self.metric_keys + [None])[0]
             self.runs_data = [_run_record(run, label) for run, label in zip(self.runs, _labels(self.runs))]
         self.observe(lambda _change: self.draw(), names=["metric", "smoothing"])
+        self._fetches = self._prefetch()
+
+    def _prefetch(self) -> dict[tuple[str, str, int], Future[dict[str, Any]]]:
+        """Read the chart's histories while the cell finishes and the view loads, one after the other
+        (the first trace is not slowed by the others): the view's requests find them ready or coming."""
+        keys = [(run.id, self.metric, self.max_points) for run in self.runs if self.metric in run.metrics]
+        futures: dict[tuple[str, str, int], Future[dict[str, Any]]] = {key: Future() for key in keys}
+
+        def read_all(pending: list[tuple[tuple[str, str, int], Future[dict[str, Any]]]]) -> None:
+            for key, future in pending:  # a copy: the view pops from the dict meanwhile
+                try:
+                    future.set_result(self._metric_points(*key))
+                except BaseException as error:  # noqa: BLE001 -- handed to whoever asks for it
+                    future.set_exception(error)
+
+        if keys:
+            worker_pool().submit(read_all, list(futures.items()))
+        return futures
 
     def _calls(self) -> dict[str, Any]:
-        return {"metric": self._metric_points}
+        return {"metric": self._metric_call}
+
+    def _metric_call(self, run_id: str, key: str, max_points: int | None = None) -> Future[dict[str, Any]]:
+        """The view's request for one history: a read on a worker thread (or the one prefetched already)."""
+        wanted = (run_id, key, int(max_points or self.max_points))
+        return self._fetches.pop(wanted, None) or worker_pool().submit(self._metric_points, *wanted)
 
     def _metric_points(self, run_id: str, key: str, max_points: int | None = None) -> dict[str, Any]:
         """One run's ``key`` for the view, downsampled in the store: ``{"points": [[step, value, time]], "count"}``."""

@@ -38,7 +38,9 @@ def _current_capture() -> tuple[str | None, str | None]:
     if shell is None:
         return None, None
     magic = shell.magics_manager.magics.get("line", {}).get("mlm")
-    capture = getattr(magic, "capture", None) or getattr(getattr(magic, "__self__", None), "capture", None)
+    # the magic itself, its bound method's object, or (registered lazily) the extension that builds it
+    owners = (magic, getattr(magic, "__self__", None), getattr(getattr(magic, "_build", None), "__self__", None))
+    capture = next((c for c in (getattr(o, "capture", None) for o in owners) if c is not None), None)
     session = getattr(getattr(capture, "session", None), "id", None)
     notebook = getattr(capture, "notebook_path", None)
     return session, notebook

@@ -4,7 +4,8 @@ front end over the widget's comm, the static fallback.
 The front end (``labextension/src/widget/``, built by ``npm run build`` into ``static/views.js``) hosts
 the same views as the JupyterLab sidebar; the ``view`` trait says which one. It reads traits and calls
 the methods a widget lists in ``_calls``: ``{"rpc", "method", "args"}`` in, ``{"rpc", "result"}`` or
-``{"rpc", "error": {"message", "code", "status", "column"}}`` back.
+``{"rpc", "error": {"message", "code", "status", "column"}}`` back (later, from a worker thread, when the
+method returns a ``Future``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import dataclasses
 import logging
 import math
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable
@@ -22,7 +24,7 @@ import traitlets
 
 from mlm_jupyter.core.errors import InvalidInputError, MlmError, NotFoundError
 
-__all__ = ["STATIC", "MlmWidget", "default_client", "jsonable", "with_fallback"]
+__all__ = ["STATIC", "MlmWidget", "default_client", "jsonable", "with_fallback", "worker_pool"]
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("mlm_jupyter")
@@ -33,6 +35,17 @@ def default_client() -> Any:
     from mlm_jupyter.tracking.fluent import get_client
 
     return get_client()
+
+
+_pool: ThreadPoolExecutor | None = None
+
+
+def worker_pool() -> ThreadPoolExecutor:
+    """The widgets' few worker threads (reads that should not hold the kernel)."""
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="mlm-widget")
+    return _pool
 
 
 def jsonable(value: Any) -> Any:
@@ -60,6 +73,10 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _raise(error: BaseException) -> Any:
+    raise error
+
+
 def with_fallback(bundle: Any, html: str, text: str) -> Any:
     """Add ``text/html`` and a readable ``text/plain`` to a widget's mime bundle.
 
@@ -80,7 +97,9 @@ class MlmWidget(anywidget.AnyWidget):  # type: ignore[misc]
 
     ``message`` is ``{"kind": "error"|"ok", "text": ...}`` (or empty); the
     front end shows it above the view. ``call_seconds`` keeps how long each
-    call from the front end held the kernel (the last 100).
+    call from the front end held the kernel (the last 100). A call that reads a
+    lot returns a ``Future`` (work on ``worker_pool()``): it is answered when
+    done, and the kernel is free meanwhile.
     """
 
     _esm = STATIC / "views.js"
@@ -102,22 +121,38 @@ class MlmWidget(anywidget.AnyWidget):  # type: ignore[misc]
         if not isinstance(content, dict) or "rpc" not in content:
             return
         started = time.perf_counter()
-        handler = self._calls().get(str(content.get("method")))
+        method = str(content.get("method"))
         args = content.get("args") if isinstance(content.get("args"), dict) else {}
+        self._answer(content["rpc"], method, args)
+        self.call_seconds = [*self.call_seconds[-99:], time.perf_counter() - started]  # time the kernel was held
+
+    def _answer(self, rpc: Any, method: str, args: dict[str, Any]) -> None:
+        handler = self._calls().get(method)
+        if handler is None:
+            self._reply(rpc, lambda: _raise(NotFoundError(f"this widget has no method {method!r}")))
+            return
         try:
-            if handler is None:
-                raise NotFoundError(f"this widget has no method {content.get('method')!r}")
-            reply: dict[str, Any] = {"result": jsonable(handler(**args))}
+            result = handler(**args)
+        except Exception as error:  # noqa: BLE001 -- answered below like any other failure
+            self._reply(rpc, lambda: _raise(error))
+            return
+        if isinstance(result, Future):  # already being read (prefetched): answer when it is in
+            result.add_done_callback(lambda done: self._reply(rpc, done.result))
+        else:
+            self._reply(rpc, lambda: result)
+
+    def _reply(self, rpc: Any, outcome: Callable[[], Any]) -> None:
+        try:
+            reply: dict[str, Any] = {"result": jsonable(outcome())}
         except MlmError as error:
             column = getattr(error, "column", 0)  # a filter's syntax error: the view draws the caret
             reply = {"error": {"message": error.message.split(" (column")[0] if column else error.message,
                                "code": error.code, "column": column,
                                "status": 400 if isinstance(error, InvalidInputError) else 409}}
         except Exception as error:  # noqa: BLE001 -- the view shows it; the kernel and the cell go on
-            log.exception("mlm widget call %s failed", content.get("method"))
+            log.warning("mlm widget call failed: %s: %s", type(error).__name__, error)
             reply = {"error": {"message": f"{type(error).__name__}: {error}", "code": "INTERNAL", "status": 500}}
-        self.call_seconds = [*self.call_seconds[-99:], time.perf_counter() - started]
-        self.send({"rpc": content["rpc"], **reply})
+        self.send({"rpc": rpc, **reply})
 
     # ------------------------------------------------------------ static fallback
 

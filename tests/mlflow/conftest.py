@@ -24,7 +24,12 @@ def empty_mlflow_db() -> Path:
 
     folder = memory_folder("mlm-mlflow-template-")
     template = folder / "empty.db"
-    MlflowClient(f"sqlite:///{template}").search_experiments()
+    here = os.getcwd()
+    os.chdir(folder)  # the Default experiment's artifact root is ./mlruns where the database is created
+    try:
+        MlflowClient(f"sqlite:///{template}").search_experiments()
+    finally:
+        os.chdir(here)
     yield template
     shutil.rmtree(folder, ignore_errors=True)
 

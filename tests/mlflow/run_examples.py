@@ -100,6 +100,8 @@ def _empty_mlflow_db(out: Path) -> Path:
     if not template.exists():
         from mlflow import MlflowClient
 
+        out.mkdir(parents=True, exist_ok=True)
+        os.chdir(out)  # the Default experiment's artifact root is ./mlruns where the database is created
         MlflowClient(f"sqlite:///{template}").search_experiments()
     return template
 

@@ -33,11 +33,16 @@ def ipython_shell() -> Iterator[Any]:
 
 def call(widget: Any, method: str, **args: Any) -> Any:
     """What the front end does: call ``method`` over the widget's comm; returns the result or raises the error."""
+    import time
+
     replies: list[dict[str, Any]] = []
     send = widget.send
     widget.send = lambda content, buffers=None: replies.append(content)
     try:
         widget._dispatch(widget, {"rpc": "t-1", "method": method, "args": args}, [])
+        deadline = time.monotonic() + 30
+        while not replies and time.monotonic() < deadline:  # a background call answers from a worker thread
+            time.sleep(0.01)
     finally:
         widget.send = send
     (reply,) = replies

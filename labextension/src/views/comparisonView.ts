@@ -27,7 +27,7 @@ export class ComparisonView {
     this.controls = h('div', { class: 'mlm-compare-controls' });
     this.chartHost = h('div', { class: 'mlm-chart' });
     this.body = h('div', { class: 'mlm-compare-body' });
-    this.node = h('div', { class: 'mlm-view mlm-compare' }, this.controls, this.chartHost, this.body);
+    this.node = h('div', { class: 'mlm-view mlm-compare', 'data-created-at': String(Date.now()) }, this.controls, this.chartHost, this.body);
     model.changed.connect(this.render);
     this.resize =
       typeof ResizeObserver === 'undefined'
