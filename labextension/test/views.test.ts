@@ -177,4 +177,23 @@ describe('comparison, history and report views', () => {
     expect(tone('passed', true)).toBe('good');
     expect(tone('verdict', 'not reproduced')).toBe('bad');
   });
+
+  it('lists records nested in records (a scan: checks, then their findings with the check they belong to)', () => {
+    const { node } = reportView('scan', {
+      verdict: 'failed',
+      counts: { high: 1, low: 0 },
+      checks: [
+        { check: 'bias', status: 'failed', findings: [{ code: 'GAP', severity: 'high', title: 'accuracy gap 0.2' }] },
+        { check: 'leakage', status: 'passed', findings: [] }
+      ]
+    });
+    expect(node.querySelector('.mlm-verdict')!.className).toContain('mlm-tone-bad');
+    const checks = node.querySelectorAll("[data-section='checks'] tr");
+    expect(checks).toHaveLength(3);
+    expect(checks[0].textContent).not.toContain('findings');
+    const findings = node.querySelectorAll("[data-section='findings'] tr");
+    expect(findings).toHaveLength(2);
+    expect(findings[1].textContent).toContain('bias');
+    expect(findings[1].classList.contains('mlm-bad')).toBe(true);
+  });
 });

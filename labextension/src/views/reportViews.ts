@@ -89,7 +89,15 @@ export function reportView(kind: string, data: Json): { node: HTMLElement; dispo
   const parts: HTMLElement[] = [];
   for (const [key, value] of Object.entries(report)) {
     if (Array.isArray(value) && value.length && value.every(isRecord)) {
-      parts.push(recordsTable(key, value as Record_[]));
+      const rows = value as Record_[];
+      parts.push(recordsTable(key, rows.map(r => Object.fromEntries(Object.entries(r).filter(([, v]) => !Array.isArray(v))))));
+      // records nested in these (a scan's findings under its checks): one more table, with their parent
+      for (const inner of new Set(rows.flatMap(r => Object.keys(r).filter(k => Array.isArray(r[k]) && (r[k] as Json[]).some(isRecord))))) {
+        const nested = rows.flatMap(r => ((r[inner] as Json[]) ?? []).filter(isRecord).map(x => ({ [key]: text(Object.values(r)[0]), ...x })));
+        if (nested.length) {
+          parts.push(recordsTable(inner, nested.map(x => Object.fromEntries(Object.entries(x).filter(([, v]) => !Array.isArray(v))))));
+        }
+      }
     } else if (Array.isArray(value) && value.length) {
       parts.push(h('div', { class: 'mlm-report-list', 'data-section': key }, `${key}: ${value.map(text).join(', ')}`));
     } else if (isRecord(value)) {
@@ -97,7 +105,9 @@ export function reportView(kind: string, data: Json): { node: HTMLElement; dispo
       const rows = entries.every(([, v]) => isRecord(v))
         ? entries.map(([name, v]) => ({ name, ...(v as Record_) }))
         : [Object.fromEntries(entries) as Record_];
-      parts.push(recordsTable(key, rows));
+      if (entries.length) {
+        parts.push(recordsTable(key, rows));
+      }
     }
   }
   const node = h(

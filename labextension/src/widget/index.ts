@@ -148,7 +148,7 @@ function historyHost(model: AnyModel): Hosted {
   return { node: view.node, dispose: () => (unwatch(), view.dispose()) };
 }
 
-function reportHost(model: AnyModel): Hosted {
+function reportHost(model: AnyModel, kernel: Kernel): Hosted {
   let current = reportView(model.get('view'), model.get('report'));
   const node = document.createElement('div');
   node.append(current.node);
@@ -157,6 +157,19 @@ function reportHost(model: AnyModel): Hosted {
     current = reportView(model.get('view'), model.get('report'));
     node.replaceChildren(current.node);
   });
+  // A scan of a registered version can promote it (through the registry's gates; the outcome is the message).
+  const target = model.get('target');
+  if (target?.name) {
+    const alias = Object.assign(document.createElement('input'), { value: 'production', className: 'mlm-promote-alias' });
+    const reason = Object.assign(document.createElement('input'), { placeholder: 'reason (kept in the audit trail)', className: 'mlm-promote-reason' });
+    const button = Object.assign(document.createElement('button'), { textContent: `Promote v${target.version}`, className: 'mlm-button jp-mod-accept mlm-promote' });
+    button.onclick = () => void kernel.call('promote', { alias: alias.value, reason: reason.value }).catch(() => undefined);
+    const form = document.createElement('div');
+    form.className = 'mlm-view mlm-promote-form';
+    form.dataset.lmSuppressShortcuts = 'true';
+    form.append(alias, reason, button);
+    node.append(form);
+  }
   return { node, dispose: () => (unwatch(), current.dispose()) };
 }
 
