@@ -19,6 +19,7 @@ _EXPORTS: dict[str, str] = {
     "start_run": "mlm_jupyter.tracking.fluent:start_run",
     "end_run": "mlm_jupyter.tracking.fluent:end_run",
     "active_run": "mlm_jupyter.tracking.fluent:active_run",
+    "use_run": "mlm_jupyter.tracking.fluent:use_run",
     "set_experiment": "mlm_jupyter.tracking.fluent:set_experiment",
     "log_param": "mlm_jupyter.tracking.fluent:log_param",
     "log_params": "mlm_jupyter.tracking.fluent:log_params",

@@ -6,7 +6,8 @@ import click
 
 from mlm_jupyter.cli.output import client_from, echo_json, fail
 from mlm_jupyter.core.errors import MlmError
-from mlm_jupyter.core.paired_comparison import METRICS
+
+METRICS = ("accuracy", "mae", "mse")  # core.paired_comparison.METRICS, which imports numpy: `mlm --help` must not
 
 __all__ = ["monitor_compare"]
 

@@ -60,6 +60,38 @@ def echo_frame(frame: Any, as_json: bool, *, max_width: int = 40) -> None:
     click.echo(text)
 
 
+def _cell_json(value: Any) -> Any:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        return str(value) if math.isinf(value) else value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _cell_text(value: Any, max_width: int) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    text = value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, datetime) else str(_printable(value))
+    return text if len(text) <= max_width else text[:max_width - 3] + "..."
+
+
+def echo_rows(columns: list[str], rows: list[dict[str, Any]], as_json: bool, *, max_width: int = 40) -> None:
+    """Print rows (dicts) as an aligned table, or as a JSON list of records, without pandas."""
+    if as_json:
+        echo_json([{c: _cell_json(row.get(c)) for c in columns} for row in rows])
+        return
+    if not rows:
+        click.echo("(no rows)")
+        return
+    cells = [[_cell_text(row.get(c), max_width) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    click.echo(" ".join(c.rjust(w) for c, w in zip(columns, widths)))
+    for r in cells:
+        click.echo(" ".join(v.rjust(w) for v, w in zip(r, widths)))
+
+
 def _printable(value: Any) -> Any:
     """Text with control characters escaped (``\\x00``, ``\\x1b``): a stored name must not drive the terminal."""
     if not isinstance(value, str) or value.isprintable():

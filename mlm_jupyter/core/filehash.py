@@ -21,12 +21,15 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import xxhash
 
 from mlm_jupyter.core.errors import NotFoundError, PermissionDeniedError, UnsupportedTypeError
 from mlm_jupyter.core.fingerprint_arrays import ENCODING, blob_header, u64
+
+if TYPE_CHECKING:
+    from mlm_jupyter.core.progress import Progress
 
 __all__ = [
     "DEFAULT_CACHE",
@@ -135,17 +138,21 @@ def _denied(path: str | os.PathLike[str], error: OSError) -> PermissionDeniedErr
 
 def _stream_file(path: str, size: int) -> bytes:
     """Read the file once, in fixed-size blocks, into an xxh3-128 state."""
+    from mlm_jupyter.core.progress import progress
+
     hasher = xxhash.xxh3_128(blob_header(size))
     buffer = bytearray(min(READ_BYTES, max(size, 1)))
     view = memoryview(buffer)
     total = 0
-    with open(path, "rb", buffering=0) as handle:
+    with open(path, "rb", buffering=0) as handle, \
+            progress(size, f"hashing {os.path.basename(path)}", unit="B") as bar:  # shown after 1 s
         while True:
             count = handle.readinto(buffer)
             if not count:
                 break
             hasher.update(view[:count])
             total += count
+            bar.update(count)
     if total != size:
         raise OSError(f"{path} changed size while being read ({size} -> {total} bytes)")
     return hasher.digest()
@@ -197,7 +204,7 @@ class DirectoryEntry:
     size: int = 0
 
 
-def _walk(root: str, relative: str, out: list[DirectoryEntry], cache: HashCache) -> None:
+def _walk(root: str, relative: str, out: list[DirectoryEntry], cache: HashCache, bar: Progress) -> None:
     folder = os.path.join(root, relative) if relative else root
     try:
         with os.scandir(folder) as iterator:
@@ -210,10 +217,11 @@ def _walk(root: str, relative: str, out: list[DirectoryEntry], cache: HashCache)
             out.append(DirectoryEntry(rel, "symlink", os.readlink(entry.path)))
         elif entry.is_dir(follow_symlinks=False):
             out.append(DirectoryEntry(rel, "dir"))
-            _walk(root, rel, out, cache)
+            _walk(root, rel, out, cache, bar)
         elif entry.is_file(follow_symlinks=False):
             size = entry.stat(follow_symlinks=False).st_size
             out.append(DirectoryEntry(rel, "file", hash_file(entry.path, cache), size))
+            bar.update(1)
         else:
             out.append(DirectoryEntry(rel, "other"))
 
@@ -223,8 +231,11 @@ def hash_directory(path: str | os.PathLike[str], cache: HashCache = DEFAULT_CACH
     root = os.path.realpath(os.fspath(path))
     if not os.path.isdir(root):
         raise NotFoundError(f"no directory at {os.fspath(path)!s}; check the path", path=os.fspath(path))
+    from mlm_jupyter.core.progress import progress
+
     entries: list[DirectoryEntry] = []
-    _walk(root, "", entries, cache)
+    with progress(None, f"hashing {os.path.basename(root)}/", unit="file") as bar:  # shown after 1 s
+        _walk(root, "", entries, cache, bar)
     cache.flush()
     hasher = xxhash.xxh3_128(ENCODING + b"directory\x00" + u64(len(entries)))
     for entry in entries:

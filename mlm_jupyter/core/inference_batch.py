@@ -148,7 +148,13 @@ def snapshot(value: Any) -> Any:
     """A copy the caller may change afterwards without changing what was logged (pandas copies lazily)."""
     if value is None or isinstance(value, (pa.Table, pa.RecordBatch, pa.Array, pa.ChunkedArray, tuple)):
         return value  # immutable
-    if hasattr(value, "copy") and type(value).__module__.startswith(("pandas", "numpy")):
+    module = type(value).__module__
+    if module.startswith("pandas") and hasattr(value, "copy"):
+        import pandas as pd
+
+        # pandas 3 is copy-on-write: a shallow copy already keeps the logged values from later edits
+        return value.copy(deep=int(pd.__version__.split(".")[0]) < 3)
+    if module.startswith("numpy") and hasattr(value, "copy"):
         return value.copy()
     if type(value).__module__.startswith("polars"):
         return value.clone()

@@ -378,6 +378,7 @@ class CellCapture:
             self.failsafe.call("cell record", self.record, event.pending, event.duration, event.error,
                                event.execution_count, values=event.values)
             event.values = None  # release the user's objects now
+            self.ship()  # the client's own thread writes them within a second: a kernel killed loses little
             for run_id in event.started_runs:  # mlm.start_run() in a plain cell: the cell made these runs
                 self.failsafe.call("cell link of a run", self.link_run, run_id, event.pending)
 

@@ -25,7 +25,8 @@ from typing import Any
 __all__ = ["INTERRUPT_GRACE", "reason", "tracked_cell", "watch"]
 
 INTERRUPT_GRACE = 0.3  # seconds an interrupted %%track cell waits to learn that a shutdown follows
-CELL_GRACE = 1.5  # seconds a shutdown waits for a running %%track cell (SIGTERM follows 2.5 s after the request)
+REPLY_GRACE = 0.6  # seconds a shutdown waits for the interrupted cell's post-run hook
+CELL_GRACE = 1.2  # seconds a shutdown waits for a running %%track cell (SIGTERM follows 2.5 s after the request)
 
 _requested = threading.Event()
 _reason: str | None = None
@@ -87,9 +88,15 @@ def watch(capture: Any) -> None:
         try:  # on the control thread: blocking it briefly delays nothing but the shutdown itself
             if not _wait_for_tracked_cells(CELL_GRACE):
                 log.debug("mlm-jupyter: a %%track cell was still running at %s", _reason)
+            # the interrupted cell's reply must leave before ipykernel closes its sockets (else ZMQError):
+            # wait for its post-run hook, then a moment for the reply itself
+            deadline = time.monotonic() + REPLY_GRACE
+            while capture.current is not None and time.monotonic() < deadline:
+                time.sleep(0.02)
+            time.sleep(0.2)
             from mlm_jupyter.kernel.extension import flush_capture
 
-            flush_capture(capture, 0.8)
+            flush_capture(capture, 0.4)
         except Exception:  # noqa: BLE001 -- the shutdown must go on, quietly
             log.debug("mlm-jupyter: flush at kernel shutdown failed", exc_info=True)
         result = original(restart)

@@ -9,14 +9,16 @@ journal (``journal/``) and are replayed, exactly once, by whichever process
 opens the file next. A store owned by a server is opened with
 ``hold_seconds=None``: it keeps the file for its whole life.
 
-On every connect the store migrates the schema, marks runs whose owning
-process died as ``killed``, and replays the journal.
+On every connect the store migrates the schema (only when it is behind),
+replays the journal and the spools of dead processes (``store.spool``), and
+then marks runs whose owning process died as ``killed``.
 """
 
 from __future__ import annotations
 
 import errno
 import hashlib
+import logging
 import os
 import random
 import sys
@@ -49,6 +51,9 @@ from mlm_jupyter.store.migrate import migrate
 from mlm_jupyter.store.session import Session, first_row
 from mlm_jupyter.store.sql_guard import check_statement, store_relations
 from mlm_jupyter.store.stamping import JOURNAL, stamp_provider
+from mlm_jupyter.store.spool import read_spool, replayable_spools
+
+log = logging.getLogger("mlm_jupyter")
 
 _jitter = random.Random()  # retry jitter from its own stream, never the user's `random` sequence
 
@@ -148,6 +153,7 @@ class DuckDbStore(Store):
         location = artifacts_location(artifacts)
         self.remote = ObjectArtifacts(location, self.artifacts_dir) if location else None
         self.journal = Journal(self.directory / "journal")
+        self.spool_directory = self.directory / "spool"
         self.hold_seconds = hold_seconds
         self.max_hold_seconds = max_hold_seconds
         self.lock_timeout = lock_timeout
@@ -164,6 +170,7 @@ class DuckDbStore(Store):
         self._readers = domains.readers()
         self._journalable = domains.journalable()
         self._me = this_process()
+        self._close_hooks: list[Callable[[], Any]] = []
         self._busy_until = 0.0  # while the file stays locked, journalable writes wait only _BUSY_RETRY_SECONDS
         _open_stores.add(self)
 
@@ -240,14 +247,63 @@ class DuckDbStore(Store):
         self._damaged = reason if _DAMAGED_ADVICE in reason else f"{reason}. {_DAMAGED_ADVICE}"
 
     def _recover(self, con: Any) -> None:
-        """Mark runs of dead local processes ``killed`` and replay the journal."""
+        """Replay the journal and the spools of dead processes, then mark their runs ``killed``."""
+        self.journal.replay(lambda batch: self._apply_any(con, stamp_provider(batch, JOURNAL)))
+        self._replay_spools(con)
         session = Session(con, self.directory, self.clock)
         dead = [r["id"] for r in self._readers["running_runs"](session, host=self._me.host)
                 if _owned_by_a_process(r["owner"]) and r["pid"] is not None
                 and not is_alive(int(r["pid"]), r["pid_start"])]
         if dead:
             self._apply(con, WriteBatch.of(Op("kill_runs", {"run_ids": dead, "reason": "the process that ran it died"})))
-        self.journal.replay(lambda batch: self._apply(con, stamp_provider(batch, JOURNAL)))
+
+    def _replay_spools(self, con: Any) -> None:
+        """Store what dead processes' spools hold past the offset already stored, exactly once."""
+        for path, fd in replayable_spools(self.spool_directory):
+            try:
+                stem = path.name[:-len(".spool")]
+                done = con.execute("SELECT id FROM applied_batches WHERE id LIKE ?",
+                                   [f"spool:{stem}:%"]).fetchall()
+                start = max((int(row[0].rsplit(":", 1)[1]) for row in done), default=0)
+                records = read_spool(path, start)
+                if records.end > start and records.ops:
+                    from mlm_jupyter.store.spool import batch_id
+
+                    self.apply_isolated(con, WriteBatch(tuple(records.ops), id=batch_id(stem, records.end)))
+                    log.info("mlm-jupyter replayed %d metric points and %d writes of a process that died (%s)",
+                             records.points, len(records.ops), path.name)
+                path.unlink(missing_ok=True)
+            finally:
+                os.close(fd)
+
+    def _apply_any(self, con: Any, batch: WriteBatch) -> list[Any]:
+        """Queued writes (``spool:`` batches): runs created in them are stored in bulk, and the other ops
+        one by one when one of them is refused."""
+        if not batch.id.startswith("spool:"):
+            return self._apply(con, batch)
+        from mlm_jupyter.store.domains.run_import import fold
+
+        return self.apply_isolated(con, WriteBatch(tuple(fold(list(batch.ops))), id=batch.id))
+
+    def apply_isolated(self, con: Any, batch: WriteBatch) -> list[Any]:
+        """Apply ``batch``; when one op is refused (a param conflict, a missing run), apply the others
+        one by one, log the refused ones and record the batch id, so a replay never sticks on it."""
+        try:
+            return self._apply(con, batch)
+        except MlmError as error:
+            if isinstance(error, StoreError):
+                raise
+        results: list[Any] = []
+        for i, op in enumerate(batch.ops):
+            try:
+                results.extend(self._apply(con, WriteBatch((op,), id=f"{batch.id}:{i}")))
+            except MlmError as error:
+                if isinstance(error, StoreError):
+                    raise
+                log.warning("mlm-jupyter could not store a queued %s: %s", op.kind, error)
+                results.append(None)
+        self._apply(con, WriteBatch((), id=batch.id))
+        return results
 
     @contextmanager
     def _session(self, lock_timeout: float | None = None) -> Iterator[Session]:
@@ -300,6 +356,17 @@ class DuckDbStore(Store):
         self._releaser = threading.Thread(target=release_when_idle, name="mlm-store-release", daemon=True)
         self._releaser.start()
 
+    def check_usable(self) -> None:
+        """Open the file now if it is not open, so a damaged or unwritable store fails the caller at once.
+
+        A file locked by another process is not an error here (queued writes wait in the spool).
+        """
+        try:
+            with self._session(lock_timeout=0):
+                pass
+        except StoreBusyError:
+            pass
+
     # ------------------------------------------------------------ writes
 
     def _apply(self, con: Any, batch: WriteBatch) -> list[Any]:
@@ -336,7 +403,7 @@ class DuckDbStore(Store):
         busy = journalable and time.monotonic() < self._busy_until
         try:
             with self._session(_BUSY_RETRY_SECONDS if busy else None) as session:
-                results = self._apply(session.con, batch)
+                results = self._apply_any(session.con, batch)
             self._busy_until = 0.0
             return results
         except StoreBusyError:
@@ -388,15 +455,19 @@ class DuckDbStore(Store):
         """Where reads run; the server's owner store overrides it with per-thread cursors."""
         if self._closed:
             raise StoreError("this store was closed; open a new one")
-        if self._con is None and not self.path.exists():
+        if self._con is None and not self.path.exists() and not self._spooled_writes():
             # DESIGN.md §3: the store is created on first write, so a read of a store that does not exist
             # yet (``mlm runs ls`` in a fresh folder) answers from an empty schema and creates nothing.
             with self._lock:
-                if self._con is None and not self.path.exists():
+                if self._con is None and not self.path.exists() and not self._spooled_writes():
                     yield Session(self._empty_schema(), self.directory, self.clock)
                     return
         with self._session() as session:
             yield session
+
+    def _spooled_writes(self) -> bool:
+        """Whether a process left writes in a spool (then the store exists: it is created to replay them)."""
+        return self.spool_directory.is_dir() and any(self.spool_directory.glob("*.spool"))
 
     def _empty_schema(self) -> Any:
         """An in-memory database with every migration applied: what an empty store reads like."""
@@ -565,7 +636,19 @@ class DuckDbStore(Store):
                 "pending_journal": self.journal.count(),
                 **(self.remote.describe() if self.remote is not None else {})}
 
+    def before_close(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` first when this store is closed (a client's queued writes are stored then)."""
+        self._close_hooks.append(weakref.WeakMethod(hook) if hasattr(hook, "__self__") else (lambda: hook))
+
     def close(self) -> None:
+        for ref in list(getattr(self, "_close_hooks", ())):
+            hook = ref()
+            if hook is not None and not self._closed:
+                try:
+                    hook()
+                except Exception:  # noqa: BLE001 -- what a hook could not store stays in its spool
+                    log.warning("mlm-jupyter could not store queued writes before closing %s", self.path,
+                                exc_info=True)
         with self._lock:
             self._release()
             if self._empty is not None:

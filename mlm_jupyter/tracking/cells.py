@@ -244,7 +244,12 @@ class CellsClient:
     def log_provenance(self, run_id: str, directory: str | None = None) -> dict[str, Any]:
         """Record git state (dirty diff as a blob) and the environment of ``run_id``; returns what was stored."""
         op = self._provenance_op(run_id, directory)
-        self.store.write(WriteBatch.of(op))
+        queued_runs = self.__dict__.get("_queued_runs", {})
+        buffer = self.__dict__.get("buffer")
+        if run_id in queued_runs and buffer is not None and buffer.queues_writes:
+            buffer.queue((op,))  # stored with the run's other queued writes
+        else:
+            self.store.write(WriteBatch.of(op))
         self.__dict__.setdefault("_known_environments", set()).add(op.args["environment"]["digest"])
         return {"git": op.args["git"], "environment_digest": op.args["environment"]["digest"]}
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from mlm_jupyter.store.contract import Store
 from mlm_jupyter.tracking.metric_buffer import MetricBuffer
+from mlm_jupyter.tracking.queued_store import QueuedStore
 from mlm_jupyter.tracking.registry import RegistryClient
 from mlm_jupyter.tracking.cells import CellsClient
 from mlm_jupyter.tracking.datasets import DataClient
@@ -37,9 +38,13 @@ class MlmClient(MlflowSearchNames, RunsClient, RegistryClient, CellsClient, Data
             from mlm_jupyter.store.open import open_store
 
             store = open_store(store)
-        self.store: Store = store
-        self.buffer = MetricBuffer(store)
+        spool = getattr(store, "spool_directory", None)
+        embedded = spool is not None and getattr(store, "hold_seconds", None) is not None
+        self.buffer = MetricBuffer(store, spool_directory=spool if embedded else None)
+        # an embedded store queues the writes of this client's runs: reads and other writes store the queue first
+        self.store: Store = QueuedStore(store, self.buffer) if embedded else store
         self._last_steps: dict[tuple[str, str], int] = {}
+        self._queued_runs: dict[str, dict[str, str]] = {}  # runs this client started (queued writes): params
         _open_clients.add(self)
 
     def flush(self) -> None:

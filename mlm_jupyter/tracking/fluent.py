@@ -1,8 +1,11 @@
 """The fluent API: module-level functions that act on the active run.
 
 ``with mlm.start_run(...) as run:`` pushes a run on a stack; ``log_*`` calls
-go to the run on top. The stack is per process (notebooks are single
-threaded); nested runs need ``nested=True``.
+go to the run on top. Each thread has its own stack (as in MLflow), so two
+threads that each start a run never log into each other's; a thread logs
+into a run it was handed with ``with mlm.use_run(run):`` (or through the
+explicit client, ``mlm.get_client().log_metric(run.id, ...)``). Nested runs
+need ``nested=True``.
 """
 
 from __future__ import annotations
@@ -35,12 +38,13 @@ if TYPE_CHECKING:
 __all__ = [
     "ActiveRun", "active_experiment", "active_run", "end_run", "get_client", "get_metric_history", "get_run", "log_artifact",
     "log_metric", "log_metrics", "log_param", "log_params", "log_text", "search_runs", "set_client",
-    "set_experiment", "set_tag", "set_tags", "start_run",
+    "set_experiment", "set_tag", "set_tags", "start_run", "use_run",
 ]
 
 _client: MlmClient | None = None
 _client_lock = threading.Lock()
-_active: list[Run] = []
+_local = threading.local()  # .stack: this thread's active runs, innermost last
+_stacks: dict[int, list[Run]] = {}  # every thread's stack by thread id (the exit hook ends them all)
 _started: list[str] = []  # ids of the runs start_run made in this process, in order (the kernel links them to cells)
 _experiment: str | None = None
 _provenance_workers: dict[str, threading.Thread] = {}
@@ -50,6 +54,23 @@ _untracked_runs: set[str] = set()  # placeholder runs start_run() gave in a note
 _notebook_extensions = 0  # how many shells have %load_ext mlm_jupyter active (set_notebook_mode)
 _warned: set[str] = set()  # store failures already reported to the notebook (once per kind and run)
 log = logging.getLogger("mlm_jupyter")
+
+
+def _stack() -> list[Run]:
+    """This thread's stack of active runs."""
+    try:
+        return _local.stack  # type: ignore[no-any-return]
+    except AttributeError:
+        stack: list[Run] = []
+        _local.stack = stack
+        _stacks[threading.get_ident()] = stack
+        return stack
+
+
+def __getattr__(name: str) -> Any:
+    if name == "_active":  # the kernel's %%track reads the stack of the thread running the cell
+        return _stack()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def get_client() -> MlmClient:
@@ -127,6 +148,7 @@ def start_run(experiment: str | None = None, name: str | None = None, *, nested:
         check_run_name(name)  # before anything starts: a bad name must not leave a run behind
     if experiment is not None:
         check_key(experiment, "experiment")
+    _active = _stack()
     if _active and not nested and (_active[-1].id in _cell_runs or _active[-1].id == parent_run_id):
         nested = True
     if _active and not nested:
@@ -157,6 +179,7 @@ def start_run(experiment: str | None = None, name: str | None = None, *, nested:
 def _resume_run(run_id: str, name: str | None, tags: Mapping[str, Any] | None, nested: bool) -> ActiveRun:
     if not isinstance(run_id, str) or not run_id:
         raise InvalidInputError(f"run_id is the id of an existing run (a str), not {run_id!r:.40}")
+    _active = _stack()
     if _active and _active[-1].id == run_id:
         return ActiveRun(**{f: getattr(_active[-1], f) for f in _active[-1].__dataclass_fields__})
     if _active and not nested and _active[-1].id not in _cell_runs:
@@ -195,7 +218,7 @@ def _start_untracked(experiment: str | None, name: str | None, error: StoreError
                             experiment=experiment or "Default", status="running",
                             start_time=to_datetime(time.time()))
     _untracked_runs.add(placeholder.id)
-    _active.append(placeholder)
+    _stack().append(placeholder)
     return placeholder
 
 
@@ -203,6 +226,7 @@ def _store_failed(what: str, error: StoreError) -> None:
     """In a notebook, report a store failure once per kind and run instead of failing the cell."""
     if not _in_notebook():
         raise error
+    _active = _stack()
     kind = f"{what}:{_active[-1].id if _active else ''}:{type(error).__name__}"
     if kind not in _warned:
         _warned.add(kind)
@@ -219,11 +243,38 @@ def _record_provenance(client: MlmClient, run_id: str) -> None:
         client.log_provenance(run_id)
     except Exception:  # provenance is a bonus; the run goes on without it
         log.warning("mlm-jupyter could not record git/environment provenance for run %s", run_id, exc_info=True)
+    finally:
+        _provenance_workers.pop(run_id, None)  # done: nobody needs to wait for it
 
 
 def active_run() -> Run | None:
-    """The run that ``log_*`` calls go to, or ``None``."""
+    """The run that this thread's ``log_*`` calls go to, or ``None``."""
+    _active = _stack()
     return _active[-1] if _active else None
+
+
+@contextmanager
+def use_run(run: Run | str) -> Iterator[Run]:
+    """Make ``run`` (a ``Run`` or a run id) this thread's active run for the block, without ending it.
+
+    The active run is per thread: a worker thread that should log into a run
+    started elsewhere is handed the run and wraps its work in
+    ``with mlm.use_run(run):``. The run stays open when the block ends (its
+    owner ends it), and the thread's previous active run comes back.
+    """
+    if isinstance(run, str):
+        run = get_client().get_run(run)
+    if not isinstance(run, Run):
+        raise InvalidInputError(f"use_run takes a Run (from mlm.start_run) or a run id, got a {type(run).__name__}")
+    stack = _stack()
+    stack.append(run)
+    try:
+        yield run
+    finally:
+        for i in range(len(stack) - 1, -1, -1):  # a run started inside the block and left open stays
+            if stack[i] is run:
+                del stack[i]
+                break
 
 
 @contextmanager
@@ -252,12 +303,14 @@ def _record(what: str, write: Callable[[str], Any]) -> None:
 
 
 def _dropped() -> bool:
+    _active = _stack()
     if _active:
         return _active[-1].id in _untracked_runs
     return _untracked_cells > 0
 
 
 def _run_id() -> str:
+    _active = _stack()
     if not _active:
         raise NoActiveRunError(
             "no active run: wrap your code in `with mlm.start_run():` (or use %%track in a notebook).")
@@ -265,7 +318,8 @@ def _run_id() -> str:
 
 
 def end_run(status: str = "finished", reason: str | None = None) -> None:
-    """End the active run (no-op when none is active)."""
+    """End this thread's active run (no-op when none is active)."""
+    _active = _stack()
     if not _active:
         return
     status = run_status(status)  # a bad status must not drop the run from the stack
@@ -274,9 +328,11 @@ def end_run(status: str = "finished", reason: str | None = None) -> None:
     if run.id in _untracked_runs:  # a placeholder: nothing was stored, nothing to end
         _untracked_runs.discard(run.id)
         return
-    worker = _provenance_workers.pop(run.id, None)
-    if worker is not None:
-        worker.join(timeout=60)
+    # The run's git state and environment are captured in the background since it started. A queued
+    # run's provenance follows its end in the queue (reads through the client wait for it); a run
+    # written synchronously is ended after its provenance is stored.
+    if not get_client().queues_run(run.id):
+        _wait_for_provenance(run.id)
     try:
         get_client().end_run(run.id, status, reason)
     except StoreError as error:
@@ -324,6 +380,7 @@ def log_text(text: str, artifact_file: str) -> str:
 
 
 def get_run(run_id: str) -> Run:
+    _wait_for_provenance(run_id)
     return get_client().get_run(run_id)
 
 
@@ -374,8 +431,39 @@ def _end_runs_at_exit() -> None:
         # a kernel that exits with a run open was shut down or restarted: the run did not finish
         # (with or without %load_ext mlm_jupyter, which sets MLM_RUN_OWNER)
         status, reason = "killed", "the kernel was shut down or restarted while the run was open"
-    while _active:
-        try:
-            end_run(status, reason)
-        except Exception:
-            _active.clear()
+    # provenance first: its write and the runs' ends must not race for the store while the process exits
+    _wait_for_provenance(timeout=_PROVENANCE_EXIT_SECONDS, at_exit=True)
+    for ident, stack in list(_stacks.items()):
+        while stack:
+            try:
+                _end_on_stack(stack, status, reason)
+            except Exception:
+                stack.clear()
+        _stacks.pop(ident, None)
+
+
+_PROVENANCE_EXIT_SECONDS = 10.0
+
+
+def _end_on_stack(stack: list[Run], status: str, reason: str | None) -> None:
+    """End the innermost run of another thread's stack (at exit: the threads are gone or daemons)."""
+    run = stack.pop()
+    _cell_runs.discard(run.id)
+    if run.id in _untracked_runs:
+        _untracked_runs.discard(run.id)
+        return
+    get_client().end_run(run.id, status, reason)
+
+
+def _wait_for_provenance(run_id: str | None = None, timeout: float = 60.0, at_exit: bool = False) -> None:
+    """Wait for the provenance capture of ``run_id`` (every run: ``None``), at most ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    for rid, worker in list(_provenance_workers.items()):
+        if run_id is not None and rid != run_id:
+            continue
+        worker.join(timeout=max(deadline - time.monotonic(), 0))
+        if not worker.is_alive():
+            _provenance_workers.pop(rid, None)
+        elif at_exit:
+            print(f"mlm: the git/environment provenance of run {rid} was still being captured at exit "
+                  f"(after {timeout:g} s); the run is stored without it.", file=sys.stderr)

@@ -65,10 +65,31 @@ def _text(data: bytes | None) -> str | None:
     return text or None
 
 
+_GIT_CACHE_SECONDS = 1.0  # a loop of short runs asks git once, not three times a run
+_git_cache: dict[tuple[str, int], tuple[float, GitState | None]] = {}
+
+
 def git_state(directory: str | os.PathLike[str] | None = None, *, max_diff_bytes: int = MAX_DIFF_BYTES
               ) -> GitState | None:
-    """Git state of the work tree holding ``directory`` (default: cwd), or ``None`` outside one."""
+    """Git state of the work tree holding ``directory`` (default: cwd), or ``None`` outside one.
+
+    The answer is reused for ``_GIT_CACHE_SECONDS`` per folder (runs started in a loop share it).
+    """
+    import time
+
     cwd = str(directory or os.getcwd())
+    key = (cwd, max_diff_bytes)
+    cached = _git_cache.get(key)
+    if cached is not None and time.monotonic() - cached[0] < _GIT_CACHE_SECONDS:
+        return cached[1]
+    state = _git_state(cwd, max_diff_bytes)
+    if len(_git_cache) > 64:
+        _git_cache.clear()
+    _git_cache[key] = (time.monotonic(), state)
+    return state
+
+
+def _git_state(cwd: str, max_diff_bytes: int) -> GitState | None:
     root = _text(_git(["rev-parse", "--show-toplevel"], cwd))
     if root is None:
         return None

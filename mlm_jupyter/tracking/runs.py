@@ -14,6 +14,7 @@ from mlm_jupyter.core.entities import Experiment, Run
 from mlm_jupyter.core.errors import (
     InvalidInputError,
     NotFoundError,
+    ParamConflictError,
     PermissionDeniedError,
 )
 from mlm_jupyter.core.safe_files import artifact_files
@@ -59,6 +60,7 @@ class RunsClient:
     store: Store
     buffer: MetricBuffer
     _last_steps: dict[tuple[str, str], int]
+    _queued_runs: dict[str, dict[str, str]]
 
     def flush(self) -> None:  # pragma: no cover - provided by MlmClient
         raise NotImplementedError
@@ -97,17 +99,31 @@ class RunsClient:
             "owner": owner or run_owner()})]
         if tags:
             ops.append(Op("set_tags", {"run_id": run_id, "tags": self._tag_texts(tags)}))
-        self.store.write(WriteBatch(tuple(ops)))
+        if self.buffer.queues_writes and not _in_notebook():  # stored with the next flush (and spooled at once)
+            check_usable = getattr(self.buffer.store, "check_usable", None)
+            if check_usable is not None:  # a damaged store still fails start_run, not the exit
+                check_usable()
+            self.buffer.queue(tuple(ops))
+            self._queued_runs[run_id] = {}
+        else:
+            self.store.write(WriteBatch(tuple(ops)))
         return Run(id=run_id, name=str(name), experiment=experiment, status="running",
                    start_time=_utc(start), tags=self._tag_texts(tags or {}), parent_run_id=parent_run_id,
                    user=current_user())
 
+    def queues_run(self, run_id: str) -> bool:
+        """Whether this client queues the writes of ``run_id`` (a run it started on an embedded store)."""
+        return run_id in self._queued_runs and self.buffer.queues_writes
+
     def end_run(self, run_id: str, status: str = "finished", reason: str | None = None) -> None:
         """Flush the run's metrics and mark it ``finished``, ``failed`` or ``killed`` (any case)."""
         status = run_status(status)
+        op = Op("end_run", {"run_id": run_id, "status": status, "end_time": time.time(), "reason": reason})
+        if run_id in self._queued_runs and self.buffer.queues_writes:
+            self.buffer.queue((op,))
+            return
         self.flush()
-        self.store.write(WriteBatch.of(Op("end_run", {"run_id": run_id, "status": status,
-                                                      "end_time": time.time(), "reason": reason})))
+        self.store.write(WriteBatch.of(op))
 
     def reopen_run(self, run_id: str, *, name: str | None = None, tags: Mapping[str, Any] | None = None) -> None:
         """Make an ended run ``running`` again (resuming it), optionally renaming and tagging it."""
@@ -136,8 +152,21 @@ class RunsClient:
     def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
         _require_mapping(params, "log_params", "params")
         texts = {check_key(k, "param"): param_text(v, k) for k, v in params.items()}
-        if texts:
-            self.store.write(WriteBatch.of(Op("log_params", {"run_id": run_id, "params": texts})))
+        if not texts:
+            return
+        known = self._queued_runs.get(run_id)
+        if known is not None and self.buffer.queues_writes:
+            for key, value in texts.items():  # params are immutable: refused now, as the store would
+                if key in known and known[key] != value:
+                    raise ParamConflictError(
+                        f"param {key!r} of run {run_id} is already {known[key][:80]!r}; params are immutable. "
+                        "Log the new value under another key or start a new run.", key=key)
+            fresh = {k: v for k, v in texts.items() if k not in known}
+            if fresh:
+                self.buffer.queue((Op("log_params", {"run_id": run_id, "params": fresh}),))
+                known.update(fresh)
+            return
+        self.store.write(WriteBatch.of(Op("log_params", {"run_id": run_id, "params": texts})))
 
     @staticmethod
     def _tag_texts(tags: Mapping[str, Any]) -> dict[str, str]:
@@ -148,7 +177,11 @@ class RunsClient:
 
     def set_tags(self, run_id: str, tags: Mapping[str, Any]) -> None:
         _require_mapping(tags, "set_tags", "tags")
-        self.store.write(WriteBatch.of(Op("set_tags", {"run_id": run_id, "tags": self._tag_texts(tags)})))
+        op = Op("set_tags", {"run_id": run_id, "tags": self._tag_texts(tags)})
+        if run_id in self._queued_runs and self.buffer.queues_writes:
+            self.buffer.queue((op,))
+            return
+        self.store.write(WriteBatch.of(op))
 
     def delete_tag(self, run_id: str, key: str) -> None:
         self.store.write(WriteBatch.of(Op("delete_tag", {"run_id": run_id, "key": key})))
@@ -229,6 +262,85 @@ class RunsClient:
                           "key": pa.array([key] * len(array), pa.string()),
                           "step": step_array, "value": array, "time": np.full(len(array), time.time())})
         self.store.write(WriteBatch.of(Op("log_metrics", {"points": table})))
+
+    def import_runs(self, runs: Iterable[Mapping[str, Any]], *, batch_size: int = 5_000) -> dict[str, list[str]]:
+        """Store whole runs in bulk (``mlm import``, seeding a store): thousands of runs a second.
+
+        Each run is a mapping with ``experiment``, ``name``, ``status``
+        (``finished`` by default), ``start_time`` and ``end_time`` (epoch
+        seconds), ``params`` and ``tags`` (``{key: value}``), ``metrics``
+        (``{key: value}`` for one point at step 0, or ``{key: [(step, value,
+        time), ...]}``) and optionally ``run_id``, ``user``, ``source``,
+        ``status_reason`` and ``parent_run_id``. Keys and values are checked
+        as ``log_param``/``log_metric`` check them. A run whose id is already
+        stored is left as it is (params are immutable) and reported under
+        ``"skipped"``; returns ``{"imported": [...], "skipped": [...]}`` (run ids).
+        """
+        from mlm_jupyter.core.arrow_columns import table
+        from mlm_jupyter.store.domains.run_import import PARAM_SCHEMA, RUN_SCHEMA
+        from mlm_jupyter.store.domains.runs import METRIC_SCHEMA
+
+        done: dict[str, list[str]] = {"imported": [], "skipped": []}
+        chunk: list[Mapping[str, Any]] = []
+
+        def store_chunk() -> None:
+            columns: dict[str, list[Any]] = {f.name: [] for f in RUN_SCHEMA}
+            params: dict[str, list[Any]] = {"run_id": [], "key": [], "value": []}
+            tags: dict[str, list[Any]] = {"run_id": [], "key": [], "value": []}
+            points: dict[str, list[Any]] = {f.name: [] for f in METRIC_SCHEMA}
+            user = current_user()
+            now = time.time()
+            for record in chunk:
+                _require_mapping(record, "import_runs", "run fields")
+                run_id = str(record.get("run_id") or uuid.uuid4().hex)
+                experiment = check_key(str(record.get("experiment") or "Default"), "experiment")
+                start = float(record.get("start_time") or now)
+                end = record.get("end_time")
+                for name, value in (("run_id", run_id), ("experiment", experiment),
+                                    ("name", str(record.get("name") or new_run_name())),
+                                    ("status", run_status(str(record.get("status") or "finished"))),
+                                    ("status_reason", record.get("status_reason")), ("start_time", start),
+                                    ("end_time", None if end is None else float(end)),
+                                    ("user_name", record.get("user") or user),
+                                    ("parent_run_id", record.get("parent_run_id")),
+                                    ("source", record.get("source") or "import"), ("host", None), ("pid", None),
+                                    ("pid_start", None), ("owner", "import")):
+                    columns[name].append(value)
+                for target, field, what in ((params, "params", "param"), (tags, "tags", "tag")):
+                    values = record.get(field) or {}
+                    _require_mapping(values, "import_runs", field)
+                    target["run_id"].extend([run_id] * len(values))
+                    target["key"].extend([check_key(key, what) for key in values])
+                    target["value"].extend([param_text(value, key, what) for key, value in values.items()])
+                metrics = record.get("metrics") or {}
+                _require_mapping(metrics, "import_runs", "metrics")
+                for key, series in metrics.items():
+                    check_key(key, "metric")
+                    if isinstance(series, (list, tuple)):
+                        rows = [(int(p[0]), metric_value(p[1], key), float(p[2]) if len(p) > 2 else start)
+                                for p in series]
+                    else:
+                        rows = [(0, metric_value(series, key), end if end is not None else start)]
+                    points["run_id"].extend([run_id] * len(rows))
+                    points["key"].extend([key] * len(rows))
+                    points["step"].extend([r[0] for r in rows])
+                    points["value"].extend([r[1] for r in rows])
+                    points["time"].extend([float(r[2]) for r in rows])
+            op = Op("import_runs", {"runs": table(columns, RUN_SCHEMA), "params": table(params, PARAM_SCHEMA),
+                                    "tags": table(tags, PARAM_SCHEMA), "points": table(points, METRIC_SCHEMA)})
+            result = self.store.write(WriteBatch.of(op))[0] or {"skipped": []}
+            skipped = set(result["skipped"])
+            done["skipped"].extend(r for r in columns["run_id"] if r in skipped)
+            done["imported"].extend(r for r in columns["run_id"] if r not in skipped)
+            chunk.clear()
+
+        for record in runs:
+            chunk.append(record)
+            if len(chunk) >= batch_size:
+                store_chunk()
+        if chunk:
+            store_chunk()
+        return done
 
     # ------------------------------------------------------------ artifacts
 
@@ -330,6 +442,12 @@ class RunsClient:
         result = self.store.read("search_runs", filter=filter, experiments=[experiment] if experiment else None,
                                  max_results=0)
         return int(result["total"])
+
+
+def _in_notebook() -> bool:
+    """In a notebook, run writes stay synchronous: a store failure is reported by the cell that caused it."""
+    fluent = sys.modules.get("mlm_jupyter.tracking.fluent")
+    return bool(fluent is not None and fluent._in_notebook())
 
 
 _MAX_STEP = 2**63 - 1

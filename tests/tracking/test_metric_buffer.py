@@ -83,12 +83,13 @@ def test_a_store_that_stays_down_is_reported_once_not_every_second(
 
     client.buffer.interval = 0.05
     run = mlm.start_run()
-    real_write = client.store.write
-    client.store.write = lambda batch: (_ for _ in ()).throw(OSError("store down"))  # type: ignore[method-assign]
+    store = client.buffer.store  # where the queue is stored (client.store stores the queue first)
+    real_write = store.write
+    store.write = lambda batch: (_ for _ in ()).throw(OSError("store down"))  # type: ignore[method-assign]
     with caplog.at_level(logging.WARNING, logger="mlm_jupyter"):
         mlm.log_metric("loss", 1.0)
         time.sleep(0.6)  # about ten failed rounds
-    client.store.write = real_write  # type: ignore[method-assign]
+    store.write = real_write  # type: ignore[method-assign]
     warnings = [r for r in caplog.records if "could not store metrics" in r.getMessage()]
     assert len(warnings) == 1
     assert client.buffer.failures >= 3

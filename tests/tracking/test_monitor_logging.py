@@ -194,3 +194,15 @@ def test_a_killed_serving_process_loses_at_most_its_last_second(client: MlmClien
     settled = max(int(rows) for stamp, rows in lines if float(stamp) <= killed_at - 1.5)
     on_disk = len(_logged(store_dir))
     assert settled <= on_disk <= int(lines[-1][1])
+
+
+def test_changing_a_frame_after_logging_it_changes_nothing_logged(client: MlmClient, store_dir: Path) -> None:
+    model, x = _promoted(client)
+    mon = mlm.monitor("models:/churn@production", flush_interval=3600)
+    frame, array = x.copy(), x.to_numpy().copy()
+    mon.log(frame, model.predict(x))
+    mon.log(array, model.predict(x))
+    frame.loc[:, "income"] = -1.0  # the caller reuses its buffers before the flush
+    array[:, 1] = -1.0
+    mon.close()
+    assert (_logged(store_dir)["income"] > 0).all()

@@ -1,0 +1,65 @@
+"""Start-up cost: a script that logs a metric imports neither pandas nor IPython (issue 16)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = """
+import json, sys
+import mlm_jupyter as mlm
+with mlm.start_run(experiment="diet") as run:
+    mlm.log_param("lr", 0.1)
+    mlm.log_metric("loss", 0.5)
+mlm.get_client().flush()
+heavy = sorted(m for m in ("pandas", "IPython", "ipykernel", "ipywidgets", "jupyter_server", "tornado", "tqdm")
+               if m in sys.modules)
+print(json.dumps({"run": run.id, "heavy": heavy}))
+"""
+
+
+def _run(code: str, store_dir: Path) -> dict[str, object]:
+    env = {**os.environ, "MLM_STORE": str(store_dir)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_a_script_that_logs_a_metric_imports_neither_pandas_nor_ipython(store_dir: Path) -> None:
+    first = _run(SCRIPT, store_dir)  # creates the store (migrations run once)
+    assert first["heavy"] == []
+    again = _run(SCRIPT, store_dir)  # opens a current store: nothing heavy either
+    assert again["heavy"] == []
+    from mlm_jupyter.tracking.client import MlmClient
+
+    client = MlmClient(store_dir)
+    run = client.get_run(str(again["run"]))
+    assert run.status == "finished" and run.metrics == {"loss": 0.5} and run.params == {"lr": "0.1"}
+    client.close()
+
+
+def test_a_killed_scripts_spool_is_replayed_without_pandas(store_dir: Path) -> None:
+    _run(SCRIPT, store_dir)
+    killed = subprocess.run([sys.executable, "-c", "import os, signal, mlm_jupyter as mlm\n"
+                             "mlm.start_run(); mlm.log_metric('x', 1.0)\nos.kill(os.getpid(), signal.SIGKILL)"],
+                            env={**os.environ, "MLM_STORE": str(store_dir)}, capture_output=True, timeout=120)
+    assert killed.returncode == -9
+    assert _run(SCRIPT, store_dir)["heavy"] == []  # this open replayed the spool
+
+
+def test_the_cli_help_imports_no_store_library() -> None:
+    code = ("import sys\nfrom mlm_jupyter.cli.main import cli\ntry:\n    cli(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('pandas', 'pyarrow', 'duckdb', 'numpy', 'IPython') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_cli_metric_choices_match_the_comparison() -> None:
+    from mlm_jupyter.cli.monitor_compare import METRICS as cli_metrics
+    from mlm_jupyter.core.paired_comparison import METRICS
+
+    assert cli_metrics == METRICS
