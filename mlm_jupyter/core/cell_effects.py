@@ -27,7 +27,7 @@ import ast
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from mlm_jupyter.core.cell_names import strip_ipython_syntax
+from mlm_jupyter.core.cell_names import parse_cell
 
 __all__ = ["RNG", "CellEffects", "effects", "file_name"]
 
@@ -236,19 +236,10 @@ def _is_none(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
 
-def _parse(source: str) -> ast.Module | None:
-    for text in (source, strip_ipython_syntax(source)):
-        try:
-            return ast.parse(text)
-        except (SyntaxError, ValueError):
-            continue
-    return None
-
-
 @lru_cache(maxsize=4096)
 def effects(source: str) -> CellEffects:
     """The hidden-state effects of ``source`` (a cell as typed; IPython syntax allowed). Pure and cached."""
-    tree = _parse(source)
+    tree = parse_cell(source)
     if tree is None:
         return CellEffects()
     visitor = _Visitor(_module_aliases(tree))

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CellNames", "analyze", "literal_value", "strip_ipython_syntax"]
+__all__ = ["CellNames", "analyze", "literal_value", "parse_cell", "strip_ipython_syntax"]
 
 _BUILTINS = frozenset(dir(builtins)) | {"get_ipython", "display", "In", "Out", "_", "__", "___"}
 _LITERAL_TYPES = (int, float, complex, str, bytes, bool, type(None))
@@ -51,7 +51,8 @@ def strip_ipython_syntax(source: str) -> str:
     return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines)
 
 
-def _parse(source: str) -> ast.Module | None:
+def parse_cell(source: str) -> ast.Module | None:
+    """The cell's syntax tree (IPython magics and shell escapes blanked if needed), or None."""
     for text in (source, strip_ipython_syntax(source)):
         try:
             return ast.parse(text)
@@ -360,7 +361,7 @@ def analyze(source: str) -> CellNames:
     Returns:
         ``CellNames``; builtins are never reported as reads.
     """
-    tree = _parse(source)
+    tree = parse_cell(source)
     if tree is None:
         return CellNames(parsed=False)
     visitor = _TopLevel()

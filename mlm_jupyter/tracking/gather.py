@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from mlm_jupyter.core.entities import Run
     from mlm_jupyter.tracking.client import MlmClient
 
-__all__ = ["FILE_INPUT_PREFIX", "GatherPlan", "KeptCell", "gather", "plan_gather", "tracked_run"]
+__all__ = ["FILE_INPUT_PREFIX", "GatherPlan", "KeptCell", "gather", "plan_gather", "session_history", "tracked_run"]
 
 FILE_INPUT_PREFIX = "file:"
 """Run inputs named ``file:<path>`` are fingerprints of files the run's cells read (recorded by ``%%track``)."""
@@ -119,16 +119,21 @@ def tracked_run(client: MlmClient, run_or_uri: str) -> Run:
     return run
 
 
-def plan_gather(client: MlmClient, run_or_uri: str) -> GatherPlan:
-    """Decide which cells reproduce the run and what cannot be reproduced, without writing anything."""
-    run = tracked_run(client, run_or_uri)
-    cell = dict(run.cell or {})
+def session_history(client: MlmClient, cell: dict[str, Any]) -> list[dict[str, Any]]:
+    """The cell records its session ran before a tracked cell (``run.cell``), in execution order."""
     order = list(cell.get("history") or [])
     records: dict[str, dict[str, Any]] = {}
     if order and cell.get("session_id"):
         table = client.store.read("cell_history", session=cell["session_id"])
         records = {row["record_id"]: row for row in table.to_pylist()}
-    history = [records[rid] for rid in order if rid in records]
+    return [records[rid] for rid in order if rid in records]
+
+
+def plan_gather(client: MlmClient, run_or_uri: str) -> GatherPlan:
+    """Decide which cells reproduce the run and what cannot be reproduced, without writing anything."""
+    run = tracked_run(client, run_or_uri)
+    cell = dict(run.cell or {})
+    history = session_history(client, cell)
     cells = [HistoryCell(r["source"] or "", bool(r["success"]), r["execution_count"]) for r in history]
     target = str(cell["source"])
     kept = slice_history(cells, target)

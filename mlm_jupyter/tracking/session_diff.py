@@ -30,12 +30,9 @@ def session_cells(client: MlmClient, run_id: str, scope: str = "dependencies") -
     cell = dict(run.cell or {})
     if not cell.get("source"):
         return []
-    order = list(cell.get("history") or [])
-    records: dict[str, dict[str, Any]] = {}
-    if order and cell.get("session_id"):
-        table = client.store.read("cell_history", session=cell["session_id"])
-        records = {row["record_id"]: row for row in table.to_pylist()}
-    history = [records[rid] for rid in order if rid in records]
+    from mlm_jupyter.tracking.gather import session_history
+
+    history = session_history(client, cell)
     if scope == "dependencies":
         kept = slice_history([HistoryCell(r["source"] or "", bool(r["success"]), r["execution_count"])
                               for r in history], str(cell["source"]))
