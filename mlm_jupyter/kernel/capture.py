@@ -238,6 +238,17 @@ class CellCapture:
     def notebook_path(self) -> str | None:
         return self.notebook.path if self.notebook else None
 
+    def follow_rename(self, client: Any) -> str | None:
+        """If the notebook file is gone, ask the store where it was renamed to (the server records renames)."""
+        path = self.notebook_path
+        if path is None or os.path.exists(path):
+            return None
+        current = client.store.read("notebook_rename", path=path)
+        if current and os.path.exists(current):
+            self.set_notebook(current)
+            return str(current)
+        return None
+
     def _setup(self) -> None:
         """On the background thread: import the tracking client and the fingerprint engine."""
         try:

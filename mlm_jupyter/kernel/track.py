@@ -104,6 +104,7 @@ class TrackMagic:
     def _run(self, args: argparse.Namespace, code: Any, last: Any, pending: PendingCell, cell: str) -> Any:
         __tracebackhide__ = True
         self.capture.drain()  # the history and the data digests of every earlier cell: staleness, inputs
+        self.failsafe.call("%%track notebook rename", lambda: self.capture.follow_rename(fluent.get_client()))
         names = analyze(cell)
         inputs = {} if args.no_data else self.failsafe.call(
             "%%track input fingerprints", self.capture.fingerprint_names, names.reads - names.writes) or {}

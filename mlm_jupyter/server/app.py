@@ -99,6 +99,12 @@ class MlmServer(ExtensionApp):
         self.context = context
         self.watcher = KernelWatcher(self.context)
         self.settings[SETTINGS_KEY] = self.context
+        if self.serverapp is not None:  # renames need no port: follow them from the start
+            from mlm_jupyter.server.renames import CONTENTS_SCHEMA, RenameFollower
+
+            self.rename_follower = RenameFollower(self.context, self.serverapp.root_dir)
+            self.serverapp.event_logger.add_listener(schema_id=CONTENTS_SCHEMA,
+                                                     listener=self.rename_follower.on_contents_action)
         self._export_environment(directory)
         if owner is not None:
             self.log.warning("mlm-jupyter: the store %s is owned by the Jupyter server at %s; this server and "

@@ -34,7 +34,7 @@ def _domain_modules() -> list[ModuleType]:
     import importlib
 
     modules = list(DOMAINS)
-    for name in ("cells", "data", "registry", "kernels", "scans", "monitoring", "run_import"):
+    for name in ("cells", "data", "registry", "kernels", "scans", "monitoring", "run_import", "notebook_renames"):
         try:
             module = importlib.import_module(f"mlm_jupyter.store.domains.{name}")
         except ModuleNotFoundError as error:
