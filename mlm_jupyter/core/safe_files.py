@@ -28,10 +28,16 @@ def _under(path: str, root: str) -> bool:
     return path == root or path.startswith(root + os.sep)
 
 
+# Ordinary memory-backed filesystems under /dev: users keep real files there (scratch data, fast stores).
+ORDINARY_UNDER_DEV = ("/dev/shm",)
+
+
 def refuse_special(path: Path, what: str) -> None:
-    """``InvalidInputError`` if ``path`` (resolved) lies on ``/proc``, ``/sys`` or ``/dev``."""
+    """``InvalidInputError`` if ``path`` (resolved) lies on ``/proc``, ``/sys`` or ``/dev`` (``/dev/shm`` is a
+    plain tmpfs and allowed)."""
     resolved = os.path.realpath(path)
-    if any(_under(resolved, root) for root in SPECIAL_ROOTS):
+    if any(_under(resolved, root) for root in SPECIAL_ROOTS) \
+            and not any(_under(resolved, root) for root in ORDINARY_UNDER_DEV):
         raise InvalidInputError(f"cannot {what} {str(path)!r}: it is not a regular file but part of the operating "
                                 f"system's special filesystems ({', '.join(SPECIAL_ROOTS)}); copy what you need to "
                                 "a regular file first.", path=str(path))

@@ -105,6 +105,25 @@ def test_log_artifact_refuses_special_files(client: MlmClient, special: str) -> 
     assert mlm.get_run(run.id).artifacts == ()
 
 
+def test_files_on_dev_shm_are_ordinary_files(client: MlmClient) -> None:
+    """/dev/shm is a plain tmpfs (scratch folders, CI work dirs): only the device files of /dev are special."""
+    if not os.path.isdir("/dev/shm") or not os.access("/dev/shm", os.W_OK):
+        pytest.skip("no writable /dev/shm here")
+    import tempfile
+
+    with tempfile.TemporaryDirectory(dir="/dev/shm") as scratch:
+        folder = Path(scratch) / "outputs"
+        folder.mkdir()
+        (folder / "metrics.txt").write_text("ok")
+        (folder / "zero").symlink_to("/dev/zero")
+        with mlm.start_run() as run:
+            with pytest.raises(InvalidInputError):
+                mlm.log_artifact(folder)  # a link out to a device is still refused
+            (folder / "zero").unlink()
+            mlm.log_artifact(folder)
+        assert [a.path for a in mlm.get_run(run.id).artifacts] == ["metrics.txt"]
+
+
 def test_errors_are_mlm_errors_in_a_notebook_cell(client: MlmClient, tmp_path: Path) -> None:
     link = tmp_path / "l"
     link.symlink_to(tmp_path / "missing")  # a dangling link is still a link, not "no such file"
