@@ -34,7 +34,7 @@ _sinks_lock = threading.Lock()
 
 def _arrow_body(handler: MlmHandler) -> pa.Table:
     try:
-        table = table_from_ipc(handler.request.body or b"")
+        table = table_from_ipc(handler.request_body() or b"")
     except (pa.ArrowInvalid, OSError, ValueError) as error:
         raise InvalidInputError(f"the body must be an Arrow IPC stream: {error}") from error
     if TIME not in table.column_names or not pa.types.is_timestamp(table.column(TIME).type):

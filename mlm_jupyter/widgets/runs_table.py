@@ -100,7 +100,9 @@ class RunsTable(MlmWidget):
                 if orderBy is not None or self.sort:
                     self.sort = _sort_of(orderBy or "")
             try:
-                frame = self.client.search_runs(text or None, experiment or None, order_by=[orderBy] if orderBy else None,
+                # the view's page requests name no experiment: the table's own one still bounds them
+                frame = self.client.search_runs(text or None, experiment or self.experiment or None,
+                                                order_by=[orderBy] if orderBy else None,
                                                 max_results=limit, offset=max(0, int(offset)))
             except QuerySyntaxError as error:
                 self.error = {"message": error.message.split(" (column")[0], "column": error.column, "text": text}

@@ -48,6 +48,14 @@ def test_the_view_reads_pages_sorted_on_the_server(client, runs):
     assert names(table.page) == ["r4", "r3"]
 
 
+def test_pages_the_view_asks_for_stay_in_the_tables_experiment(client, runs):
+    other = client.create_run("elsewhere", "not-mine")
+    client.end_run(other.id)
+    table = RunsTable("table", live=False, page_size=2)
+    page = call(table, "page", offset=0, limit=2, orderBy="params.lr asc")  # the view names no experiment
+    assert page["total"] == 5 and "not-mine" not in names(page)
+
+
 def test_filter_syntax_error_goes_back_with_its_column(client, runs):
     table = RunsTable("table", live=False)
     with pytest.raises(CallError) as error:
