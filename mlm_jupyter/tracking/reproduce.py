@@ -175,10 +175,10 @@ def reproduce(run_id: str, *, timeout: float = 600.0, tolerance: float = 0.0, cl
         nbformat.write(notebook, gathered)
         store = folder / "store"
         error = _execute(notebook, folder / "executed.ipynb", store, plan.workdir, timeout, kernel_name)
-        rerun = None if error else _rerun(store, plan)
+        rerun, printed = (None, None) if error else _rerun(store, plan)
         if error is None and rerun is None:
             error = "the tracked cell made no run in the re-run (was %%track removed or the extension not loaded?)"
-        differences = () if rerun is None else tuple(_compare(client, original, rerun, store, tolerance))
+        differences = () if rerun is None else tuple(_compare(client, original, rerun, printed, tolerance))
         verdict = "failed" if error else ("differs" if differences else "reproduced")
         environment = tuple(_environment_notes(client, original))
         reasons = tuple(_reasons(plan, environment)) if verdict != "reproduced" else ()
@@ -266,36 +266,40 @@ def _cell_error(notebook: Any, error: Any) -> str:
     return f"{name}: {value}{position}".strip()
 
 
-def _rerun(store: Path, plan: GatherPlan) -> Run | None:
-    """The run the gathered notebook's ``%%track`` cell made in the private store."""
+def _rerun(store: Path, plan: GatherPlan) -> tuple[Run | None, str | None]:
+    """The run the gathered notebook's ``%%track`` cell made in the private store, and what that cell printed.
+
+    Both are read in one opening of the private store.
+    """
     from mlm_jupyter.tracking.client import MlmClient
 
     if not (store / "mlm.duckdb").exists():
-        return None
+        return None, None
     private = MlmClient(store)
     try:
         frame = private.search_runs(experiment=plan.run.experiment, order_by=["attributes.start_time desc"])
         for run_id in frame["run_id"] if len(frame) else []:
             run = private.get_run(str(run_id))
             if (run.cell or {}).get("source") and run.parent_run_id is None:
-                return run
-        return None
+                return run, _printed_text(private, run)
+        return None, None
     finally:
         private.close()
 
 
 # ------------------------------------------------------------------ comparing
 
-def _compare(client: MlmClient, original: Run, rerun: Run, store: Path, tolerance: float) -> list[Difference]:
+def _compare(client: MlmClient, original: Run, rerun: Run, printed: str | None,
+             tolerance: float) -> list[Difference]:
     found: list[Difference] = []
     found += _data_differences(original, rerun, "input")
     found += _mapping_differences("param", dict(original.params), dict(rerun.params), _same_text)
     found += _mapping_differences("metric", dict(original.metrics), dict(rerun.metrics),
                                   lambda a, b: _same_number(a, b, tolerance))
     found += _data_differences(original, rerun, "output")
-    printed = _printed_difference(client, original, store, rerun)
-    if printed is not None:
-        found.append(printed)
+    difference = _printed_difference(client, original, printed or "")
+    if difference is not None:
+        found.append(difference)
     return found
 
 
@@ -357,26 +361,20 @@ def _printed_text(client: MlmClient, run: Run) -> str | None:
         return None
 
 
-def _printed_difference(client: MlmClient, original: Run, store: Path, rerun: Run) -> Difference | None:
+def _printed_difference(client: MlmClient, original: Run, after: str) -> Difference | None:
+    """The first line the re-run printed differently (None when the original printed nothing recorded)."""
     before = _printed_text(client, original)
     if before is None:
         return None
-    from mlm_jupyter.tracking.client import MlmClient as Client
-
-    private = Client(store)
-    try:
-        after = _printed_text(private, rerun) or ""
-    finally:
-        private.close()
     a_lines, b_lines = _normalised(before).splitlines(), _normalised(after).splitlines()
     if a_lines == b_lines:
         return None
     for a, b in zip(a_lines, b_lines):
         if a != b:
             return Difference("printed output", "stdout", a, b)
-    longer = a_lines[len(b_lines):] or b_lines[len(a_lines):]
-    return Difference("printed output", "stdout", "\n".join(a_lines[len(b_lines):][:1]) or None,
-                      "\n".join(b_lines[len(a_lines):][:1]) or None) if longer else None
+    shorter = min(len(a_lines), len(b_lines))  # one is a prefix of the other: the first extra line differs
+    return Difference("printed output", "stdout", a_lines[shorter] if len(a_lines) > shorter else None,
+                      b_lines[shorter] if len(b_lines) > shorter else None)
 
 
 def _normalised(text: str) -> str:

@@ -217,3 +217,16 @@ def test_gather_by_model_uri_finds_the_tracked_cell_that_logged_the_model(ip: An
     for uri in ("models:/lin/1", "models:/lin@production"):
         sources = code_sources(mlm.gather(uri))
         assert sources[1] == "xs = [[0.0], [1.0], [2.0]]\nys = [0.0, 1.0, 2.0]" and "unused = 1" not in sources
+
+
+def test_a_cell_that_prints_something_else_differs_on_its_printed_output(ip: Any, client: MlmClient,
+                                                                         project: Path) -> None:
+    play(ip, "import time", "%%track -e printed -n clock\nvalue = 3\nprint('value', value)\nprint('at', time.time())")
+    run_id = tracked_run(client, "printed")
+
+    result = mlm.reproduce(run_id, timeout=120, record=False)
+
+    assert result.verdict == "differs"
+    assert [d.kind for d in result.differences] == ["printed output"]
+    assert result.differences[0].original.startswith("at ") and result.differences[0].reproduced.startswith("at ")
+    assert any("time.time" in reason for reason in result.reasons)
