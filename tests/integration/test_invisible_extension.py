@@ -49,8 +49,8 @@ def __mlm_probe():
     allowed = set(_sys.stdlib_module_names) | {"mlm_jupyter", "pyarrow", "duckdb", "numpy", "psutil", "cloudpickle",
                                                "xxhash", "requests", "urllib3", "idna", "certifi",
                                                "charset_normalizer", "packaging", "click"}
-    # DuckDB imports ipywidgets when it connects inside a kernel (for its progress bar, which we turn off)
-    allowed |= {"_duckdb", "_cyutility", "ipywidgets", "comm", "jupyterlab_widgets", "widgetsnbextension"}
+    # (DuckDB would import ipywidgets when it connects inside a kernel: store.quiet_connect keeps it out)
+    allowed |= {"_duckdb", "_cyutility"}
     state["modules"] = sorted({m.partition(".")[0] for m in list(_sys.modules) if not m.startswith("_cython_")}
                               - allowed)
     return _json.dumps(state, sort_keys=True, default=repr)
