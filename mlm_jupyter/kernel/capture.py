@@ -254,9 +254,12 @@ class CellCapture:
 
     IDLE_GAP = 0.25  # seconds without a running cell before the background thread works (see cell_worker)
 
-    def _kernel_idle(self) -> bool:
-        """No cell runs and none has for ``IDLE_GAP`` seconds: background work takes nothing from a cell."""
-        return self.current is None and time.monotonic() - self._last_cell_end >= self.IDLE_GAP
+    def _kernel_idle(self) -> float | None:
+        """Seconds until no cell will have run for ``IDLE_GAP`` seconds (0: now; ``None``: a cell runs):
+        background work then takes nothing from a cell."""
+        if self.current is not None:
+            return None
+        return max(0.0, self.IDLE_GAP - (time.monotonic() - self._last_cell_end))
 
     def _setup(self) -> None:
         """On the background thread: import the tracking client and the fingerprint engine (yielding to
@@ -323,22 +326,26 @@ class CellCapture:
         for record, source, data in outbox:
             client.record_cell(record, source, data)
 
-    def _ship_when_idle(self) -> None:
+    def _ship_when_idle(self) -> float | None:
         """On the background thread between events: store records while no cell runs (or when they are old).
 
         Opening the store and writing is the heaviest part of recording; a notebook run top to bottom
         never waits for it, and a person between two cells never notices it.
         """
         if not self._outbox:
-            return
+            return None
         now = time.monotonic()
-        idle = self.current is None and now - self._last_cell_end >= self.SHIP_IDLE
-        old = self._outbox_since is not None and now - self._outbox_since >= self.SHIP_MAX_AGE
-        if idle or old or len(self._outbox) >= self.SHIP_MAX_COUNT:
+        idle_for = None if self.current is not None else now - self._last_cell_end
+        age = now - (self._outbox_since if self._outbox_since is not None else now)
+        idle = idle_for is not None and idle_for >= self.SHIP_IDLE
+        if idle or age >= self.SHIP_MAX_AGE or len(self._outbox) >= self.SHIP_MAX_COUNT:
             with self.lock:
                 self.ship()
             if idle:  # write now, in the pause, rather than on the client's timer during the next cell
                 self._store_quietly()
+            return None
+        waits = [self.SHIP_MAX_AGE - age] + ([self.SHIP_IDLE - idle_for] if idle_for is not None else [])
+        return max(0.01, min(waits))  # (a cell that ends wakes the thread sooner)
 
     def _store_quietly(self) -> None:
         fluent = _fluent()
@@ -428,7 +435,7 @@ class CellCapture:
             self.failsafe.call("cell record", self.record, event.pending, event.duration, event.error,
                                event.execution_count, values=event.values)
             event.values = None  # release the user's objects now
-            self.ship()  # the client's own thread writes them within a second: a kernel killed loses little
+            # shipped (and written) in the pause that follows, or after SHIP_MAX_AGE: a killed kernel loses little
             for run_id in event.started_runs:  # mlm.start_run() in a plain cell: the cell made these runs
                 self.failsafe.call("cell link of a run", self.link_run, run_id, event.pending)
 

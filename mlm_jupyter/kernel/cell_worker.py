@@ -48,12 +48,11 @@ class CellWorker:
     def __init__(self, setup: Callable[[], None], process: Callable[[Any], None],
                  on_error: Callable[[str, BaseException], None], *, max_data_events: int = 64,
                  setup_when: Callable[[], bool] | None = None, max_setup_delay: float = 30.0,
-                 on_idle: Callable[[], None] | None = None, idle_interval: float = 0.25,
-                 may_work: Callable[[], bool] | None = None, max_defer: float = 10.0, poll: float = 0.05) -> None:
+                 on_idle: Callable[[], float | None] | None = None, idle_interval: float = 0.25,
+                 may_work: Callable[[], float | None] | None = None, max_defer: float = 10.0) -> None:
         self._setup = setup
         self._may_work = may_work
         self.max_defer = max_defer
-        self.poll = poll
         self._needed = 0  # a drain() waits for the events up to this count: they are served at once
         self._wanted_ready = False  # a wait_ready() waits: set up at once
         self._started_at = time.monotonic()
@@ -162,7 +161,7 @@ class CellWorker:
                         return
                 except Exception:  # noqa: BLE001 -- a broken predicate must not stop recording
                     return
-                self._cond.wait(0.2)
+                self._cond.wait(max(0.0, deadline - time.monotonic()))  # each submitted cell wakes it
 
     def _served_now(self) -> bool:
         """Whether someone waits for the thread (call with ``_cond`` held)."""
@@ -171,20 +170,27 @@ class CellWorker:
 
     def wait_turn(self, since: float | None = None) -> None:
         """On the thread: return when work may run now (a pause between cells, someone waiting, or the
-        oldest work, from ``since``, waited ``max_defer`` seconds)."""
+        oldest work, from ``since``, waited ``max_defer`` seconds).
+
+        ``may_work()`` returns 0 (now), the seconds until it may, or ``None`` while a cell runs; the
+        thread sleeps that long (a submitted cell or a drain wakes it): no polling while cells run.
+        """
         if self._may_work is None:
             return
         with self._cond:
             while not self._served_now():
                 oldest = self._queue[0][0] if self._queue else since
-                if oldest is not None and time.monotonic() - oldest >= self.max_defer:
+                left = None if oldest is None else self.max_defer - (time.monotonic() - oldest)
+                if left is not None and left <= 0:
                     return
                 try:
-                    if self._may_work():
-                        return
+                    wait = self._may_work()
                 except Exception:  # noqa: BLE001 -- a broken predicate must not stop recording
                     return
-                self._cond.wait(self.poll)
+                if wait is not None and wait <= 0:
+                    return
+                waits = [w for w in (wait, left) if w is not None]
+                self._cond.wait(min(waits) if waits else None)
 
     def _run(self) -> None:
         self._wait_for_setup()
@@ -196,11 +202,12 @@ class CellWorker:
         with self._cond:
             self._ready = True
             self._cond.notify_all()
+        idle_wait: float | None = None  # when on_idle wants to be called again (None: after the next event)
         while True:
             idle = False
             with self._cond:
                 if not self._queue and not self._stopping:
-                    self._cond.wait(self.idle_interval if self._on_idle is not None else None)
+                    self._cond.wait(idle_wait if self._on_idle is not None else None)
                     idle = not self._queue
                 if not self._queue and self._stopping:
                     return
@@ -211,10 +218,12 @@ class CellWorker:
             if event is None:
                 if idle and self._on_idle is not None:
                     try:
-                        self._on_idle()
+                        idle_wait = self._on_idle()
                     except BaseException as error:  # noqa: BLE001 -- e.g. the store is down: retried later
+                        idle_wait = self.idle_interval * 4
                         self._on_error("cell record shipping", error)
                 continue
+            idle_wait = self.idle_interval
             try:
                 self._process(event)
             except BaseException as error:  # noqa: BLE001 -- one bad event never stops the recording
