@@ -28,6 +28,7 @@ import pyarrow as pa
 from mlm_jupyter.core.durations import parse_duration
 from mlm_jupyter.core.errors import InvalidInputError, MlmError
 from mlm_jupyter.core.inference_batch import check_batch, inference_table, label_table, snapshot
+from mlm_jupyter.core.inference_stack import stack_batches
 from mlm_jupyter.core.model_entities import ModelVersion, parse_model_uri
 from mlm_jupyter.tracking.background_flush import BackgroundFlusher
 from mlm_jupyter.tracking.monitor_sink import InferenceSink, sink_for
@@ -192,7 +193,7 @@ class Monitor:
             group: list[Any] = []
             try:
                 sink = self._sink_now()
-                while tables:  # small batches go out together, big ones alone: no copy of the whole queue
+                while tables:  # queued batches go out in files of at most _FILE_ROWS rows (a big batch alone)
                     size = 0
                     while tables and (not group or size + check_batch(tables[0][0]) <= _FILE_ROWS):
                         size += check_batch(tables[0][0])
@@ -218,19 +219,22 @@ class Monitor:
             with self._lock:
                 self._dropping = False
 
+    def _convert_one(self, item: Any) -> pa.Table | None:
+        X, y_pred, ids, proba, moment = item
+        try:
+            return inference_table(X, y_pred, ids=ids, proba=proba, feature_names=self.feature_names, now=moment)
+        except (MlmError, pa.ArrowException, ValueError, TypeError) as error:
+            rows = check_batch(X)
+            with self._lock:
+                self.dropped_rows += rows
+            log.warning("mlm-jupyter: dropped a batch of %d rows of %s v%s that cannot be stored: %s", rows,
+                        self.model_name, self.version, error)
+            return None
+
     def _convert(self, pending: list[Any]) -> list[pa.Table]:
-        tables = []
-        for X, y_pred, ids, proba, moment in pending:
-            try:
-                tables.append(inference_table(X, y_pred, ids=ids, proba=proba, feature_names=self.feature_names,
-                                              now=moment))
-            except (MlmError, pa.ArrowException, ValueError, TypeError) as error:
-                rows = check_batch(X)
-                with self._lock:
-                    self.dropped_rows += rows
-                log.warning("mlm-jupyter: dropped a batch of %d rows of %s v%s that cannot be stored: %s", rows,
-                            self.model_name, self.version, error)
-        return tables
+        # batches of one shape are stacked column by column (core.inference_stack): a few copies per flush
+        # instead of a conversion per batch; an odd batch is converted (or dropped, and counted) on its own
+        return stack_batches(pending, self.feature_names, self._convert_one)
 
     def flush(self, timeout: float | None = None) -> bool:
         """Write everything queued now; returns ``False`` if ``timeout`` seconds passed first.
