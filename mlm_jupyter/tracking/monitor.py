@@ -59,6 +59,15 @@ class _Flusher(BackgroundFlusher):
             owner._flush_now()
 
 
+def _moment(at: Any) -> dt.datetime:
+    """``at`` (a datetime, naive meaning UTC, or epoch seconds) as an aware UTC datetime."""
+    if isinstance(at, dt.datetime):
+        return at.replace(tzinfo=dt.timezone.utc) if at.tzinfo is None else at.astimezone(dt.timezone.utc)
+    if isinstance(at, (int, float)) and not isinstance(at, bool) and 0 <= at < 1e11:
+        return dt.datetime.fromtimestamp(float(at), dt.timezone.utc)
+    raise InvalidInputError(f"at must be a datetime or epoch seconds, got {at!r}")
+
+
 def _resolve(client: MlmClient, uri: Any) -> tuple[ModelVersion, str | None]:
     if isinstance(uri, ModelVersion):
         return uri, None
@@ -130,7 +139,7 @@ class Monitor:
 
     # ------------------------------------------------------------ logging
 
-    def log(self, X: Any, y_pred: Any = None, ids: Any = None, proba: Any = None) -> int:
+    def log(self, X: Any, y_pred: Any = None, ids: Any = None, proba: Any = None, *, at: Any = None) -> int:
         """Queue one batch of inputs and predictions; returns the rows queued (0 if dropped).
 
         Args:
@@ -138,15 +147,18 @@ class Monitor:
             y_pred: the predictions, one per row.
             ids: row ids, so ``log_labels`` can join ground truth later.
             proba: class probabilities (rows x classes), optional.
+            at: when the predictions were made (a datetime or epoch seconds; default now), for a batch job
+                that scores past data or replays a log.
 
         Raises:
-            InvalidInputError: the batch cannot be read (lengths disagree, unknown type).
+            InvalidInputError: the batch cannot be read (lengths disagree, unknown type, a bad ``at``).
         """
         if self._closed:
             raise MlmError("this monitor is closed; open another with mlm.monitor(...)")
         rows = check_batch(X, y_pred, ids, proba)
+        moment = dt.datetime.now(dt.timezone.utc) if at is None else _moment(at)
         # converted to Arrow by the flush thread: the caller pays for a (lazy) copy and a few checks only
-        pending = (snapshot(X), snapshot(y_pred), snapshot(ids), snapshot(proba), dt.datetime.now(dt.timezone.utc))
+        pending = (snapshot(X), snapshot(y_pred), snapshot(ids), snapshot(proba), moment)
         with self._lock:
             if self._rows + rows > self.max_buffer_rows:
                 self.dropped_rows += rows
@@ -302,6 +314,30 @@ class Monitor:
 
         return report(self.client, self.model_version, window=window, reference=reference, end=end,
                       thresholds=thresholds, alias=self.alias)
+
+    def drift_history(self, window: Any = "1d", every: Any = None, *, reference: Any = None, end: Any = None,
+                      thresholds: Any = None) -> Any:
+        """Drift over time: the last ``window`` before ``end`` cut into periods of ``every`` (default: the
+        monitor's window), one report each, oldest first.
+
+        Returns a DataFrame, one row per period: ``start``, ``end`` (UTC timestamps), ``rows``, ``verdict``
+        (``no data`` for a period without logs), ``alarm``, ``drift_share``, ``dataset_drift``,
+        ``prediction_drift``, ``skew_detected``, ``drifted_features``. The reference and the model's
+        predictions on it are read once for all periods.
+        """
+        import pandas as pd
+
+        self.flush()
+        from mlm_jupyter.tracking.monitor_service import drift_history
+
+        records = drift_history(self.client, self.model_version, window=window, every=every or self.window_seconds,
+                                reference=reference, end=end, thresholds=thresholds, alias=self.alias)
+        frame = pd.DataFrame(records, columns=["start", "end", "rows", "verdict", "alarm", "drift_share",
+                                               "dataset_drift", "prediction_drift", "skew_detected",
+                                               "drifted_features"])
+        for column in ("start", "end"):
+            frame[column] = pd.to_datetime(frame[column], unit="s", utc=True)
+        return frame
 
     def performance(self, window: Any = "1d", *, every: Any = None) -> Any:
         """Live metrics over time from the labels joined so far, next to the metrics recorded at training.
