@@ -14,6 +14,8 @@ import { ComparisonView } from './views/comparisonView';
 import { HistoryModel } from './views/historyView';
 import { ComparisonModel, RegistryModel } from './views/models';
 import { verdictBadge } from './views/reportViews';
+import { openDriftReport, versionHealth } from './sidebar/health';
+import type { HealthMap } from './sidebar/health';
 import type { RunSummary } from './types';
 import { CLIENT_VERSION } from './version';
 
@@ -35,6 +37,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const registry = new RegistryModel(api);
     // Each version's latest scan verdict (GET models/{name}/scans), re-read whenever a model is (re)opened.
     const scans = new Map<string, Map<number, { verdict?: string } | null>>();
+    // Each aliased version's drift health (GET models/{name}/monitor/health), read with the scans.
+    const health = new Map<string, Map<number, HealthMap>>();
+    let reports = 0;
     let shown: unknown = null;
     registry.changed.connect(() => {
       const detail = registry.current;
@@ -50,6 +55,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
           registry.changed.emit();
         })
         .catch(() => undefined); // a server without scans: no badges
+      requestAPI<{ versions: HealthMap[] }>(`models/${encodeURIComponent(detail.name)}/monitor/health`)
+        .then(body => {
+          health.set(detail.name, new Map(body.versions.map(v => [v.version, v])));
+          registry.changed.emit();
+        })
+        .catch(() => undefined); // no monitoring routes: no health badges
     });
     // The History tab shows the cells of the notebook in front (paths are relative to the server root).
     const history = new HistoryModel({
@@ -98,7 +109,17 @@ const plugin: JupyterFrontEndPlugin<void> = {
       history,
       decorateVersion: (name, version) => {
         const scan = scans.get(name)?.get(version.version);
-        return scan?.verdict ? verdictBadge(`scan ${scan.verdict}`, 'verdict', scan.verdict) : null;
+        const state = health.get(name)?.get(version.version);
+        const badges = [
+          scan?.verdict ? verdictBadge(`scan ${scan.verdict}`, 'verdict', scan.verdict) : null,
+          state ? versionHealth(name, state, () => openDriftReport(app, name, state.version, `mlm-drift-${++reports}`, mlmIcon)) : null
+        ].filter((b): b is HTMLElement => b !== null);
+        if (badges.length < 2) {
+          return badges[0] ?? null;
+        }
+        const both = document.createElement('span');
+        both.append(...badges);
+        return both;
       },
       compare: ids => void app.commands.execute(COMMAND_COMPARE, { ids }),
       openRun: run => void openRun(run)

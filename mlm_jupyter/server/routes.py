@@ -14,6 +14,7 @@ from typing import Any
 from jupyter_server.utils import url_path_join
 
 from mlm_jupyter.server import api_handlers as api
+from mlm_jupyter.server import health_handlers as health
 from mlm_jupyter.server import monitor_handlers as monitor
 from mlm_jupyter.server import reproduction_handlers as reproduction
 from mlm_jupyter.server import scan_handlers as scans
@@ -50,7 +51,9 @@ ROUTES: list[tuple[str, Any]] = [
     ("/mlm/api/models/{name}/monitor/labels", monitor.MonitorLabelsHandler),
     ("/mlm/api/models/{name}/monitor/report", monitor.MonitorReportHandler),
     ("/mlm/api/models/{name}/monitor/performance", monitor.MonitorPerformanceHandler),
+    ("/mlm/api/models/{name}/monitor/history", monitor.MonitorHistoryHandler),
     ("/mlm/api/models/{name}/monitor/thresholds", monitor.MonitorThresholdsHandler),
+    ("/mlm/api/models/{name}/monitor/health", health.MonitorHealthHandler),
     # the generic Store contract, for RestStore
     ("/mlm/api/store/write", store.StoreWriteHandler),
     ("/mlm/api/store/read/{query}", store.StoreReadHandler),

@@ -1,21 +1,25 @@
 """The drift widget: ``mlm.drift("churn@production")`` -- a model version's drift and skew report in the notebook.
 
-For now an ipywidgets box: window picker and refresh button, the report's
-HTML (feature table with a verdict per row and reference-vs-serving
-distributions, skew findings) and a plotly chart of each feature's statistic
-against its threshold, plus live performance over time when labels were
-logged. The shared TypeScript view will later take over the rendering; the
-Python entry point ``drift(ref, window=..., reference=...)`` stays as it is.
+The live view is the shared drift view (``labextension/src/views/driftView.ts``,
+``view = "drift"``): the dataset verdict and share of drifted features, schema
+skew, prediction drift, a feature table with a verdict per row (a click shows
+that feature's reference vs current distribution), and drift and live
+performance over time. It reads the traits ``report`` (``DriftReport.to_dict()``),
+``history`` (drift per period), ``performance`` (``mon.performance(...)`` rows)
+and ``error``; choosing another window calls ``load``. Static exports show the
+report's self-contained HTML (``DriftReport.to_html``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import html
+from typing import Any, Callable
 
-import ipywidgets as widgets
+import traitlets
 
 from mlm_jupyter.core.drift_report import DriftReport
 from mlm_jupyter.core.errors import MlmError
+from mlm_jupyter.widgets.widget_base import MlmWidget, jsonable
 
 __all__ = ["DriftPanel", "drift", "drift_figure"]
 
@@ -23,7 +27,7 @@ WINDOWS = ("1h", "6h", "1d", "7d", "30d")
 
 
 def drift_figure(report: DriftReport) -> Any:
-    """A plotly figure: each feature's statistic relative to its threshold (>= 1 means drift; tests: threshold/p)."""
+    """A plotly figure to restyle or save: each feature's statistic relative to its threshold (>= 1 drifts)."""
     import plotly.graph_objects as go
 
     rows = [*report.features, *([report.prediction] if report.prediction else [])]
@@ -46,88 +50,99 @@ def drift_figure(report: DriftReport) -> Any:
     return figure
 
 
-class DriftPanel(widgets.VBox):  # type: ignore[misc]
-    """The widget ``drift()`` returns; ``.report`` is the last ``DriftReport``, ``.refresh()`` recomputes it."""
+def _history(monitor: Any, window: str, reference: Any) -> list[dict[str, Any]]:
+    """Drift per period of ``window``: the monitor's own history when it has one, else one report per period."""
+    own = getattr(monitor, "history", None)
+    if callable(own):
+        try:
+            result = own(window)
+            records = result.to_dict(orient="records") if hasattr(result, "to_dict") and not isinstance(
+                result, (list, dict)) else result
+            return list(jsonable(records))
+        except (MlmError, TypeError, ValueError):
+            pass
+    from mlm_jupyter.tracking.version_health import drift_windows
+
+    return drift_windows(monitor.client, monitor.model_version, window=window, reference=reference)
+
+
+def _performance(monitor: Any, window: str) -> list[dict[str, Any]]:
+    try:
+        live = monitor.performance(window)
+    except MlmError:
+        return []
+    if live is None or not len(live):
+        return []
+    records = live.to_dict(orient="records")
+    return list(jsonable(records))
+
+
+class DriftPanel(MlmWidget):
+    """The widget ``drift()`` returns; ``.report`` is the last ``DriftReport`` (``None`` when it failed),
+    ``.refresh()`` recomputes it, and setting ``.window`` (``"1h"``, ``"1d"``, ...) recomputes for that range."""
+
+    view = traitlets.Unicode("drift").tag(sync=True)
+    window = traitlets.Unicode("1d").tag(sync=True)
+    report_data = traitlets.Dict().tag(sync=True)
+    history = traitlets.List().tag(sync=True)
+    performance = traitlets.List().tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, ref: str, *, window: str = "1d", reference: Any = None, client: Any = None) -> None:
+        super().__init__(client=client)
         from mlm_jupyter.tracking.monitor import Monitor
 
-        self.monitor = Monitor(ref, client=client)
+        self.monitor = Monitor(ref, client=self.client)
         self.reference = reference
         self.report: DriftReport | None = None
-        self.window = widgets.Dropdown(options=sorted({*WINDOWS, window}, key=_seconds), value=window,
-                                       description="window")
-        self.button = widgets.Button(description="Refresh", icon="refresh")
-        import plotly.graph_objects as go
-
-        self.html = widgets.HTML()
-        self.chart = go.FigureWidget()
-        self.performance = go.FigureWidget()
-        self.button.on_click(lambda _: self.refresh())
-        self.window.observe(lambda _: self.refresh(), names="value")
-        super().__init__([widgets.HBox([self.window, self.button]), self.html, self.chart, self.performance])
+        self._loading = False
+        self.window = window
+        self.observe(lambda _change: self.refresh(), names="window")
         self.refresh()
 
+    def _calls(self) -> dict[str, Callable[..., Any]]:
+        return {"load": self.load}
+
+    def load(self, window: str = "1d") -> dict[str, Any]:
+        """The front end chose another window: recompute (the traits carry the answer)."""
+        if window == self.window:
+            self.refresh()
+        else:
+            self.window = str(window)  # the observer recomputes
+        return {"verdict": self.report.verdict if self.report else None, "error": self.error}
+
     def refresh(self) -> DriftReport | None:
-        """Recompute the report for the chosen window and redraw."""
-        _draw(self.chart, None)
-        _draw(self.performance, None)
+        """Recompute the report, the drift per period and live performance for the chosen window."""
+        from mlm_jupyter.core.durations import parse_duration
+
         try:
-            self.report = self.monitor.report(self.window.value, reference=self.reference)
+            parse_duration(self.window)
+            report = self.monitor.report(self.window, reference=self.reference)
         except MlmError as error:
             self.report = None
-            self.html.value = f"<div style='color:#b00020'>{_escape(error.message)}</div>"
+            self.error = error.message
+            self.report_data = {}
+            self.history = []
+            self.performance = []
             return None
-        self.html.value = self.report._repr_html_()
-        if self.report.features:
-            _draw(self.chart, drift_figure(self.report))
+        self.report = report
+        self.error = ""
         try:
-            live = self.monitor.performance(self.window.value)
+            history = _history(self.monitor, self.window, self.reference)
         except MlmError:
-            live = None
-        if live is not None and len(live) and live["labelled"].sum() > 0:
-            _draw(self.performance, _performance_figure(live))
-        return self.report
+            history = []
+        self.history = history
+        self.performance = _performance(self.monitor, self.window)
+        self.report_data = jsonable(report.to_dict())
+        return report
 
-    def _repr_html_(self) -> str:  # nbviewer and static exports
-        return self.report._repr_html_() if self.report is not None else self.html.value
+    def fallback_html(self) -> str:
+        if self.report is not None:
+            return self.report._repr_html_()
+        return f"<div class='mlm-drift-error' style='color:var(--jp-error-color1, #b00020)'>{html.escape(self.error)}</div>"
 
-
-def _draw(target: Any, figure: Any) -> None:
-    """Replace what a live FigureWidget shows (one sync, not one per trace)."""
-    with target.batch_update():
-        target.data = []
-        if figure is not None:
-            target.add_traces(list(figure.data))
-            target.layout = figure.layout
-
-
-def _performance_figure(live: Any) -> Any:
-    import plotly.graph_objects as go
-
-    metric = next((m for m in ("accuracy", "f1", "mae", "rmse") if m in live.columns), None)
-    figure = go.Figure()
-    if metric is not None:
-        figure.add_trace(go.Scatter(x=live["start"], y=live[metric], mode="lines+markers", name=f"live {metric}"))
-        trained = f"training_{metric}"
-        if trained in live.columns and live[trained].notna().any():
-            figure.add_hline(y=float(live[trained].dropna().iloc[0]), line_dash="dash",
-                             annotation_text=f"training {metric}")
-    figure.update_layout(height=240, margin={"l": 40, "r": 10, "t": 30, "b": 40},
-                         title=f"live performance ({int(live['labelled'].sum())} labelled rows)")
-    return figure
-
-
-def _seconds(window: str) -> float:
-    from mlm_jupyter.core.durations import parse_duration
-
-    return parse_duration(window)
-
-
-def _escape(text: str) -> str:
-    from html import escape
-
-    return escape(text)
+    def fallback_text(self) -> str:
+        return str(self.report) if self.report is not None else f"drift report unavailable: {self.error}"
 
 
 def drift(ref: str, *, window: str = "1d", reference: Any = None, client: Any = None) -> DriftPanel:

@@ -208,3 +208,72 @@ def test_export_lists_what_mlflow_cannot_take_and_writes_the_rest(tmp_path: Path
     assert "'ns:key'" in listed and "'long' cut from 7,000 to 6,000" in listed
     exported = mlflow_client(mlflow_uri).get_run(report.run_ids[run.id])
     assert exported.data.params == {"ok": "2", "long": "x" * 6000}
+
+
+@pytest.fixture
+def mlflow_server(tmp_path: Path):
+    """A real ``mlflow server`` process (SQLite backend, proxied artifacts) on a free local port."""
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    folder = tmp_path / "mlflow-server"
+    folder.mkdir()
+    log = open(folder / "server.log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{folder}/mlflow.db",
+         "--artifacts-destination", str(folder / "artifacts"), "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "1"], cwd=folder, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("mlflow server did not start:\n" + (folder / "server.log").read_text()[-2000:])
+            time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def test_export_to_a_running_mlflow_server_and_back(source: MlmClient, mlflow_server: str, tmp_path: Path) -> None:
+    """The same round trip over MLflow's REST API: runs, histories, artifacts (uploaded through the server's
+    artifact proxy), the registry and its aliases, then imported back from the server's URL."""
+    before = _facts(source)
+    exported = export_to_mlflow(source, mlflow_server)
+    assert (exported.runs, exported.models, exported.versions, exported.aliases) == (4, 1, 3, 2)
+    assert exported.metric_points == 123
+
+    theirs = mlflow_client(mlflow_server)
+    run_id = exported.run_ids[source.search_runs("tags.stage = 'baseline'")["run_id"][0]]
+    assert theirs.get_run(run_id).data.params == {"depth": "3", "criterion": "gini"}
+    assert len(theirs.get_metric_history(run_id, "loss")) == 120
+    assert {item.path for item in theirs.list_artifacts(run_id)} >= {"roc.txt", "deep"}
+    downloaded = Path(theirs.download_artifacts(run_id, "deep/pr.txt", str(tmp_path)))
+    assert downloaded.read_text() == "pr"  # uploaded through the server's artifact proxy
+    assert int(theirs.get_model_version_by_alias("churn-rf", "production").version) == 2
+
+    target = MlmClient(tmp_path / "target")
+    try:
+        imported = import_from_mlflow(target, mlflow_server)
+        assert imported.runs == 4 and imported.versions == 3 and imported.aliases == 2
+        _same_facts(_facts(target), before)
+        model = target.load_model("models:/churn-rf@production")
+        assert list(model.predict(X)) == list(LogisticRegression().fit(X, Y).predict(X))
+    finally:
+        target.close()

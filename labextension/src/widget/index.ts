@@ -10,6 +10,8 @@ import { Poller } from '../views/poller';
 import { RegistryView } from '../views/registryView';
 import { RunsView } from '../views/runsView';
 import { reportView } from '../views/reportViews';
+import { DriftView } from '../views/driftView';
+import type { DriftData } from '../views/driftView';
 import type { MetricHistory, ModelDetail, ModelHistoryEntry, ModelSummary, RunDetail, RunsPage } from '../types';
 import type { AnyModel } from './kernelSource';
 import { Kernel } from './kernelSource';
@@ -173,12 +175,38 @@ function reportHost(model: AnyModel, kernel: Kernel): Hosted {
   return { node, dispose: () => (unwatch(), current.dispose()) };
 }
 
+function driftData(model: AnyModel): DriftData {
+  return {
+    report: model.get('report_data') && Object.keys(model.get('report_data')).length ? model.get('report_data') : null,
+    error: model.get('error') || '',
+    history: model.get('history') || [],
+    performance: model.get('performance') || [],
+    window: model.get('window') || '1d'
+  };
+}
+
+/** `mlm.drift(...)`: the report arrives in traits; another window is a call that updates them. */
+function driftHost(model: AnyModel, kernel: Kernel): Hosted {
+  const view = new DriftView(
+    {
+      load: async window => {
+        await kernel.call('load', { window });
+        return driftData(model);
+      }
+    },
+    driftData(model),
+    { window: model.get('window') || '1d' }
+  );
+  const unwatch = watch(model, ['report_data', 'history', 'performance', 'error'], () => view.show(driftData(model)));
+  return { node: view.node, dispose: () => (unwatch(), view.dispose()) };
+}
+
 const HOSTS: Record<string, Host> = {
   runs: runsHost,
   compare: compareHost,
   registry: registryHost,
   history: historyHost,
-  drift: reportHost,
+  drift: driftHost,
   scan: reportHost,
   repro: reportHost
 };
