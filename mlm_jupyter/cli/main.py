@@ -4,21 +4,37 @@ from __future__ import annotations
 
 import click
 
-from mlm_jupyter.cli.cells import cells
-from mlm_jupyter.cli.demo import demo
-from mlm_jupyter.cli.models import models
-from mlm_jupyter.cli.monitor import monitor
-from mlm_jupyter.cli.reproduce import reproduce
-from mlm_jupyter.cli.export import export
-from mlm_jupyter.cli.mlflow_import import import_
-from mlm_jupyter.cli.runs import experiments, runs, sql
-from mlm_jupyter.cli.scan import scan
-from mlm_jupyter.cli.serve import serve
+from mlm_jupyter.cli.lazy_group import LazyGroup
 
 __all__ = ["cli", "main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# name -> ("module:command", the command's one-line help): imported only when that command runs
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "experiments": ("mlm_jupyter.cli.runs:experiments", "List experiments."),
+    "runs": ("mlm_jupyter.cli.runs:runs", "List and inspect runs."),
+    "sql": ("mlm_jupyter.cli.runs:sql", "Run one read-only SQL statement on the store."),
+    "demo": ("mlm_jupyter.cli.demo:demo",
+             "Execute notebooks/quickstart.ipynb headless, then list the runs it tracked."),
+    "cells": ("mlm_jupyter.cli.cells:cells",
+              "Cell executions recorded by the kernel extension (%load_ext mlm_jupyter)."),
+    "models": ("mlm_jupyter.cli.models:models", "Registered models: versions, aliases, promotion and history."),
+    "export": ("mlm_jupyter.cli.export:export",
+               "Write the store out: Parquet tables (default) or an MLflow tracking store."),
+    "import": ("mlm_jupyter.cli.mlflow_import:import_",
+               "Read an MLflow store's experiments, runs, metrics, artifacts and registry into this store."),
+    "monitor": ("mlm_jupyter.cli.monitor:monitor", "Observed models: drift and skew verdicts, monitored versions, "
+                "thresholds, how two versions compare."),
+    "reproduce": ("mlm_jupyter.cli.reproduce:reproduce",
+                  "Re-run RUN_ID's gathered notebook in a fresh kernel; exit 1 unless it reproduced."),
+    "serve": ("mlm_jupyter.cli.serve:serve", "Serve URI (models:/NAME@ALIAS, models:/NAME/VERSION, runs:/ID/model "
+              "or an exported folder)."),
+    "scan": ("mlm_jupyter.cli.scan:scan", "Scan MODEL (models:/NAME/VERSION, models:/NAME@ALIAS or runs:/ID/model) "
+             "on --data; exit 1 on a failing finding."),
+}
+
+
+@click.group(cls=LazyGroup, lazy_commands=_COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--store", envvar="MLM_STORE", type=click.Path(file_okay=False),
               help="Store directory (default: MLM_STORE, else the nearest .mlm/ upward, else ./.mlm/).")
 @click.version_option(package_name="mlm-jupyter")
@@ -29,18 +45,6 @@ def cli(ctx: click.Context, store: str | None) -> None:
     ctx.obj["store"] = store
 
 
-cli.add_command(experiments)
-cli.add_command(runs)
-cli.add_command(sql)
-cli.add_command(demo)
-cli.add_command(cells)
-cli.add_command(models)
-cli.add_command(export)
-cli.add_command(import_)
-cli.add_command(monitor)
-cli.add_command(reproduce)
-cli.add_command(serve)
-cli.add_command(scan)
 
 
 def main() -> None:

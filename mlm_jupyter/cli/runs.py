@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from mlm_jupyter.cli.output import client_from, echo_frame, echo_json, echo_rows, fail
@@ -47,17 +49,20 @@ def runs() -> None:
 def runs_ls(ctx: click.Context, filter_: str | None, experiment: str | None, order_by: tuple[str, ...],
             limit: int, all_columns: bool, as_json: bool) -> None:
     """Runs matching a filter, newest first."""
-    from mlm_jupyter.cli.run_rows import run_rows
+    experiments = [experiment] if experiment else None
+    try:
+        found = _quick_runs(ctx, filter_, experiments, list(order_by), int(limit))
+        if found is None:  # straight from the store's Arrow page: no pandas either
+            from mlm_jupyter.cli.run_rows import run_rows
 
-    try:  # straight from the store's Arrow page: no pandas, so the command starts fast
-        client = client_from(ctx)
-        client.flush()
-        experiments = [experiment] if experiment else None
-        page = client.store.read("search_runs", filter=filter_, experiments=experiments, order_by=list(order_by),
-                                 max_results=int(limit), offset=0, detail=False)
+            client = client_from(ctx)
+            client.flush()
+            page = client.store.read("search_runs", filter=filter_, experiments=experiments,
+                                     order_by=list(order_by), max_results=int(limit), offset=0, detail=False)
+            found = run_rows(page)
     except MlmError as error:
         fail(error)
-    columns, rows = run_rows(page)
+    columns, rows = found
     if not as_json and not all_columns:
         fixed = ["run_id", "experiment", "name", "status", "start_time"]
         params = [c for c in columns if c.startswith("params.")][:3]
@@ -66,6 +71,21 @@ def runs_ls(ctx: click.Context, filter_: str | None, experiment: str | None, ord
         rows = [{c: row.get(c) for c in keep} for row in rows]
         columns = keep
     echo_rows(columns, rows, as_json)
+
+
+def _quick_runs(ctx: click.Context, filter_: str | None, experiments: list[str] | None, order_by: list[str],
+                limit: int) -> tuple[list[str], list[dict[str, Any]]] | None:
+    """The page from a read-only look at a local store, or ``None`` when the ordinary open is needed."""
+    import os
+
+    explicit = (ctx.obj or {}).get("store")
+    if explicit is None and not os.environ.get("MLM_STORE") and os.environ.get("MLM_SERVER_URL"):
+        return None  # a team's server: the ordinary client talks to it
+    from mlm_jupyter.store.location import resolve_store_dir
+    from mlm_jupyter.store.quick_read import quick_connection, quick_runs_page
+
+    with quick_connection(resolve_store_dir(explicit)) as con:
+        return None if con is None else quick_runs_page(con, filter_, experiments, order_by, limit)
 
 
 @runs.command("show")

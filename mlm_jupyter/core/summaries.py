@@ -44,8 +44,8 @@ def column_kind(arrow_type: pa.DataType) -> str:
     return "other"
 
 
-def numeric_values(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """The column as float64 with nulls (and NaN) dropped."""
+def numeric_values(column: pa.Array | pa.ChunkedArray, keep_nan: bool = False) -> np.ndarray:
+    """The column as float64 with nulls (and NaN, unless ``keep_nan``) dropped."""
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
     parts = []
     for chunk in chunks:  # per chunk: combine_chunks() copies slowly, to_numpy of a chunk is a view
@@ -55,18 +55,33 @@ def numeric_values(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
             chunk = chunk.drop_null()
         parts.append(chunk.to_numpy(zero_copy_only=False).astype(np.float64, copy=False))
     values = np.concatenate(parts) if len(parts) != 1 else parts[0]
+    if keep_nan:
+        kept: np.ndarray = values
+        return kept
     nan = np.isnan(values)
     result: np.ndarray = values[~nan] if nan.any() else values
     return result
 
 
 def histogram(values: np.ndarray, low: float, high: float) -> np.ndarray:
-    """Counts over ``HIST_BINS`` equal bins of [low, high] plus one bin below and one above (int64)."""
+    """Counts over ``HIST_BINS`` equal bins of [low, high] plus one bin below and one above (int64).
+
+    A few passes over the values in one temporary (shift, scale, clip, truncate, count); the bin of a value
+    equal to ``high`` is the last inner one, looked for only when the top bin is not empty.
+    """
     width = (high - low) / HIST_BINS if high > low else 1.0
-    index = np.floor((values - low) / width).astype(np.int64) + 1
-    index[values == high] = HIST_BINS
-    np.clip(index, 0, HIST_BINS + 1, out=index)
-    return np.bincount(index, minlength=HIST_BINS + 2)
+    scaled = np.subtract(values, low, dtype=np.float64)  # a value in bin k (k = 1..HIST_BINS) -> [k, k+1)
+    scaled *= 1.0 / width
+    scaled += 1.0
+    np.clip(scaled, 0, HIST_BINS + 1, out=scaled)
+    counts = np.bincount(scaled.astype(np.intp), minlength=HIST_BINS + 2)
+    # a value equal to ``high`` belongs in the last inner bin: find where the same arithmetic put it
+    landed = min(int((np.float64(high) - low) * (1.0 / width) + 1.0), HIST_BINS + 1)
+    if landed != HIST_BINS and counts[landed]:
+        top = int(np.count_nonzero(values == high))
+        counts[landed] -= top
+        counts[HIST_BINS] += top
+    return counts
 
 
 def _category_counts(column: pa.ChunkedArray | pa.Array) -> dict[str, int]:
@@ -157,14 +172,22 @@ def summarize_column(column: pa.ChunkedArray | pa.Array, bins: tuple[float, floa
     summary = ColumnSummary(kind=kind, dtypes=[arrow_logical_type(column.type)])
     rows = len(column)
     if kind == "numeric":
-        values = numeric_values(column)
+        values = numeric_values(column, keep_nan=True)
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: the sum says "not finite", enough
+            total = float(values.sum()) if len(values) else 0.0
+            if not math.isfinite(total):  # NaN or inf somewhere (one pass found it): drop the NaN
+                nan = np.isnan(values)
+                if nan.any():
+                    values = values[~nan]
+                    total = float(values.sum()) if len(values) else 0.0
         summary.count = int(len(values))
         summary.nulls = rows - summary.count
         if summary.count:
             summary.min, summary.max = float(values.min()), float(values.max())
             if math.isfinite(summary.min) and math.isfinite(summary.max):
-                summary.sum = float(values.sum())
-                summary.sumsq = float(np.square(values).sum())  # not np.dot: BLAS threads thrash on a busy host
+                summary.sum = total
+                # one pass with no temporary and no BLAS (np.dot's threads thrash on a busy host)
+                summary.sumsq = float(np.einsum("i,i->", values, values))
             if bins is not None:
                 summary.hist = histogram(values, bins[0], bins[1]).tolist()
         elif bins is not None:

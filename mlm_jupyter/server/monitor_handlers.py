@@ -24,7 +24,7 @@ from mlm_jupyter.server.views import jsonable
 from mlm_jupyter.tracking import monitor_service
 from mlm_jupyter.tracking.monitor_sink import LocalSink, table_from_ipc
 
-__all__ = ["MonitorLabelsHandler", "MonitorLogHandler", "MonitorPerformanceHandler", "MonitorReportHandler",
+__all__ = ["MonitorHistoryHandler", "MonitorLabelsHandler", "MonitorLogHandler", "MonitorPerformanceHandler", "MonitorReportHandler",
            "MonitorThresholdsHandler", "MonitoredVersionsHandler"]
 
 _SINKS_KEY = "mlm_jupyter_monitor_sinks"
@@ -138,6 +138,36 @@ class MonitorReportHandler(MlmHandler):
             web.RequestHandler.finish(self, report.to_html())  # APIHandler.finish would force JSON's type
             return
         self.send_json(report.to_dict())
+
+
+class MonitorHistoryHandler(MlmHandler):
+    """GET drift per period (``?version|alias, window=1d, every=1h, reference, end, thresholds``), oldest first."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        window = self.get_query_argument("window", "1d")
+        every = self.get_query_argument("every", "1h")
+        reference = self.get_query_argument("reference", None)
+        end = self.get_query_argument("end", None)
+        text = self.get_query_argument("thresholds", None)
+        try:
+            thresholds = json.loads(text) if text else None
+            end_value = float(end) if end else None
+        except ValueError as error:
+            raise InvalidInputError(f"thresholds must be JSON and end a number of seconds: {error}") from error
+
+        def build() -> Any:
+            from mlm_jupyter.core.durations import parse_duration
+
+            model_version = _resolve(self, name)
+            windows = monitor_service.drift_history(self.mlm.client, model_version, window=window, every=every,
+                                                    reference=reference, end=end_value, thresholds=thresholds)
+            return {"schema": "mlm.drift_history/1", "model": model_version.name,
+                    "version": int(model_version.version), "alias": self.get_query_argument("alias", None),
+                    "every_seconds": parse_duration(every, "every"), "windows": jsonable(windows)}
+
+        self.send_json(await self.mlm.run(build))
 
 
 class MonitorPerformanceHandler(MlmHandler):

@@ -51,6 +51,7 @@ ROUTES: list[tuple[str, Any]] = [
     ("/mlm/api/models/{name}/monitor/labels", monitor.MonitorLabelsHandler),
     ("/mlm/api/models/{name}/monitor/report", monitor.MonitorReportHandler),
     ("/mlm/api/models/{name}/monitor/performance", monitor.MonitorPerformanceHandler),
+    ("/mlm/api/models/{name}/monitor/history", monitor.MonitorHistoryHandler),
     ("/mlm/api/models/{name}/monitor/thresholds", monitor.MonitorThresholdsHandler),
     ("/mlm/api/models/{name}/monitor/health", health.MonitorHealthHandler),
     # the generic Store contract, for RestStore

@@ -28,6 +28,7 @@ import pyarrow as pa
 from mlm_jupyter.core.durations import parse_duration
 from mlm_jupyter.core.errors import InvalidInputError, MlmError
 from mlm_jupyter.core.inference_batch import check_batch, inference_table, label_table, snapshot
+from mlm_jupyter.core.inference_stack import stack_batches
 from mlm_jupyter.core.model_entities import ModelVersion, parse_model_uri
 from mlm_jupyter.tracking.background_flush import BackgroundFlusher
 from mlm_jupyter.tracking.monitor_sink import InferenceSink, sink_for
@@ -56,6 +57,15 @@ class _Flusher(BackgroundFlusher):
         owner = self._owner()
         if owner is not None:
             owner._flush_now()
+
+
+def _moment(at: Any) -> dt.datetime:
+    """``at`` (a datetime, naive meaning UTC, or epoch seconds) as an aware UTC datetime."""
+    if isinstance(at, dt.datetime):
+        return at.replace(tzinfo=dt.timezone.utc) if at.tzinfo is None else at.astimezone(dt.timezone.utc)
+    if isinstance(at, (int, float)) and not isinstance(at, bool) and 0 <= at < 1e11:
+        return dt.datetime.fromtimestamp(float(at), dt.timezone.utc)
+    raise InvalidInputError(f"at must be a datetime or epoch seconds, got {at!r}")
 
 
 def _resolve(client: MlmClient, uri: Any) -> tuple[ModelVersion, str | None]:
@@ -129,7 +139,7 @@ class Monitor:
 
     # ------------------------------------------------------------ logging
 
-    def log(self, X: Any, y_pred: Any = None, ids: Any = None, proba: Any = None) -> int:
+    def log(self, X: Any, y_pred: Any = None, ids: Any = None, proba: Any = None, *, at: Any = None) -> int:
         """Queue one batch of inputs and predictions; returns the rows queued (0 if dropped).
 
         Args:
@@ -137,15 +147,18 @@ class Monitor:
             y_pred: the predictions, one per row.
             ids: row ids, so ``log_labels`` can join ground truth later.
             proba: class probabilities (rows x classes), optional.
+            at: when the predictions were made (a datetime or epoch seconds; default now), for a batch job
+                that scores past data or replays a log.
 
         Raises:
-            InvalidInputError: the batch cannot be read (lengths disagree, unknown type).
+            InvalidInputError: the batch cannot be read (lengths disagree, unknown type, a bad ``at``).
         """
         if self._closed:
             raise MlmError("this monitor is closed; open another with mlm.monitor(...)")
         rows = check_batch(X, y_pred, ids, proba)
+        moment = dt.datetime.now(dt.timezone.utc) if at is None else _moment(at)
         # converted to Arrow by the flush thread: the caller pays for a (lazy) copy and a few checks only
-        pending = (snapshot(X), snapshot(y_pred), snapshot(ids), snapshot(proba), dt.datetime.now(dt.timezone.utc))
+        pending = (snapshot(X), snapshot(y_pred), snapshot(ids), snapshot(proba), moment)
         with self._lock:
             if self._rows + rows > self.max_buffer_rows:
                 self.dropped_rows += rows
@@ -192,7 +205,7 @@ class Monitor:
             group: list[Any] = []
             try:
                 sink = self._sink_now()
-                while tables:  # small batches go out together, big ones alone: no copy of the whole queue
+                while tables:  # queued batches go out in files of at most _FILE_ROWS rows (a big batch alone)
                     size = 0
                     while tables and (not group or size + check_batch(tables[0][0]) <= _FILE_ROWS):
                         size += check_batch(tables[0][0])
@@ -218,19 +231,22 @@ class Monitor:
             with self._lock:
                 self._dropping = False
 
+    def _convert_one(self, item: Any) -> pa.Table | None:
+        X, y_pred, ids, proba, moment = item
+        try:
+            return inference_table(X, y_pred, ids=ids, proba=proba, feature_names=self.feature_names, now=moment)
+        except (MlmError, pa.ArrowException, ValueError, TypeError) as error:
+            rows = check_batch(X)
+            with self._lock:
+                self.dropped_rows += rows
+            log.warning("mlm-jupyter: dropped a batch of %d rows of %s v%s that cannot be stored: %s", rows,
+                        self.model_name, self.version, error)
+            return None
+
     def _convert(self, pending: list[Any]) -> list[pa.Table]:
-        tables = []
-        for X, y_pred, ids, proba, moment in pending:
-            try:
-                tables.append(inference_table(X, y_pred, ids=ids, proba=proba, feature_names=self.feature_names,
-                                              now=moment))
-            except (MlmError, pa.ArrowException, ValueError, TypeError) as error:
-                rows = check_batch(X)
-                with self._lock:
-                    self.dropped_rows += rows
-                log.warning("mlm-jupyter: dropped a batch of %d rows of %s v%s that cannot be stored: %s", rows,
-                            self.model_name, self.version, error)
-        return tables
+        # batches of one shape are stacked column by column (core.inference_stack): a few copies per flush
+        # instead of a conversion per batch; an odd batch is converted (or dropped, and counted) on its own
+        return stack_batches(pending, self.feature_names, self._convert_one)
 
     def flush(self, timeout: float | None = None) -> bool:
         """Write everything queued now; returns ``False`` if ``timeout`` seconds passed first.
@@ -298,6 +314,30 @@ class Monitor:
 
         return report(self.client, self.model_version, window=window, reference=reference, end=end,
                       thresholds=thresholds, alias=self.alias)
+
+    def drift_history(self, window: Any = "1d", every: Any = None, *, reference: Any = None, end: Any = None,
+                      thresholds: Any = None) -> Any:
+        """Drift over time: the last ``window`` before ``end`` cut into periods of ``every`` (default: the
+        monitor's window), one report each, oldest first.
+
+        Returns a DataFrame, one row per period: ``start``, ``end`` (UTC timestamps), ``rows``, ``verdict``
+        (``no data`` for a period without logs), ``alarm``, ``drift_share``, ``dataset_drift``,
+        ``prediction_drift``, ``skew_detected``, ``drifted_features``. The reference and the model's
+        predictions on it are read once for all periods.
+        """
+        import pandas as pd
+
+        self.flush()
+        from mlm_jupyter.tracking.monitor_service import drift_history
+
+        records = drift_history(self.client, self.model_version, window=window, every=every or self.window_seconds,
+                                reference=reference, end=end, thresholds=thresholds, alias=self.alias)
+        frame = pd.DataFrame(records, columns=["start", "end", "rows", "verdict", "alarm", "drift_share",
+                                               "dataset_drift", "prediction_drift", "skew_detected",
+                                               "drifted_features"])
+        for column in ("start", "end"):
+            frame[column] = pd.to_datetime(frame[column], unit="s", utc=True)
+        return frame
 
     def performance(self, window: Any = "1d", *, every: Any = None) -> Any:
         """Live metrics over time from the labels joined so far, next to the metrics recorded at training.

@@ -12,7 +12,9 @@ ones (``set_monitor_thresholds``) updated with any passed in.
 from __future__ import annotations
 
 import logging
+import math
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -38,7 +40,7 @@ if TYPE_CHECKING:
     from mlm_jupyter.core.model_entities import ModelVersion
     from mlm_jupyter.tracking.client import MlmClient
 
-__all__ = ["build_report", "thresholds_for"]
+__all__ = ["build_history", "build_report", "history_record", "thresholds_for"]
 
 log = logging.getLogger("mlm_jupyter")
 _CHART_CATEGORIES = 12
@@ -99,7 +101,8 @@ def _tally(labels: list[str]) -> dict[str, int]:
 
 
 def _compare(name: str, reference: pa.Table, ref_summary: ColumnSummary | None, current: WindowSummary,
-             thresholds: DriftThresholds, charts: dict[str, Any]) -> FeatureDrift | None:
+             thresholds: DriftThresholds, charts: dict[str, Any],
+             sorted_values: dict[str, np.ndarray] | None = None) -> FeatureDrift | None:
     ref_column = reference.column(name)
     kind = column_kind(ref_column.type)
     if kind not in ("numeric", "categorical", "bool"):
@@ -107,7 +110,10 @@ def _compare(name: str, reference: pa.Table, ref_summary: ColumnSummary | None, 
     cur_summary = current.columns.get(name)
     sample = current.sample.table
     if kind == "numeric":
-        ref_values = np.sort(_values(reference, name), kind="stable")  # sorted once for every use below
+        cached = sorted_values.get(name) if sorted_values is not None else None
+        ref_values = cached if cached is not None else np.sort(_values(reference, name), kind="stable")
+        if sorted_values is not None:
+            sorted_values[name] = ref_values  # sorted once for every use below and every later window
         n_unique = int(np.count_nonzero(np.diff(ref_values))) + 1 if len(ref_values) else 0
     else:
         ref_values = np.array([])
@@ -187,62 +193,133 @@ def _reference_predictions(client: MlmClient, model_version: ModelVersion, refer
     return array
 
 
-def build_report(client: MlmClient, model_version: ModelVersion, *, window: Any = "1d", reference: Any = None,
-                 end: Any = None, thresholds: Any = None, alias: str | None = None) -> DriftReport:
-    """The drift and skew report of ``model_version`` over the last ``window`` before ``end`` (default now)."""
-    seconds = parse_duration(window)
-    stop = _time(end)
-    begin = stop - seconds
+@dataclass
+class _Basis:
+    """What every report of one version against one reference shares (read once for a series of windows)."""
+
+    model_version: ModelVersion
+    alias: str | None
+    limits: DriftThresholds
+    ref: Reference
+    layout: LogLayout
+    bins: dict[str, tuple[float, float]]
+    ref_summaries: dict[str, ColumnSummary]
+    types: dict[str, str]
+    signature: list[tuple[str, str]]
+    sorted_values: dict[str, np.ndarray] = field(default_factory=dict)
+    predicted: Any = None
+    prediction_error: str | None = None
+    predicted_read: bool = False
+
+
+def _basis(client: MlmClient, model_version: ModelVersion, reference: Any, thresholds: Any,
+           alias: str | None) -> _Basis:
     limits = thresholds_for(client, model_version.name, thresholds)
     ref = reference_for(client, model_version, reference)
-    notes: list[str] = []
     directory = getattr(client.store, "directory", None)
     if directory is None:
         raise MlmError("this store's inference logs are not on this machine; ask the server for the report "
                        "(GET /mlm/api/models/{name}/monitor/report)")
-    layout = LogLayout(directory)
-    bins = reference_bins(ref.table)
-    current = window_summary(layout, model_version.name, int(model_version.version), begin, stop)
-    if current is None or current.rows == 0:
-        rows = raw_rows(layout, model_version.name, int(model_version.version), begin, stop)
-        if rows is not None:
-            notes.append("summaries missing for this range: computed from the raw logs")
-            current = summary_from_rows(rows, begin, stop, bins, ref.key)
-    if current is None:
-        current = WindowSummary(begin, seconds)
-    bins_match = bool(current.bins_key) and current.bins_key == ref.key
-    ref_summaries = summarize_table(ref.table, bins)
-    charts: dict[str, Any] = {}
-    features = []
-    for name in ref.table.column_names:
-        if name.startswith(RESERVED_PREFIX) or name not in current.columns:
-            continue
-        result = _compare(name, ref.table, ref_summaries.get(name), current, limits, charts)
-        if result is not None:
-            features.append(result)
-    prediction = None
-    if current.rows and PREDICTION in current.columns:
-        try:
-            predicted = _reference_predictions(client, model_version, ref)
-        except (MlmError, ValueError, TypeError, AttributeError, KeyError) as error:
-            predicted = None
-            notes.append(f"prediction drift not computed: the model could not predict on the reference ({error})")
-        if predicted is not None:
-            ref_table = pa.table({PREDICTION: predicted})
-            prediction = _compare(PREDICTION, ref_table, summarize_table(ref_table)[PREDICTION], current, limits,
-                                  charts)
-    types = dict(ref.schema) or {n: str(ref.table.column(n).type) for n in ref.table.column_names}
-    if not ref.schema:
+    types = dict(ref.schema)
+    if not types:
         from mlm_jupyter.core.fingerprint_tables import arrow_logical_type
 
         types = {n: arrow_logical_type(ref.table.column(n).type) for n in ref.table.column_names}
     signature = [(s.name, s.dtype) for s in model_version.signature.inputs if s.name] \
         if model_version.signature else []
+    bins = reference_bins(ref.table)
+    return _Basis(model_version, alias, limits, ref, LogLayout(directory), bins, summarize_table(ref.table, bins),
+                  types, signature)
+
+
+def _reference_predictions_once(client: MlmClient, basis: _Basis) -> Any:
+    if not basis.predicted_read:
+        basis.predicted_read = True
+        try:
+            basis.predicted = _reference_predictions(client, basis.model_version, basis.ref)
+        except (MlmError, ValueError, TypeError, AttributeError, KeyError) as error:
+            basis.prediction_error = f"prediction drift not computed: the model could not predict on the " \
+                                     f"reference ({error})"
+    return basis.predicted
+
+
+def _report(client: MlmClient, basis: _Basis, begin: float, stop: float) -> DriftReport:
+    model_version, ref, limits = basis.model_version, basis.ref, basis.limits
+    notes: list[str] = []
+    version = int(model_version.version)
+    current = window_summary(basis.layout, model_version.name, version, begin, stop)
+    if current is None or current.rows == 0:
+        rows = raw_rows(basis.layout, model_version.name, version, begin, stop)
+        if rows is not None:
+            notes.append("summaries missing for this range: computed from the raw logs")
+            current = summary_from_rows(rows, begin, stop, basis.bins, ref.key)
+    if current is None:
+        current = WindowSummary(begin, stop - begin)
+    bins_match = bool(current.bins_key) and current.bins_key == ref.key
+    charts: dict[str, Any] = {}
+    features = []
+    for name in ref.table.column_names:
+        if name.startswith(RESERVED_PREFIX) or name not in current.columns:
+            continue
+        result = _compare(name, ref.table, basis.ref_summaries.get(name), current, limits, charts,
+                          basis.sorted_values)
+        if result is not None:
+            features.append(result)
+    prediction = None
+    if current.rows and PREDICTION in current.columns:
+        predicted = _reference_predictions_once(client, basis)
+        if basis.prediction_error:
+            notes.append(basis.prediction_error)
+        if predicted is not None:
+            ref_table = pa.table({PREDICTION: predicted})
+            prediction = _compare(PREDICTION, ref_table, summarize_table(ref_table)[PREDICTION], current, limits,
+                                  charts)
     served = {k: v for k, v in current.columns.items() if not k.startswith(RESERVED_PREFIX)}
-    skew = schema_skew(types, ref_summaries, served, out_of_range=_out_of_range(ref_summaries, current, bins_match),
-                       signature=signature, thresholds=limits, rows=current.rows)
-    return DriftReport(model=model_version.name, version=int(model_version.version), start=begin, end=stop,
+    skew = schema_skew(basis.types, basis.ref_summaries, served,
+                       out_of_range=_out_of_range(basis.ref_summaries, current, bins_match),
+                       signature=basis.signature, thresholds=limits, rows=current.rows)
+    return DriftReport(model=model_version.name, version=version, start=begin, end=stop,
                        rows=current.rows, reference=ref.describe(), features=tuple(features), skew=tuple(skew),
-                       prediction=prediction, thresholds=limits, distributions=charts, alias=alias,
+                       prediction=prediction, thresholds=limits, distributions=charts, alias=basis.alias,
                        notes=tuple(notes))
 
+
+def build_report(client: MlmClient, model_version: ModelVersion, *, window: Any = "1d", reference: Any = None,
+                 end: Any = None, thresholds: Any = None, alias: str | None = None) -> DriftReport:
+    """The drift and skew report of ``model_version`` over the last ``window`` before ``end`` (default now)."""
+    seconds = parse_duration(window)
+    stop = _time(end)
+    return _report(client, _basis(client, model_version, reference, thresholds, alias), stop - seconds, stop)
+
+
+MAX_HISTORY_WINDOWS = 1000
+
+
+def history_record(report: DriftReport) -> dict[str, Any]:
+    """One period of ``build_history``: the fields the drift views plot (epoch seconds for times)."""
+    return {"start": report.start, "end": report.end, "rows": report.rows, "verdict": report.verdict,
+            "alarm": report.alarm if report.rows else False,
+            "drift_share": report.drift_share if report.features and report.rows else None,
+            "dataset_drift": report.dataset_drift, "prediction_drift": report.prediction_drift,
+            "skew_detected": report.skew_detected, "drifted_features": list(report.drifted_features[:50])}
+
+
+def build_history(client: MlmClient, model_version: ModelVersion, *, window: Any = "1d", every: Any = "1h",
+                  reference: Any = None, end: Any = None, thresholds: Any = None,
+                  alias: str | None = None) -> list[dict[str, Any]]:
+    """Drift per period: the last ``window`` before ``end`` cut into periods of ``every`` on the UTC grid
+    (so each period holds whole summary windows), oldest first; a period without logs has ``rows`` 0 and
+    verdict ``no data``. The reference, its summaries and the model's predictions on it are read once."""
+    seconds = parse_duration(window)
+    step = parse_duration(every, "every")
+    if step < 60:
+        raise InvalidInputError(f"every must be at least a minute, got {every!r}")
+    stop = _time(end)
+    first = math.floor((stop - seconds) / step) * step
+    last = math.floor((stop - 1e-6) / step) * step  # the period that holds ``end`` (it may be partly elapsed)
+    count = int(round((last - first) / step)) + 1
+    if count > MAX_HISTORY_WINDOWS:
+        raise InvalidInputError(f"{count} periods of {every!r} in {window!r}: at most {MAX_HISTORY_WINDOWS}; "
+                                "use a longer 'every' or a shorter 'window'")
+    basis = _basis(client, model_version, reference, thresholds, alias)
+    return [history_record(_report(client, basis, first + i * step, first + (i + 1) * step)) for i in range(count)]

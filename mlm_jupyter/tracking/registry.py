@@ -12,6 +12,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from mlm_jupyter.core.errors import (
@@ -32,16 +33,6 @@ from mlm_jupyter.core.model_entities import (
 from mlm_jupyter.core.promotion import PromotionRule
 from mlm_jupyter.store.contract import Op, Store, WriteBatch
 from mlm_jupyter.store.liveness import this_process
-from mlm_jupyter.tracking.model_card import render_model_card
-from mlm_jupyter.tracking.model_export import load_model_dir, read_model_dir, write_model_dir
-from mlm_jupyter.tracking.model_package import (
-    MANIFEST_FILE,
-    SHA256_PROVES,
-    deserialise,
-    manifest_bytes,
-    package_model,
-    read_manifest,
-)
 from mlm_jupyter.tracking.runs import current_user
 
 if TYPE_CHECKING:
@@ -50,6 +41,25 @@ if TYPE_CHECKING:
     from mlm_jupyter.core.entities import Run
 
 __all__ = ["RegistryClient", "ResolvedModel", "registry_and_artifact_names"]
+
+
+def _model_package() -> ModuleType:
+    """Model packaging, imported on first use (a script that only logs metrics never needs it)."""
+    from mlm_jupyter.tracking import model_package
+
+    return model_package
+
+
+def _model_export() -> ModuleType:
+    from mlm_jupyter.tracking import model_export
+
+    return model_export
+
+
+def _model_card() -> ModuleType:
+    from mlm_jupyter.tracking import model_card
+
+    return model_card
 
 
 def registry_and_artifact_names(name: str | None, registered_model_name: str | None,
@@ -127,7 +137,7 @@ class RegistryClient:
         """
         name, artifact_path = registry_and_artifact_names(name, registered_model_name, artifact_path)
         self.flush()
-        package = package_model(model, flavor=flavor, input_example=input_example, signature=signature,
+        package = _model_package().package_model(model, flavor=flavor, input_example=input_example, signature=signature,
                                 run_id=run_id, user=current_user())
         ops, manifest_sha, prefix = self._model_artifact_ops(run_id, package, artifact_path, name)
         ops.append(self._version_op(name, package.manifest, manifest_sha, run_id, f"runs:/{run_id}/{prefix}",
@@ -142,7 +152,7 @@ class RegistryClient:
         Returns the model's URI, ``runs:/<run_id>/<artifact_path>``; ``register_model`` takes it later.
         """
         self.flush()
-        package = package_model(model, flavor=flavor, input_example=input_example, signature=signature,
+        package = _model_package().package_model(model, flavor=flavor, input_example=input_example, signature=signature,
                                 run_id=run_id, user=current_user())
         ops, _, prefix = self._model_artifact_ops(run_id, package, artifact_path, "model")
         self._write(*ops)
@@ -151,7 +161,7 @@ class RegistryClient:
     def _model_artifact_ops(self, run_id: str, package: Any, artifact_path: str | None,
                             name: str) -> tuple[list[Op], str, str]:
         sha256 = self.store.put_blob(package.data)
-        manifest_data = manifest_bytes(package.manifest)
+        manifest_data = _model_package().manifest_bytes(package.manifest)
         manifest_sha = self.store.put_blob(manifest_data)
         prefix = (artifact_path or "").strip("/") or self._free_model_path(run_id, name)
         if ".." in prefix.split("/"):
@@ -159,7 +169,7 @@ class RegistryClient:
         ops = [
             Op("log_artifact", {"run_id": run_id, "path": f"{prefix}/{package.manifest['model_file']}",
                                 "sha256": sha256, "size": len(package.data)}),
-            Op("log_artifact", {"run_id": run_id, "path": f"{prefix}/{MANIFEST_FILE}", "sha256": manifest_sha,
+            Op("log_artifact", {"run_id": run_id, "path": f"{prefix}/{_model_package().MANIFEST_FILE}", "sha256": manifest_sha,
                                 "size": len(manifest_data)}),
         ]
         return ops, manifest_sha, prefix
@@ -167,7 +177,7 @@ class RegistryClient:
     def _free_model_path(self, run_id: str, name: str) -> str:
         """``model`` unless another model of the run is there: then ``name`` (``name-2``, ... if taken too),
         so logging a second model never repoints ``runs:/<id>/model`` or an earlier version's source."""
-        suffix = "/" + MANIFEST_FILE
+        suffix = "/" + _model_package().MANIFEST_FILE
         taken = {a.path[:-len(suffix)] for a in self.get_run(run_id).artifacts if a.path.endswith(suffix)}
         candidates = itertools.chain(("model", name), (f"{name}-{i}" for i in itertools.count(2)))
         return next(c for c in candidates if c not in taken)
@@ -192,7 +202,7 @@ class RegistryClient:
         check_model_name(name)
         parsed = parse_model_uri(uri)
         if parsed.kind == "path":
-            manifest, data = read_model_dir(parsed.path or ".")
+            manifest, data = _model_export().read_model_dir(parsed.path or ".")
             stored_sha = self.store.put_blob(data)
             if stored_sha != manifest["sha256"]:
                 raise IntegrityError(f"{parsed.path}: the model file hashes to {stored_sha}, but its manifest "
@@ -203,7 +213,7 @@ class RegistryClient:
         else:
             resolved = self._resolve(uri)
             manifest, run_id = resolved.manifest, resolved.run_id
-        manifest_sha = self.store.put_blob(manifest_bytes(manifest))
+        manifest_sha = self.store.put_blob(_model_package().manifest_bytes(manifest))
         record = self._write(self._version_op(name, manifest, manifest_sha, run_id, str(uri), description))[0]
         return self._attach_card(ModelVersion.from_record(record), manifest)
 
@@ -382,7 +392,7 @@ class RegistryClient:
         if parsed.kind == "models":
             version = self.get_model_version(str(parsed.name), parsed.version, alias=parsed.alias)
             if version.manifest_sha256:
-                manifest = read_manifest(self.store.read_blob(version.manifest_sha256))
+                manifest = _model_package().read_manifest(self.store.read_blob(version.manifest_sha256))
             else:  # pragma: no cover - every version we write has a manifest
                 raise NotFoundError(f"{version.uri} has no manifest in the store")
             if manifest["sha256"] != version.sha256:
@@ -392,15 +402,15 @@ class RegistryClient:
             return ResolvedModel(str(uri), manifest, version.sha256, version, version.run_id)
         if parsed.kind == "runs":
             run = self.get_run(str(parsed.run_id))
-            wanted = f"{parsed.artifact_path}/{MANIFEST_FILE}"
+            wanted = f"{parsed.artifact_path}/{_model_package().MANIFEST_FILE}"
             recorded = {artifact.path: artifact.sha256 for artifact in run.artifacts}
             if wanted in recorded:
-                manifest = read_manifest(self.store.read_blob(recorded[wanted]))
+                manifest = _model_package().read_manifest(self.store.read_blob(recorded[wanted]))
                 # the run's own record of the model file is the reference, not the sha256 its manifest names
                 model_path = f"{parsed.artifact_path}/{manifest['model_file']}"
                 if recorded.get(model_path) != manifest["sha256"]:
                     raise IntegrityError(
-                        f"runs:/{run.id}/{parsed.artifact_path}: its {MANIFEST_FILE} names model file "
+                        f"runs:/{run.id}/{parsed.artifact_path}: its {_model_package().MANIFEST_FILE} names model file "
                         f"{manifest['sha256']}, but the run recorded {recorded.get(model_path)} as {model_path}; "
                         "refusing to load it. Log the model again.",
                         expected=recorded.get(model_path), actual=manifest["sha256"])
@@ -423,7 +433,7 @@ class RegistryClient:
             UntrustedModelError: a pickle without ``trust_pickle=True`` or a skops file with untrusted types.
         """
         if parse_model_uri(uri).kind == "path":
-            return load_model_dir(uri, trust_pickle=trust_pickle, trusted_types=trusted_types)
+            return _model_export().load_model_dir(uri, trust_pickle=trust_pickle, trusted_types=trusted_types)
         return self.load_resolved(str(uri), trust_pickle=trust_pickle, trusted_types=trusted_types)[0]
 
     def load_resolved(self, uri: str | os.PathLike[str], *, trust_pickle: bool = False,
@@ -434,12 +444,12 @@ class RegistryClient:
         anything is deserialised, pickle needs ``trust_pickle``, skops trusts only ``trusted_types`` extra.
         """
         if parse_model_uri(uri).kind == "path":
-            manifest, data = read_model_dir(uri)
-            model = deserialise(data, manifest, trust_pickle=trust_pickle, trusted_types=trusted_types)
+            manifest, data = _model_export().read_model_dir(uri)
+            model = _model_package().deserialise(data, manifest, trust_pickle=trust_pickle, trusted_types=trusted_types)
             return model, ResolvedModel(str(uri), manifest, str(manifest["sha256"]), None, manifest.get("run_id"))
         resolved = self._resolve(str(uri))
         data = self.store.read_blob(resolved.sha256)
-        model = deserialise(data, resolved.manifest, expected_sha256=resolved.sha256, trust_pickle=trust_pickle,
+        model = _model_package().deserialise(data, resolved.manifest, expected_sha256=resolved.sha256, trust_pickle=trust_pickle,
                             trusted_types=trusted_types)
         self._record_load(resolved)
         return model, resolved
@@ -458,7 +468,7 @@ class RegistryClient:
     def model_card(self, name: str, version: int | str | None = None) -> str:
         """The model card (markdown) of a version, rendered from what the store knows now."""
         model_version = self.get_model_version(name, version)
-        manifest = read_manifest(self.store.read_blob(model_version.manifest_sha256)) \
+        manifest = _model_package().read_manifest(self.store.read_blob(model_version.manifest_sha256)) \
             if model_version.manifest_sha256 else {}
         return self._render_card(model_version, manifest)
 
@@ -471,7 +481,8 @@ class RegistryClient:
                 checks = list(self.store.read("registry_run_checks", run_id=version.run_id))
             except NotFoundError:
                 run = None
-        return render_model_card(version, run, manifest, checks, title=title)
+        card: str = _model_card().render_model_card(version, run, manifest, checks, title=title)
+        return card
 
     def export_model(self, uri: str, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Write the model at ``uri`` as a self-contained directory that ``load_model(path)`` reads without a store.
@@ -492,9 +503,10 @@ class RegistryClient:
                 "flavor": manifest["flavor"], "signature": manifest.get("signature"), "size": manifest.get("size"),
                 "requirements": manifest.get("requirements"), "source": resolved.uri})
             card = self._render_card(unregistered, manifest, title=f"{resolved.uri} (not registered)")
-        manifest["sha256_proves"] = SHA256_PROVES
-        card = f"{card.rstrip()}\n\n## What this folder proves\n\nIts sha256 proves {SHA256_PROVES}.\n"
-        return write_model_dir(path, data, manifest, card, overwrite=overwrite)
+        manifest["sha256_proves"] = _model_package().SHA256_PROVES
+        card = f"{card.rstrip()}\n\n## What this folder proves\n\nIts sha256 proves {_model_package().SHA256_PROVES}.\n"
+        written: Path = _model_export().write_model_dir(path, data, manifest, card, overwrite=overwrite)
+        return written
 
 
 def _version_number(version: Any) -> int:

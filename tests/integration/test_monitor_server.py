@@ -35,7 +35,9 @@ SCRIPT = textwrap.dedent("""
     mon.log_labels(ids[::-1], np.ones(3000, dtype=int))
     report = mon.report("1h")
     perf = mon.performance("1h")
+    history = mon.drift_history("3h", "1h")
     print(json.dumps({"store": kind, "verdict": report.verdict, "rows": report.rows,
+                      "history": [int(r) for r in history["rows"]], "history_alarm": bool(history["alarm"].iloc[-1]),
                       "drifted": report.drifted_features, "labelled": int(perf["labelled"].sum()),
                       "jupyter": [m for m in ("IPython", "jupyter_server", "tornado") if m in sys.modules]}))
 """)
@@ -65,6 +67,7 @@ def test_a_plain_process_logs_through_the_owning_server(tmp_path: Path, store_di
         result = json.loads(done.stdout.strip().splitlines()[-1])
         assert result["store"] == "RestStore" and result["jupyter"] == []
         assert result["rows"] == 3000 and result["drifted"] == ["income"] and result["labelled"] == 3000
+        assert result["history"] == [0, 0, 3000] and result["history_alarm"]
         # the server wrote the partitions and its own summaries
         assert list((store_dir / "monitoring" / "inference" / "model=churn" / "version=1").rglob("*.parquet"))
         assert list((store_dir / "monitoring" / "summaries" / "model=churn").rglob("*.json"))
@@ -75,8 +78,15 @@ def test_a_plain_process_logs_through_the_owning_server(tmp_path: Path, store_di
         listed = server.get("mlm/api/monitor").json()["versions"]
         assert listed == [{"model": "churn", "version": 1, "aliases": ["production"], "rows": 3000,
                            "last_logged": listed[0]["last_logged"]}]
-        anonymous = requests.get(server.url + "mlm/api/models/churn/monitor/report", timeout=30)
-        assert anonymous.status_code in (401, 403)
+        history = server.get("mlm/api/models/churn/monitor/history?alias=production&window=2h&every=1h").json()
+        assert history["schema"] == "mlm.drift_history/1" and history["every_seconds"] == 3600
+        assert [w["rows"] for w in history["windows"]] == [0, 3000]
+        assert history["windows"][1]["drifted_features"] == ["income"] and history["windows"][0]["verdict"] == "no data"
+        bad = server.get("mlm/api/models/churn/monitor/history?version=1&every=1s")
+        assert bad.status_code == 400
+        for route in ("report", "history"):
+            anonymous = requests.get(server.url + f"mlm/api/models/churn/monitor/{route}", timeout=30)
+            assert anonymous.status_code in (401, 403)
         spoofed = requests.post(server.url + "mlm/api/models/churn/monitor/log?version=1", data=b"not arrow",
                                 headers=server.headers, timeout=30)
         assert spoofed.status_code == 400 and "Arrow" in spoofed.json()["message"]

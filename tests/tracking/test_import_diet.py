@@ -63,3 +63,34 @@ def test_the_cli_metric_choices_match_the_comparison() -> None:
     from mlm_jupyter.core.paired_comparison import METRICS
 
     assert cli_metrics == METRICS
+
+
+EXIT_SCRIPT = """
+import mlm_jupyter as mlm
+with mlm.start_run(experiment="exit") as run:
+    mlm.log_metric("loss", 0.25)
+    mlm.log_param("lr", 0.1)
+print(run.id)
+"""
+
+
+def test_a_scripts_last_writes_reach_the_store_at_exit_not_only_the_spool(store_dir: Path) -> None:
+    # the run is whole in the database file right after the process ends (no spool replay needed, no
+    # warning): a flush refused at exit ("the Python interpreter is shutting down") was seen once
+    import duckdb
+
+    env = {**os.environ, "MLM_STORE": str(store_dir)}
+    for _ in range(2):  # the first process creates the store, the second opens a current one
+        done = subprocess.run([sys.executable, "-c", EXIT_SCRIPT], env=env, capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert "could not store" not in done.stderr and "shutting down" not in done.stderr, done.stderr
+        run_id = done.stdout.strip().splitlines()[-1]
+        assert not [p for p in (store_dir / "spool").glob("*") if p.is_file()]
+        con = duckdb.connect(str(store_dir / "mlm.duckdb"), read_only=True)
+        try:
+            points = con.execute("SELECT value FROM metrics WHERE run_id = ? AND key = 'loss'", [run_id]).fetchall()
+            status = con.execute("SELECT status FROM runs WHERE id = ?", [run_id]).fetchall()
+        finally:
+            con.close()
+        assert points == [(0.25,)] and status == [("finished",)]

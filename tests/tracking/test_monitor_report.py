@@ -191,3 +191,25 @@ def test_the_cli_verdict_exits_1_on_drift_and_0_when_fine(served: tuple[Any, Any
     assert listed.exit_code == 0 and json.loads(listed.output)[0]["rows"] == 4000
     missing = runner.invoke(cli, ["monitor", "report", "nope@production"], obj={})
     assert missing.exit_code == 2 and "nope" in missing.output
+
+
+def test_drift_over_time_finds_the_hour_the_stream_drifted(served: tuple[Any, Any]) -> None:
+    import datetime as dt
+
+    model, mon = served
+    hour = dt.datetime(2026, 11, 30, 12, tzinfo=dt.timezone.utc)
+    for offset, shift in ((0, 0.0), (1, 0.0), (3, 15.0)):  # hour 2 has no logs at all
+        batch = _frame(2000, 10 + offset, shift=shift)
+        mon.log(batch, model.predict(batch), at=hour + dt.timedelta(hours=offset, minutes=20))
+    history = mon.drift_history("4h", "1h", end=hour + dt.timedelta(hours=4))
+    assert list(history["start"]) == [hour + dt.timedelta(hours=h) for h in range(4)]
+    assert list(history["rows"]) == [2000, 2000, 0, 2000]
+    assert list(history["verdict"])[:3] == ["ok", "ok", "no data"]
+    assert history["alarm"].tolist() == [False, False, False, True]
+    assert "income" in history["drifted_features"].iloc[3] and pd.isna(history["drift_share"].iloc[2])
+    # one report over the same hour says the same as its period
+    assert mon.report("1h", end=hour + dt.timedelta(hours=4)).drifted_features == history["drifted_features"].iloc[3]
+    with pytest.raises(InvalidInputError, match="at most"):
+        mon.drift_history("365d", "1m")
+    with pytest.raises(InvalidInputError, match="at must be"):
+        mon.log(_frame(3, 1), [0, 1, 0], at="yesterday")
