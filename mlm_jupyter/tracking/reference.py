@@ -140,6 +140,13 @@ def store_sample(store: Store, digest: str, obj: Any) -> dict[str, Any] | None:
 def _from_version(client: MlmClient, version: DatasetVersion, source: str) -> Reference:
     record = client.store.read("dataset_sample", digest=version.digest)
     if record is None:
+        import sys
+
+        samples = sys.modules.get("mlm_jupyter.tracking.reference_samples")
+        if samples is not None:  # a %%track cell's sample may be on its way: let it land (no-op when none is)
+            samples.wait(30.0)
+            record = client.store.read("dataset_sample", digest=version.digest)
+    if record is None:
         raise NotFoundError(
             f"dataset {version.name} v{version.version} has no stored row sample (it was logged before samples "
             "were kept, it is not a table, or the kernel stopped before its sample was stored); log it again with mlm.log_input(df, name=..., role='train') "
