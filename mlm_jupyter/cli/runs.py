@@ -62,6 +62,7 @@ def runs_ls(ctx: click.Context, filter_: str | None, experiment: str | None, ord
             found = run_rows(page)
     except MlmError as error:
         fail(error)
+        return
     columns, rows = found
     if not as_json and not all_columns:
         fixed = ["run_id", "experiment", "name", "status", "start_time"]

@@ -42,15 +42,15 @@ from mlm_jupyter.tracking import fluent as _fluent
 __all__ = [
     "ActiveRun", "MlflowClient", "MlflowException", "NoEquivalentError", "active_run", "create_experiment",
     "delete_tag", "end_run", "get_artifact_uri", "get_experiment", "get_experiment_by_name", "get_registry_uri",
-    "get_run", "get_tracking_uri", "last_active_run", "log_artifact", "log_artifacts", "log_dict", "log_figure",
+    "get_logged_model", "get_run", "get_tracking_uri", "last_active_run", "last_logged_model", "log_artifact", "log_artifacts", "log_dict", "log_figure",
     "log_image", "log_input", "log_metric", "log_metrics", "log_param", "log_params", "log_table", "log_text",
-    "register_model", "search_experiments", "search_runs", "set_experiment", "set_registry_uri", "set_tag",
+    "register_model", "search_experiments", "search_logged_models", "search_runs", "set_experiment", "set_registry_uri", "set_tag",
     "set_tags", "set_tracking_uri", "start_run",
 ]
 
 MlflowException = MlmError  # ``except mlflow.MlflowException`` catches every error we raise on purpose
 _last_run_id: str | None = None
-_SUBMODULES = {"sklearn", "pyfunc", "models", "data", "entities", "tracking", "artifacts", "exceptions", "client"}
+_SUBMODULES = {"logged_models", "sklearn", "pyfunc", "models", "data", "entities", "tracking", "artifacts", "exceptions", "client"}
 
 
 class ActiveRun:
@@ -191,6 +191,15 @@ def get_run(run_id: str) -> Run:
     return Run.from_mlm(native, experiment_id_of(native.experiment))
 
 
+def _run_of_model(model_id: str | None) -> str | None:
+    """MLflow 3 links a metric to a logged model; mlm links it to the model's run (outside an active run)."""
+    if model_id is None or _fluent.active_run() is not None:
+        return None
+    from mlm_jupyter.mlflow.logged_models import get_logged_model as read
+
+    return read(model_id).source_run_id
+
+
 def _target(run_id: str | None) -> str:
     return run_id if run_id is not None else ensure_run()
 
@@ -213,6 +222,7 @@ def log_metric(key: str, value: float, step: int | None = None, synchronous: boo
                timestamp: int | None = None, run_id: str | None = None, model_id: str | None = None,
                dataset: Any = None) -> None:
     """Log a metric point; ``step`` defaults to 0 as in MLflow (``timestamp`` is epoch milliseconds)."""
+    run_id = run_id if run_id is not None else _run_of_model(model_id)
     if run_id is not None:
         _client().log_metric(run_id, key, value, 0 if step is None else step, timestamp)
     else:
@@ -225,7 +235,7 @@ def log_metric(key: str, value: float, step: int | None = None, synchronous: boo
 def log_metrics(metrics: Mapping[str, float], step: int | None = None, synchronous: bool | None = None,
                 run_id: str | None = None, timestamp: int | None = None, model_id: str | None = None,
                 dataset: Any = None) -> None:
-    target = _target(run_id)
+    target = _target(run_id if run_id is not None else _run_of_model(model_id))
     _client().log_metrics(target, metrics, 0 if step is None else step, timestamp)
     if synchronous:
         _client().flush()
@@ -405,6 +415,31 @@ def autolog(*args: Any, **kwargs: Any) -> None:
     no_equivalent("autolog()", "log what you want explicitly (mlflow.log_params(model.get_params()), "
                   "mlflow.log_metric(...)); in a notebook, %load_ext mlm_jupyter and %%track record every "
                   "literal parameter of the cell and its data inputs without code")
+
+
+# ---------------------------------------------------------------- MLflow 3 logged models
+
+def get_logged_model(model_id: str) -> Any:
+    """MLflow 3's ``get_logged_model``: ``model_id`` is ``ModelInfo.model_id`` (``runs:/<run_id>/<folder>``)."""
+    from mlm_jupyter.mlflow.logged_models import get_logged_model as read
+
+    return read(model_id)
+
+
+def last_logged_model() -> Any:
+    """The model this process logged last through ``mlflow.<flavor>.log_model``, or None."""
+    from mlm_jupyter.mlflow.logged_models import last_logged_model as last
+
+    return last()
+
+
+def search_logged_models(experiment_ids: list[str] | None = None, filter_string: str | None = None,
+                         datasets: Any = None, max_results: int | None = None, order_by: list[Any] | None = None,
+                         output_format: str = "pandas") -> Any:
+    """MLflow 3's ``search_logged_models`` over the model folders of mlm runs (see ``mlflow.logged_models``)."""
+    from mlm_jupyter.mlflow.logged_models import search_logged_models as search
+
+    return search(experiment_ids, filter_string, datasets, max_results, order_by, output_format)
 
 
 def __getattr__(name: str) -> Any:

@@ -31,12 +31,16 @@ def log_flavored_model(model: Any, artifact_path: str | None, name: str | None, 
     folder = (name or artifact_path or "model").strip("/")
     run_id = ensure_run()
     signature = _native_signature(signature)
+    from mlm_jupyter.mlflow.logged_models import remember
+
     if registered_model_name is None:
         uri = client().log_model_files(run_id, model, folder, input_example=input_example, signature=signature,
                                        flavor=flavor)
+        remember(uri)
         return ModelInfo(artifact_path=folder, model_uri=uri, run_id=run_id, signature=signature, name=folder)
     version = client().log_model(run_id, model, registered_model_name, input_example=input_example,
                                  signature=signature, flavor=flavor, artifact_path=folder)
+    remember(f"runs:/{run_id}/{folder}")
     return ModelInfo(artifact_path=folder, model_uri=f"runs:/{run_id}/{folder}", run_id=run_id,
                      flavors={version.flavor: {}}, signature=version.signature,
                      registered_model_version=version.version, name=folder)

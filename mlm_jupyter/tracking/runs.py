@@ -562,7 +562,7 @@ def _runs_frame(result: Mapping[str, Any]) -> pd.DataFrame:
 
 def _require_mapping(value: Any, function: str, what: str) -> None:
     """An ``InvalidInputError`` unless ``value`` is a mapping (a list of pairs failed with AttributeError)."""
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):
         raise InvalidInputError(f"{function} takes a dict of {what} ({{name: value}}), got a "
                                 f"{type(value).__name__}; for a list of pairs pass dict(pairs).")
 

@@ -222,3 +222,43 @@ def test_set_tracking_uri_takes_a_store_path(tmp_path, monkeypatch) -> None:
     finally:
         fluent.get_client().close()
         mlflow.set_tracking_uri(None)
+
+
+def test_mlflow3_logged_models_are_found_by_id_search_and_last(store: MlmClient) -> None:
+    """MLflow 3's quickstart reads back what it logged: ``get_logged_model(info.model_id)``,
+    ``search_logged_models`` with a metric filter and ordering, ``last_logged_model``, metrics by model id."""
+    mlflow.set_experiment("logged")
+    model = LogisticRegression().fit(X, Y)
+    infos = []
+    for c in (0.1, 1.0, 10.0):
+        with mlflow.start_run():
+            mlflow.log_param("C", c)
+            info = mlflow.sklearn.log_model(LogisticRegression(C=c).fit(X, Y), name="clf")
+            infos.append(info)
+        mlflow.log_metric("accuracy", c / 10, model_id=info.model_id)  # no active run: the model's run
+    registered = None
+    with mlflow.start_run():
+        registered = mlflow.sklearn.log_model(model, name="reg", registered_model_name="lr")
+
+    found = mlflow.get_logged_model(infos[1].model_id)
+    assert (found.source_run_id, found.name, found.params["C"]) == (infos[1].run_id, "clf", "1.0")
+    assert {m.key: m.value for m in found.metrics} == {"accuracy": 0.1}
+    assert found.flavor == "sklearn" and found.status == "READY"
+    assert list(mlflow.pyfunc.load_model(found.model_uri).predict(X)) == list(
+        LogisticRegression(C=1.0).fit(X, Y).predict(X))
+    assert mlflow.last_logged_model().model_id == registered.model_id
+
+    listed = mlflow.search_logged_models(filter_string="metrics.accuracy >= 0.1 AND name = 'clf'",
+                                         order_by=[{"field_name": "metrics.accuracy", "ascending": False}],
+                                         output_format="list")
+    assert [m.model_id for m in listed] == [infos[2].model_id, infos[1].model_id]
+    frame = mlflow.search_logged_models(max_results=2)
+    assert len(frame) == 2 and set(frame.columns) >= {"model_id", "source_run_id", "metrics"}
+    assert len(mlflow.search_logged_models(output_format="list")) == 4
+
+    with pytest.raises(InvalidInputError, match="m-"):
+        mlflow.get_logged_model("m-8e76cd2ca2474b539d514e6096e8eeda")
+    with pytest.raises(NotFoundError):
+        mlflow.get_logged_model(f"runs:/{infos[0].run_id}/nothing-here")
+    with pytest.raises(InvalidInputError, match="cannot"):
+        mlflow.search_logged_models(filter_string="metrics.accuracy >> 1")
