@@ -32,6 +32,7 @@ CORPUS = Path(__file__).parent / "corpus"
 HOOKS = ("from mlm_jupyter.kernel.extension import extension_for\n"
          "_c = extension_for(get_ipython()).capture\n"
          "print('HOOKS', __import__('json').dumps([[k, t] for k, t in _c.hook_times]))")
+CPU = "print('CPU', __import__('time').process_time())"  # the kernel's CPU time so far, all threads
 
 
 def run_notebook(path: Path, with_extension: bool, store: Path) -> dict[str, Any]:
@@ -57,6 +58,10 @@ def run_notebook(path: Path, with_extension: bool, store: Path) -> dict[str, Any
             if with_extension and index == 0:
                 load_time = time.perf_counter() - began
         wall = time.perf_counter() - start
+        cpu_probe = nbformat.v4.new_code_cell(CPU)
+        nb.cells.append(cpu_probe)
+        client.execute_cell(cpu_probe, len(nb.cells) - 1)
+        cpu = next(float(o["text"].split()[1]) for o in cpu_probe.outputs if o.get("name") == "stdout")
         if with_extension:
             probe = nbformat.v4.new_code_cell(HOOKS)
             nb.cells.append(probe)
@@ -66,8 +71,9 @@ def run_notebook(path: Path, with_extension: bool, store: Path) -> dict[str, Any
                     hooks = [(k, float(t)) for k, t in json.loads(output["text"][len("HOOKS"):])]
     errors = sum(1 for c in nb.cells for o in c.outputs if o.get("output_type") == "error")
     log_text = (workdir / "kernel.log").read_text(errors="replace")
-    ours = [line for line in log_text.splitlines() if "mlm" in line.lower()]
-    return {"wall": wall, "load": load_time, "hooks": hooks, "cells": len(nb.cells),
+    ours = [line for line in log_text.splitlines() if "mlm" in line.lower() or "Traceback" in line]
+    executed = len(nb.cells)  # with the extension: its %load_ext cell and the probes are recorded too
+    return {"wall": wall, "cpu": cpu, "load": load_time, "hooks": hooks, "cells": executed,
             "errors": errors, "log_lines": ours}
 
 
@@ -91,20 +97,29 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", nargs="*", default=None)
     args = parser.parse_args()
+    # An installed wheel has its bytecode compiled; this checkout may not (PYTHONDONTWRITEBYTECODE), and each
+    # kernel would then compile every module of ours it imports (about 0.1 s for the extension alone).
+    import compileall
+
+    import mlm_jupyter
+
+    compileall.compile_dir(str(Path(mlm_jupyter.__file__).parent), quiet=1)
     notebooks = sorted(CORPUS.glob("*.ipynb"))
     if args.only:
         notebooks = [n for n in notebooks if n.stem in args.only]
     print(f"load average before: {open('/proc/loadavg').read().strip()}")
-    rows, all_hooks, post_hooks, loads = [], [], [], []
+    rows, all_hooks, post_hooks, loads, all_log_lines = [], [], [], [], []
     executed_total = recorded_total = 0
     for path in notebooks:
         bare, loaded, errors, log_lines = [], [], set(), []
+        cpu_bare, cpu_loaded, counts = [], [], [0, 0]
         for r in range(args.rounds):
             order = (False, True) if r % 2 == 0 else (True, False)
             for with_extension in order:
                 store = Path(tempfile.mkdtemp(prefix="mlm-bench-store-"))
                 result = run_notebook(path, with_extension, store)
                 (loaded if with_extension else bare).append(result["wall"])
+                (cpu_loaded if with_extension else cpu_bare).append(result["cpu"])
                 errors.add(result["errors"])
                 if with_extension:
                     loads.append(result["load"])
@@ -112,18 +127,27 @@ def main() -> None:
                     cell_hooks = [t for k, t in result["hooks"]]
                     all_hooks.extend(cell_hooks)
                     post_hooks.extend(t for k, t in result["hooks"] if k == "post")
+                    recorded = recorded_cells(store)
+                    counts[0] += recorded
+                    counts[1] += result["cells"]
                     executed_total += result["cells"]
-                    recorded_total += recorded_cells(store)
+                    recorded_total += recorded
         ratio = statistics.median(loaded) / statistics.median(bare)
-        rows.append((path.stem, statistics.median(bare), statistics.median(loaded), ratio, len(log_lines)))
+        cpu_ratio = statistics.median(cpu_loaded) / statistics.median(cpu_bare)
+        rows.append((path.stem, statistics.median(bare), statistics.median(loaded), ratio, len(log_lines),
+                     cpu_ratio, counts))
+        all_log_lines.extend(log_lines)
         print(f"{path.stem:<24} bare {statistics.median(bare):6.2f} s  loaded {statistics.median(loaded):6.2f} s  "
-              f"ratio {ratio:5.3f}  kernel-log lines of ours: {len(log_lines)}", flush=True)
+              f"ratio {ratio:5.3f}  kernel CPU ratio {cpu_ratio:5.3f}  recorded {counts[0]}/{counts[1]}  "
+              f"kernel-log lines of ours: {len(log_lines)}", flush=True)
     print()
-    print("| notebook | bare (s) | with extension (s) | ratio |")
-    print("|---|---:|---:|---:|")
-    for name, b, lo, ratio, _ in rows:
-        print(f"| {name} | {b:.2f} | {lo:.2f} | {ratio:.3f} |")
+    print("| notebook | bare (s) | with extension (s) | wall ratio | kernel CPU ratio | recorded / executed |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, b, lo, ratio, _, cpu_ratio, counts in rows:
+        print(f"| {name} | {b:.2f} | {lo:.2f} | {ratio:.3f} | {cpu_ratio:.3f} | {counts[0]} / {counts[1]} |")
     ratios = [r[3] for r in rows]
+    cpu_ratios = [r[5] for r in rows]
+    print(f"\nkernel CPU ratios: median {statistics.median(cpu_ratios):.3f}, max {max(cpu_ratios):.3f}")
     print(f"\nratios: median {statistics.median(ratios):.3f}, max {max(ratios):.3f}; "
           f"sum of medians {sum(r[2] for r in rows) / sum(r[1] for r in rows):.3f}")
     print(f"%load_ext cell: median {statistics.median(loads) * 1000:.1f} ms, max {max(loads) * 1000:.1f} ms")
@@ -133,6 +157,11 @@ def main() -> None:
           f"ms, max {max(all_hooks) * 1000:.3f} ms")
     print(f"recorded / executed cells: {recorded_total} / {executed_total}")
     print(f"load average after: {open('/proc/loadavg').read().strip()}")
+    if all_log_lines:
+        print("kernel-log lines of ours (must be none):\n" + "\n".join(all_log_lines[:40]))
+        raise SystemExit(1)
+    if recorded_total != executed_total:
+        raise SystemExit(f"recorded {recorded_total} cells of {executed_total} executed")
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ __all__ = ["CellCapture", "HistoryEntry", "PendingCell", "default_fingerprinter"
 MAX_ANALYZED_SOURCE = 256 * 1024  # bigger cells are recorded but not parsed (ast.parse is linear but slow)
 _MISSING = object()
 _FLUENT = "mlm_jupyter.tracking.fluent"
+_CELLS = "mlm_jupyter.tracking.cells"
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
 log = logging.getLogger("mlm_jupyter.kernel")
 
@@ -219,13 +220,15 @@ class CellCapture:
         self.lock = threading.RLock()  # the background thread holds it per event; %%track after drain()
         self._created_at, self._created = time.time(), time.perf_counter()
         self._runs_at_load = _runs_started()  # runs made before capture are no cell's
+        self._producer_registered = False
         self._pandas_seen = "pandas" in sys.modules
         self.hook_times: deque[tuple[str, float]] = deque(maxlen=100_000)  # (hook, seconds): the cell-path cost
         self._outbox: list[tuple[dict[str, Any], str, list[dict[str, Any]]]] = []  # records not yet given to the client
         self._outbox_since: float | None = None
         self._last_cell_end = time.monotonic()
         self.worker = CellWorker(self._setup, self._process, self.failsafe.report, setup_when=_numpy_imported,
-                                 on_idle=self._ship_when_idle)
+                                 on_idle=self._ship_when_idle, may_work=self._kernel_idle,
+                                 max_defer=self.SHIP_MAX_AGE)
         self.worker.start()
 
     # ------------------------------------------------------------ setup
@@ -249,8 +252,18 @@ class CellCapture:
             return str(current)
         return None
 
+    IDLE_GAP = 0.25  # seconds without a running cell before the background thread works (see cell_worker)
+
+    def _kernel_idle(self) -> float | None:
+        """Seconds until no cell will have run for ``IDLE_GAP`` seconds (0: now; ``None``: a cell runs):
+        background work then takes nothing from a cell."""
+        if self.current is not None:
+            return None
+        return max(0.0, self.IDLE_GAP - (time.monotonic() - self._last_cell_end))
+
     def _setup(self) -> None:
-        """On the background thread: import the tracking client and the fingerprint engine."""
+        """On the background thread: import the tracking client and the fingerprint engine (yielding to
+        cells between the steps)."""
         try:
             fingerprinter = self._fingerprinter() if callable(self._fingerprinter) else self._fingerprinter
         except Exception as error:  # noqa: BLE001 -- no data fingerprints, records still go
@@ -261,18 +274,32 @@ class CellCapture:
                 self.values = FingerprintCache(fingerprinter[0])
                 self.is_supported = fingerprinter[1]
             self.data_enabled = fingerprinter is not None
-        from mlm_jupyter.tracking.cells import add_cell_producer
+        self.worker.wait_turn(time.monotonic())
+        import mlm_jupyter.tracking.cells  # noqa: F401 -- the heavy part
 
+        self._register_producer()
+        if self._on_ready is not None:
+            self._on_ready()
+
+    def _register_producer(self) -> None:
+        """Reads of the cell history (and ``flush_cells``) first wait for the cells that have finished.
+
+        Done once the tracking layer is imported: by set-up, or by the post hook as soon as the user's
+        code imported it (records may then be read before set-up ran)."""
+        if self._producer_registered:
+            return
+        cells = sys.modules.get(_CELLS)
+        if cells is None or not hasattr(cells, "add_cell_producer"):
+            return
+        self._producer_registered = True
         capture = weakref.ref(self)
 
-        def drain() -> None:  # reads of the cell history first wait for the cells that have finished
+        def drain() -> None:
             target = capture()
             if target is not None:
                 target.drain()
 
-        add_cell_producer(drain)
-        if self._on_ready is not None:
-            self._on_ready()
+        cells.add_cell_producer(drain)
 
     def drain(self, timeout: float | None = 60.0) -> bool:
         """Wait until every finished cell is recorded (history, data fingerprints) and handed to the client."""
@@ -299,20 +326,36 @@ class CellCapture:
         for record, source, data in outbox:
             client.record_cell(record, source, data)
 
-    def _ship_when_idle(self) -> None:
+    def _ship_when_idle(self) -> float | None:
         """On the background thread between events: store records while no cell runs (or when they are old).
 
         Opening the store and writing is the heaviest part of recording; a notebook run top to bottom
         never waits for it, and a person between two cells never notices it.
         """
         if not self._outbox:
-            return
+            return None
         now = time.monotonic()
-        idle = self.current is None and now - self._last_cell_end >= self.SHIP_IDLE
-        old = self._outbox_since is not None and now - self._outbox_since >= self.SHIP_MAX_AGE
-        if idle or old or len(self._outbox) >= self.SHIP_MAX_COUNT:
+        idle_for = None if self.current is not None else now - self._last_cell_end
+        age = now - (self._outbox_since if self._outbox_since is not None else now)
+        idle = idle_for is not None and idle_for >= self.SHIP_IDLE
+        if idle or age >= self.SHIP_MAX_AGE or len(self._outbox) >= self.SHIP_MAX_COUNT:
             with self.lock:
                 self.ship()
+            if idle:  # write now, in the pause, rather than on the client's timer during the next cell
+                self._store_quietly()
+            return None
+        waits = [self.SHIP_MAX_AGE - age] + ([self.SHIP_IDLE - idle_for] if idle_for is not None else [])
+        return max(0.01, min(waits))  # (a cell that ends wakes the thread sooner)
+
+    def _store_quietly(self) -> None:
+        fluent = _fluent()
+        client = getattr(fluent, "_client", None) if fluent is not None else None
+        if client is None:
+            return
+        try:
+            client.flush_cells()
+        except Exception:  # noqa: BLE001 -- the records stay queued; the client's thread retries and reports
+            log.debug("mlm-jupyter: storing cell records at a pause failed", exc_info=True)
 
     # ------------------------------------------------------------ hooks (on the cell path: keep them tiny)
 
@@ -357,13 +400,16 @@ class CellCapture:
                                   started=self._created, runs_mark=self._runs_at_load)
         duration = time.perf_counter() - pending.started
         self._last_cell_end = time.monotonic()
+        if not self._producer_registered:
+            self._register_producer()
         self._pandas_seen = self._pandas_seen or "pandas" in sys.modules
         error = result.error_before_exec if result.error_before_exec is not None else result.error_in_exec
         fluent = _fluent()
         started = list(fluent.started_run_ids()[pending.runs_mark:]) if fluent is not None and pending.run_id is None \
             else []
+        # a cell that started runs with mlm.start_run() is linked to them at once (the run shows its code)
         self.worker.submit(_CellEvent(pending, duration, _error_fields(error), result.execution_count, started,
-                                      self._values_of(pending.source)))
+                                      self._values_of(pending.source)), now=bool(started))
 
     def _values_of(self, source: str) -> dict[str, Any] | None:
         """The values bound to every identifier the source mentions (a superset of what it reads and writes)."""
@@ -389,7 +435,7 @@ class CellCapture:
             self.failsafe.call("cell record", self.record, event.pending, event.duration, event.error,
                                event.execution_count, values=event.values)
             event.values = None  # release the user's objects now
-            self.ship()  # the client's own thread writes them within a second: a kernel killed loses little
+            # shipped (and written) in the pause that follows, or after SHIP_MAX_AGE: a killed kernel loses little
             for run_id in event.started_runs:  # mlm.start_run() in a plain cell: the cell made these runs
                 self.failsafe.call("cell link of a run", self.link_run, run_id, event.pending)
 

@@ -12,6 +12,15 @@ record, in execution order. Events wait in a bounded queue: past
 values alive or makes memory grow. ``drain()`` waits until everything queued
 so far is processed: ``%%track`` runs (their inputs and staleness need the
 history) and reads of the cell history call it; nothing else waits.
+
+The thread also keeps off the cell's path in time: with ``may_work`` (the
+kernel passes "no cell has run for a moment"), set-up and events wait for a
+pause between cells, since a Python thread working while a cell runs takes
+the GIL from it (on any number of cores). A notebook run top to bottom thus
+records its cells once it ends; an event waits at most ``max_defer`` seconds
+(then it is processed, pause or not, so a kernel killed outright loses little),
+and a full queue or a ``drain`` is served at once. ``wait_turn()`` lets a long
+set-up yield between its steps.
 """
 
 from __future__ import annotations
@@ -39,8 +48,14 @@ class CellWorker:
     def __init__(self, setup: Callable[[], None], process: Callable[[Any], None],
                  on_error: Callable[[str, BaseException], None], *, max_data_events: int = 64,
                  setup_when: Callable[[], bool] | None = None, max_setup_delay: float = 30.0,
-                 on_idle: Callable[[], None] | None = None, idle_interval: float = 0.25) -> None:
+                 on_idle: Callable[[], float | None] | None = None, idle_interval: float = 0.25,
+                 may_work: Callable[[], float | None] | None = None, max_defer: float = 10.0) -> None:
         self._setup = setup
+        self._may_work = may_work
+        self.max_defer = max_defer
+        self._needed = 0  # a drain() waits for the events up to this count: they are served at once
+        self._wanted_ready = False  # a wait_ready() waits: set up at once
+        self._started_at = time.monotonic()
         self._on_idle = on_idle
         self.idle_interval = idle_interval
         self._setup_when = setup_when
@@ -49,7 +64,7 @@ class CellWorker:
         self._process = process
         self._on_error = on_error
         self.max_data_events = max_data_events
-        self._queue: deque[Any] = deque()
+        self._queue: deque[tuple[float, Any]] = deque()  # (submitted at, event)
         self._cond = threading.Condition()
         self._submitted = 0
         self._done = 0
@@ -80,10 +95,13 @@ class CellWorker:
         """Whether more events wait than may keep their data (the caller then drops the data)."""
         return len(self._queue) >= self.max_data_events
 
-    def submit(self, event: Any) -> None:
+    def submit(self, event: Any, *, now: bool = False) -> None:
+        """Queue ``event``; ``now``: process it (and those before it) without waiting for a pause."""
         with self._cond:
-            self._queue.append(event)
+            self._queue.append((time.monotonic(), event))
             self._submitted += 1
+            if now:
+                self._needed = max(self._needed, self._submitted)
             self._cond.notify_all()
 
     def on_worker_thread(self) -> bool:
@@ -100,6 +118,7 @@ class CellWorker:
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             self._urgent = True  # someone needs the records now: set up at once
+            self._needed = max(self._needed, target)
             self._cond.notify_all()
             while self._done < target:
                 remaining = None if deadline is None else deadline - time.monotonic()
@@ -113,6 +132,8 @@ class CellWorker:
             return self._ready
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
+            self._wanted_ready = True
+            self._cond.notify_all()
             while not self._ready and self._thread.is_alive():
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
@@ -133,16 +154,47 @@ class CellWorker:
             return
         deadline = time.monotonic() + self.max_setup_delay
         with self._cond:
-            while not self._urgent and not self._stopping and time.monotonic() < deadline:
+            while not self._urgent and not self._stopping and not self._wanted_ready \
+                    and time.monotonic() < deadline:
                 try:
                     if self._setup_when():
                         return
                 except Exception:  # noqa: BLE001 -- a broken predicate must not stop recording
                     return
-                self._cond.wait(0.2)
+                self._cond.wait(max(0.0, deadline - time.monotonic()))  # each submitted cell wakes it
+
+    def _served_now(self) -> bool:
+        """Whether someone waits for the thread (call with ``_cond`` held)."""
+        return (self._stopping or self._done < self._needed or (not self._ready and self._wanted_ready)
+                or len(self._queue) >= self.max_data_events)
+
+    def wait_turn(self, since: float | None = None) -> None:
+        """On the thread: return when work may run now (a pause between cells, someone waiting, or the
+        oldest work, from ``since``, waited ``max_defer`` seconds).
+
+        ``may_work()`` returns 0 (now), the seconds until it may, or ``None`` while a cell runs; the
+        thread sleeps that long (a submitted cell or a drain wakes it): no polling while cells run.
+        """
+        if self._may_work is None:
+            return
+        with self._cond:
+            while not self._served_now():
+                oldest = self._queue[0][0] if self._queue else since
+                left = None if oldest is None else self.max_defer - (time.monotonic() - oldest)
+                if left is not None and left <= 0:
+                    return
+                try:
+                    wait = self._may_work()
+                except Exception:  # noqa: BLE001 -- a broken predicate must not stop recording
+                    return
+                if wait is not None and wait <= 0:
+                    return
+                waits = [w for w in (wait, left) if w is not None]
+                self._cond.wait(min(waits) if waits else None)
 
     def _run(self) -> None:
         self._wait_for_setup()
+        self.wait_turn(self._started_at)
         try:
             self._setup()
         except BaseException as error:  # noqa: BLE001 -- reported; the records still go through process()
@@ -150,22 +202,28 @@ class CellWorker:
         with self._cond:
             self._ready = True
             self._cond.notify_all()
+        idle_wait: float | None = None  # when on_idle wants to be called again (None: after the next event)
         while True:
             idle = False
             with self._cond:
                 if not self._queue and not self._stopping:
-                    self._cond.wait(self.idle_interval if self._on_idle is not None else None)
+                    self._cond.wait(idle_wait if self._on_idle is not None else None)
                     idle = not self._queue
                 if not self._queue and self._stopping:
                     return
-                event = self._queue.popleft() if self._queue else None
+            if self._queue:
+                self.wait_turn()
+            with self._cond:
+                event = self._queue.popleft()[1] if self._queue else None
             if event is None:
                 if idle and self._on_idle is not None:
                     try:
-                        self._on_idle()
+                        idle_wait = self._on_idle()
                     except BaseException as error:  # noqa: BLE001 -- e.g. the store is down: retried later
+                        idle_wait = self.idle_interval * 4
                         self._on_error("cell record shipping", error)
                 continue
+            idle_wait = self.idle_interval
             try:
                 self._process(event)
             except BaseException as error:  # noqa: BLE001 -- one bad event never stops the recording

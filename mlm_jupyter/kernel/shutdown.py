@@ -27,6 +27,9 @@ __all__ = ["INTERRUPT_GRACE", "reason", "tracked_cell", "watch"]
 INTERRUPT_GRACE = 0.3  # seconds an interrupted %%track cell waits to learn that a shutdown follows
 REPLY_GRACE = 0.6  # seconds a shutdown waits for the interrupted cell's post-run hook
 CELL_GRACE = 1.2  # seconds a shutdown waits for a running %%track cell (SIGTERM follows 2.5 s after the request)
+SHUTDOWN_BUDGET = 2.2  # seconds all of the above may take; the cell-record flush gets what is left (>= 0.4 s):
+# a notebook run top to bottom records its cells in the pause after its last cell (see cell_worker), which a
+# shutdown may cut short; what is still queued then is written by the exit hook (extension._register_exit)
 
 _requested = threading.Event()
 _reason: str | None = None
@@ -85,6 +88,7 @@ def watch(capture: Any) -> None:
 
     async def do_shutdown(restart: bool) -> Any:
         _note(bool(restart))
+        began = time.monotonic()
         try:  # on the control thread: blocking it briefly delays nothing but the shutdown itself
             if not _wait_for_tracked_cells(CELL_GRACE):
                 log.debug("mlm-jupyter: a %%track cell was still running at %s", _reason)
@@ -96,7 +100,7 @@ def watch(capture: Any) -> None:
             time.sleep(0.2)
             from mlm_jupyter.kernel.extension import flush_capture
 
-            flush_capture(capture, 0.4)
+            flush_capture(capture, max(0.4, SHUTDOWN_BUDGET - (time.monotonic() - began)))
         except Exception:  # noqa: BLE001 -- the shutdown must go on, quietly
             log.debug("mlm-jupyter: flush at kernel shutdown failed", exc_info=True)
         result = original(restart)

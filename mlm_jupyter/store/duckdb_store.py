@@ -42,7 +42,7 @@ from mlm_jupyter.core.errors import (
     StoreBusyError,
     StoreError,
 )
-from mlm_jupyter.store import codec, domains
+from mlm_jupyter.store import codec, domains, quiet_connect
 from mlm_jupyter.store.contract import Op, Store, WriteBatch
 from mlm_jupyter.store.journal import Journal
 from mlm_jupyter.store.object_artifacts import ObjectArtifacts, artifacts_location
@@ -182,10 +182,7 @@ class DuckDbStore(Store):
         delay = 0.02
         while True:
             try:
-                con = duckdb.connect(str(self.path))
-                # in a notebook DuckDB would show a progress-bar widget for slow queries, in whatever cell
-                # runs then: our queries are background work and must never draw into a user's cell
-                con.execute("SET enable_progress_bar = false")
+                con = quiet_connect.connect(str(self.path))  # progress bar off, no ipywidgets import
                 break
             except duckdb.IOException as error:
                 if not _is_lock_error(error):
@@ -472,7 +469,7 @@ class DuckDbStore(Store):
     def _empty_schema(self) -> Any:
         """An in-memory database with every migration applied: what an empty store reads like."""
         if self._empty is None:
-            con = duckdb.connect(":memory:")
+            con = quiet_connect.connect(":memory:")
             migrate(con)
             con.execute("SET enable_external_access = false")
             self._empty = con

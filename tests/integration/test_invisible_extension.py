@@ -34,6 +34,14 @@ def __mlm_probe():
                                  len(getattr(lg, "handlers", [])))
                                 for name, lg in _logging.root.manager.loggerDict.items()
                                 if "mlm_jupyter" not in name and isinstance(lg, _logging.Logger))]}
+    import threading as _threading, signal as _signal
+    state["interpreter"] = [list(_sys.path), [type(f).__qualname__ for f in _sys.meta_path],
+                            [getattr(h, "__qualname__", repr(h)) for h in _sys.path_hooks],
+                            _sys.getrecursionlimit(), _sys.getswitchinterval(),
+                            getattr(_sys.excepthook, "__qualname__", "?"),
+                            getattr(_threading.excepthook, "__qualname__", "?"),
+                            repr(_signal.getsignal(_signal.SIGINT)).split(" at ")[0],
+                            repr(_signal.getsignal(_signal.SIGTERM)).split(" at ")[0]]
     pd = _sys.modules.get("pandas")
     if pd is not None:
         from pandas._config.config import _deprecated_options, _registered_options
@@ -43,14 +51,15 @@ def __mlm_probe():
     if np is not None and not getattr(np.__spec__, "_initializing", False):
         st = np.random.get_state()
         state["numpy.random"] = _hashlib.sha256(st[1].tobytes() + repr(st[2:]).encode()).hexdigest()
+        state["numpy"] = [sorted(np.geterr().items()), sorted((k, repr(v)) for k, v in np.get_printoptions().items())]
     mpl = _sys.modules.get("matplotlib")
     if mpl is not None:
         state["matplotlib"] = [mpl.get_backend(), sorted((k, repr(v)) for k, v in mpl.rcParams.items())]
     allowed = set(_sys.stdlib_module_names) | {"mlm_jupyter", "pyarrow", "duckdb", "numpy", "psutil", "cloudpickle",
                                                "xxhash", "requests", "urllib3", "idna", "certifi",
                                                "charset_normalizer", "packaging", "click"}
-    # DuckDB imports ipywidgets when it connects inside a kernel (for its progress bar, which we turn off)
-    allowed |= {"_duckdb", "_cyutility", "ipywidgets", "comm", "jupyterlab_widgets", "widgetsnbextension"}
+    # (DuckDB would import ipywidgets when it connects inside a kernel: store.quiet_connect keeps it out)
+    allowed |= {"_duckdb", "_cyutility"}
     state["modules"] = sorted({m.partition(".")[0] for m in list(_sys.modules) if not m.startswith("_cython_")}
                               - allowed)
     return _json.dumps(state, sort_keys=True, default=repr)
@@ -87,6 +96,24 @@ PLOT_STYLE = [
     "round(float(model.coef_[0]), 6)",
     "random_noise = np.random.default_rng().normal(size=2)  # nondeterministic",
     "time.sleep(1.2)\nsorted(k for k in dir() if not k.startswith('_'))[:8]",
+]
+
+
+# pandas only in the fifth cell, after pauses in which every background step runs; warnings and logging
+# configured by the user (basicConfig must still work: we never add a handler to the root logger)
+LATE_STYLE = [
+    "import warnings\nwarnings.simplefilter('always')\nwarnings.warn('first', UserWarning)",
+    "import logging\nlogging.basicConfig(level=logging.INFO, format='%(levelname)s:%(name)s:%(message)s')\n"
+    "logging.getLogger('nb').info('configured')",
+    "import time\ntime.sleep(1.5)",
+    "values = [i * i for i in range(100)]\nsum(values)",
+    "import pandas as pd\nimport numpy as np\npd.get_option('display.max_columns')",
+    "pd.DataFrame(np.arange(80).reshape(2, 40))",
+    "np.random.seed(5)\nnp.random.rand(3)",
+    "time.sleep(1.2)\nnp.random.rand(2), [type(h).__name__ for h in logging.getLogger().handlers]",
+    "warnings.warn('second', DeprecationWarning)\nlogging.getLogger('nb.step').warning('careful')",
+    "import os, tempfile\nhere = os.getcwd()\nos.chdir(tempfile.gettempdir())\nos.environ['LATE_FLAG'] = 'x'",
+    "time.sleep(1.0)\nos.chdir(here)\nos.getcwd() == here",
 ]
 
 
@@ -134,9 +161,12 @@ def _outputs(cell: Any) -> list[Any]:
     return out
 
 
-@pytest.mark.parametrize("style", ["pandas", "plots"])
+STYLES = {"pandas": PANDAS_STYLE, "plots": PLOT_STYLE, "late": LATE_STYLE}
+
+
+@pytest.mark.parametrize("style", sorted(STYLES))
 def test_notebooks_look_and_behave_the_same_with_the_extension(style: str, tmp_path: Path) -> None:
-    cells = PANDAS_STYLE if style == "pandas" else PLOT_STYLE
+    cells = STYLES[style]
     bare = _run(cells, tmp_path / "bare", False)
     loaded = _run(cells, tmp_path / "loaded", True)
     nb_bare, nb_loaded = bare["nb"], loaded["nb"]

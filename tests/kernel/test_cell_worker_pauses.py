@@ -1,0 +1,83 @@
+"""The capture thread works in the pauses between cells: set-up and events wait while a cell runs, and are
+served at once when someone needs them (a drain, a run started in the cell, a full queue) or after max_defer."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from mlm_jupyter.kernel.cell_worker import CellWorker
+
+
+class Kernel:
+    def __init__(self) -> None:
+        self.busy = True  # a cell runs
+
+    def may_work(self) -> float | None:
+        return None if self.busy else 0.0
+
+
+def _worker(kernel: Kernel, **kwargs: Any) -> tuple[CellWorker, list[Any], list[str]]:
+    done: list[Any] = []
+    setups: list[str] = []
+    worker = CellWorker(lambda: setups.append(threading.current_thread().name), done.append,
+                        lambda kind, error: None, may_work=kernel.may_work, **kwargs)
+    worker.start()
+    return worker, done, setups
+
+
+def _wait_for(condition: Any, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_nothing_runs_while_a_cell_runs_then_everything_in_the_pause() -> None:
+    kernel = Kernel()
+    worker, done, setups = _worker(kernel)
+    worker.submit("a")
+    worker.submit("b")
+    time.sleep(0.3)
+    assert (setups, done) == ([], [])  # not even the heavy imports
+    kernel.busy = False
+    worker.submit("c")  # the post hook of the cell that ended wakes the thread
+    assert _wait_for(lambda: done == ["a", "b", "c"])
+    assert setups == ["mlm-cell-capture"]
+    worker.stop()
+
+
+def test_a_drain_is_served_while_a_cell_runs() -> None:
+    worker, done, setups = _worker(Kernel())
+    worker.submit("a")
+    assert worker.drain(5)
+    assert done == ["a"] and setups
+    worker.submit("b")
+    time.sleep(0.2)
+    assert done == ["a"]  # the drain served what it waited for, no more
+    worker.submit("c", now=True)  # a cell that started a run: served at once, with what came before it
+    assert _wait_for(lambda: done == ["a", "b", "c"])
+    worker.stop()
+
+
+def test_events_wait_at_most_max_defer() -> None:
+    worker, done, _ = _worker(Kernel(), max_defer=0.4)
+    began = time.monotonic()
+    worker.submit("a")
+    assert _wait_for(lambda: done == ["a"])
+    assert time.monotonic() - began >= 0.35
+
+
+def test_a_full_queue_is_served_while_a_cell_runs() -> None:
+    """Past max_data_events waiting events the post hook drops data values: the thread keeps below that."""
+    worker, done, _ = _worker(Kernel(), max_data_events=3)
+    for item in range(3):
+        worker.submit(item)
+    assert _wait_for(lambda: done == [0])
+    time.sleep(0.2)
+    assert done == [0] and not worker.busy()
+    worker.stop()
+    assert _wait_for(lambda: done == [0, 1, 2])  # stopping (kernel exit) serves the rest
