@@ -92,6 +92,14 @@ def _category_counts(column: pa.ChunkedArray | pa.Array) -> dict[str, int]:
     return {str(v): int(c) for v, c in zip(values, counts.field("counts").to_pylist())}
 
 
+def _json_float(value: float | None) -> float | str | None:
+    return value if value is None or math.isfinite(value) else repr(float(value))  # 'inf', '-inf', 'nan'
+
+
+def _read_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
 @dataclass
 class ColumnSummary:
     """Exact, mergeable facts about one column in one window."""
@@ -151,14 +159,17 @@ class ColumnSummary:
                              categories=categories, other=self.other + other.other + extra)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "dtypes": self.dtypes, "count": self.count, "nulls": self.nulls, "min": self.min,
-                "max": self.max, "sum": self.sum, "sumsq": self.sumsq, "hist": self.hist,
+        """JSON-able: an infinite min or max (a feature that took the value inf) is written as text."""
+        return {"kind": self.kind, "dtypes": self.dtypes, "count": self.count, "nulls": self.nulls,
+                "min": _json_float(self.min), "max": _json_float(self.max), "sum": _json_float(self.sum),
+                "sumsq": _json_float(self.sumsq), "hist": self.hist,
                 "categories": self.categories, "other": self.other}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ColumnSummary:
         return cls(kind=str(data["kind"]), dtypes=list(data.get("dtypes") or []), count=int(data["count"]),
-                   nulls=int(data["nulls"]), min=data.get("min"), max=data.get("max"), sum=float(data.get("sum", 0)),
+                   nulls=int(data["nulls"]), min=_read_float(data.get("min")), max=_read_float(data.get("max")),
+                   sum=float(data.get("sum", 0)),
                    sumsq=float(data.get("sumsq", 0)), hist=data.get("hist"),
                    categories={str(k): int(v) for k, v in (data.get("categories") or {}).items()},
                    other=int(data.get("other", 0)))
