@@ -119,7 +119,20 @@ def __getattr__(name: str) -> Any:
     module = importlib.import_module(module_name)
     value = getattr(module, attribute) if attribute else module
     globals()[name] = value
+    if module_name == "mlm_jupyter.tracking.reproduce":
+        _show_reproductions_as_views()
     return value
+
+
+def _show_reproductions_as_views() -> None:
+    """In IPython, a ``Reproduction`` displays as the shared repro view (registered once, by name)."""
+    import sys
+
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    if shell is not None and getattr(shell, "kernel", None) is not None:
+        from mlm_jupyter.widgets.repro import register_display
+
+        register_display(shell)
 
 
 def __dir__() -> list[str]:
@@ -141,6 +154,7 @@ def load_ipython_extension(ipython: Any) -> None:
     from mlm_jupyter.kernel.extension import load
 
     load(ipython)
+    _show_reproductions_as_views()
 
 
 def unload_ipython_extension(ipython: Any) -> None:

@@ -119,6 +119,10 @@ export class RestApi implements MlmApi {
     return requestAPI<MetricHistory>(path, {}, this.settings);
   }
 
+  sessionDiff(a: string, b: string, scope: string): Promise<unknown> {
+    return requestAPI<unknown>(`runs/${seg(a)}/session-diff/${seg(b)}` + query({ scope }), {}, this.settings);
+  }
+
   async models(): Promise<ModelSummary[]> {
     const body = await requestAPI<{ models: ModelSummary[] }>('models', {}, this.settings);
     return body.models ?? [];

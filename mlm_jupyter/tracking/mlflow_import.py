@@ -24,7 +24,7 @@ from mlm_jupyter.tracking.mlflow_export import TransferReport, mlflow_client
 
 __all__ = ["import_from_mlflow"]
 
-_RUNS_PER_BATCH = 500
+_RUNS_PER_BATCH = 5_000
 # MLflow's system tags that become run fields here (mlflow.note.content and user tags stay tags)
 _SYSTEM_TAGS = {"mlflow.runName", "mlflow.user", "mlflow.source.name", "mlflow.parentRunId", "mlflow.source.type",
                 "mlflow.log-model.history", "mlflow.source.git.commit", "mlm.run_id", "mlm.status"}
@@ -115,10 +115,14 @@ def _metric_points(source: Any, run: Any, run_id: str, columns: dict[str, list[A
 def _write(client: Any, ops: list[Op], columns: dict[str, list[Any]]) -> None:
     import pyarrow as pa
 
+    from mlm_jupyter.store.domains.run_import import fold
+
     if columns["run_id"]:
         ops = [*ops, Op("log_metrics", {"points": pa.table(columns)})]
     if ops:
-        client.store.write(WriteBatch(tuple(ops)))
+        # the batch's runs (created, tagged, given params and points, ended) become one bulk import_runs op:
+        # a handful of set-wise statements per batch instead of several statements per run
+        client.store.write(WriteBatch(tuple(fold(ops))))
 
 
 def _local_artifact_dir(run: Any) -> Path | None:
@@ -162,18 +166,22 @@ def _import_runs(source: Any, client: Any, report: TransferReport, uri: str) -> 
                 continue
             pending.append((run, experiment.name))
     histories = _sqlite_histories(uri) if pending else None
-    for start in range(0, len(pending), _RUNS_PER_BATCH):
-        ops: list[Op] = []
-        columns: dict[str, list[Any]] = {"run_id": [], "key": [], "step": [], "value": [], "time": []}
-        for run, experiment in pending[start:start + _RUNS_PER_BATCH]:
-            run_id = report.run_ids[run.info.run_id]
-            parent = run.data.tags.get("mlflow.parentRunId")
-            ops += _run_ops(run, experiment, run_id, report.run_ids.get(parent, parent) if parent else None)
-            report.metric_points += _metric_points(source, run, run_id, columns, histories)
-            report.params += len(run.data.params)
-            report.tags += sum(1 for k in run.data.tags if k not in _SYSTEM_TAGS)
-            report.runs += 1
-        _write(client, ops, columns)
+    from mlm_jupyter.core.progress import progress
+
+    with progress(len(pending), f"importing runs from {uri}", unit="run") as bar:
+        for start in range(0, len(pending), _RUNS_PER_BATCH):
+            ops: list[Op] = []
+            columns: dict[str, list[Any]] = {"run_id": [], "key": [], "step": [], "value": [], "time": []}
+            for run, experiment in pending[start:start + _RUNS_PER_BATCH]:
+                run_id = report.run_ids[run.info.run_id]
+                parent = run.data.tags.get("mlflow.parentRunId")
+                ops += _run_ops(run, experiment, run_id, report.run_ids.get(parent, parent) if parent else None)
+                report.metric_points += _metric_points(source, run, run_id, columns, histories)
+                report.params += len(run.data.params)
+                report.tags += sum(1 for k in run.data.tags if k not in _SYSTEM_TAGS)
+                report.runs += 1
+            _write(client, ops, columns)
+            bar.update(min(_RUNS_PER_BATCH, len(pending) - start))
     for run, _ in pending:
         report.artifacts += _copy_artifacts(source, client, run, report.run_ids[run.info.run_id])
 

@@ -14,6 +14,7 @@ import traitlets
 from mlm_jupyter.core.entities import Run
 from mlm_jupyter.core.errors import InvalidInputError
 from mlm_jupyter.widgets.fallback import html_table, text_table
+from mlm_jupyter.widgets.repro import REPRO_TAGS
 from mlm_jupyter.widgets.widget_base import MlmWidget, jsonable, worker_pool
 
 __all__ = ["Comparison", "compare", "diff_frame", "downsample", "smooth"]
@@ -210,7 +211,15 @@ class Comparison(MlmWidget):
         return futures
 
     def _calls(self) -> dict[str, Any]:
-        return {"metric": self._metric_call}
+        return {"metric": self._metric_call, "session_diff": self._session_diff_call}
+
+    def _session_diff_call(self, a: str, b: str, scope: str = "dependencies") -> Future[dict[str, Any]]:
+        """The view's session diff of two of the compared runs (``mlm.session_diff``), read on a worker thread."""
+        from mlm_jupyter.tracking.session_diff import session_diff
+
+        if a not in self.run_ids or b not in self.run_ids:
+            raise InvalidInputError("the session diff is of two runs of this comparison")
+        return worker_pool().submit(session_diff, a, b, scope=str(scope), client=self.client)
 
     def _metric_call(self, run_id: str, key: str, max_points: int | None = None) -> Future[dict[str, Any]]:
         """The view's request for one history: a read on a worker thread (or the one prefetched already)."""
@@ -368,7 +377,7 @@ def _run_record(run: Run, label: str) -> dict[str, Any]:
     cell = run.cell or {}
     return jsonable({"id": run.id, "name": label, "status": run.status, "experiment": run.experiment,
                      "params": run.params, "metrics": run.metrics,
-                     "tags": {k: v for k, v in run.tags.items() if not k.startswith("mlm.")},
+                     "tags": {k: v for k, v in run.tags.items() if not k.startswith("mlm.") or k in REPRO_TAGS},
                      "inputs": [{"name": i.name, "role": i.role, "fingerprint": _fingerprint_digest(i.fingerprint)}
                                 for i in (*run.inputs, *run.outputs)],
                      "cell": {"source": cell.get("source"), "notebook": cell.get("notebook")} if cell else None})

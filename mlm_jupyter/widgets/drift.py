@@ -13,6 +13,7 @@ report's self-contained HTML (``DriftReport.to_html``).
 from __future__ import annotations
 
 import html
+import math
 from typing import Any, Callable
 
 import traitlets
@@ -50,20 +51,21 @@ def drift_figure(report: DriftReport) -> Any:
     return figure
 
 
-def _history(monitor: Any, window: str, reference: Any) -> list[dict[str, Any]]:
-    """Drift per period of ``window``: the monitor's own history when it has one, else one report per period."""
-    own = getattr(monitor, "history", None)
-    if callable(own):
-        try:
-            result = own(window)
-            records = result.to_dict(orient="records") if hasattr(result, "to_dict") and not isinstance(
-                result, (list, dict)) else result
-            return list(jsonable(records))
-        except (MlmError, TypeError, ValueError):
-            pass
-    from mlm_jupyter.tracking.version_health import drift_windows
+def history_every(window: str) -> float:
+    """The period of the over-time chart for ``window``: whole hours, at most ~48 periods (shorter ranges: one)."""
+    from mlm_jupyter.core.durations import parse_duration
 
-    return drift_windows(monitor.client, monitor.model_version, window=window, reference=reference)
+    seconds = parse_duration(window)
+    return seconds if seconds <= 3600 else math.ceil(seconds / 48 / 3600) * 3600.0
+
+
+def _history(monitor: Any, window: str, reference: Any) -> list[dict[str, Any]]:
+    """Drift per period of ``window`` (``Monitor.drift_history``), oldest first, as the view reads it."""
+    from mlm_jupyter.tracking.monitor_service import drift_history
+
+    records = drift_history(monitor.client, monitor.model_version, window=window, every=history_every(window),
+                            reference=reference, alias=monitor.alias)
+    return list(jsonable(records))
 
 
 def _performance(monitor: Any, window: str) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ import traitlets
 
 from mlm_jupyter.core.errors import MlmError, QuerySyntaxError
 from mlm_jupyter.widgets.fallback import html_table, text_table
+from mlm_jupyter.widgets.repro import REPRO_TAGS
 from mlm_jupyter.widgets.widget_base import MlmWidget, jsonable
 
 __all__ = ["RunsTable", "last_selection", "runs"]
@@ -163,7 +164,8 @@ def rows_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
                                "end_time": _epoch(record.get("end_time")), "params": {}, "metrics": {}, "tags": {}}
         for key, value in record.items():
             kind, dot, name = key.partition(".")
-            if dot and kind in ("params", "metrics", "tags") and not (kind == "tags" and name.startswith("mlm.")):
+            if dot and kind in ("params", "metrics", "tags") and not (kind == "tags" and name.startswith("mlm.")
+                                                                     and name not in REPRO_TAGS):
                 missing = value is None or (isinstance(value, float) and math.isnan(value))
                 if not missing:
                     row[kind][name] = value

@@ -4,6 +4,7 @@ MLflow can hold; what it cannot hold is kept as ``mlm.*`` tags or listed."""
 from __future__ import annotations
 
 import json
+import time
 import sys
 from pathlib import Path
 
@@ -55,6 +56,9 @@ def source(tmp_path, monkeypatch) -> MlmClient:
     with fluent.start_run("other", "broken"):
         fluent.log_param("lr", 0.1)
     fluent.end_run("failed")  # no-op: the with block finished it; make a failed one explicitly
+    # MLflow keeps start times in milliseconds and the facts list runs by (start time, id): two runs
+    # started within one millisecond (queued writes made that common) would swap places after a round trip
+    time.sleep(0.002)
     failed = client.create_run("other", "failed-run")
     client.log_metric(failed.id, "loss", float("nan"), step=0)
     client.end_run(failed.id, "failed", reason="diverged")

@@ -54,20 +54,28 @@ export function versionHealth(name: string, state: HealthMap, open: () => void):
 }
 
 const seg = encodeURIComponent;
+const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+
+/** The over-time chart's period for `window` (as the widget picks it): whole hours, at most ~48 periods. */
+export function historyEvery(window: string): number {
+  const match = /^(\d+(?:\.\d+)?)([smhdw]?)$/.exec(window.trim());
+  const seconds = match ? Number(match[1]) * UNITS[match[2] || 's'] : 86400;
+  return seconds <= 3600 ? seconds : Math.ceil(seconds / 48 / 3600) * 3600;
+}
 
 /** The drift view's data for one version over REST; a missing report is an error the view shows. */
 export async function loadDrift(name: string, version: number, window: string): Promise<DriftData> {
   const q = `version=${version}&window=${seg(window)}`;
-  const [report, performance, health] = await Promise.allSettled([
+  const [report, performance, history] = await Promise.allSettled([
     requestAPI<any>(`models/${seg(name)}/monitor/report?${q}`),
     requestAPI<{ periods: Record<string, unknown>[] }>(`models/${seg(name)}/monitor/performance?${q}`),
-    requestAPI<{ history?: DriftData['history'] }>(`models/${seg(name)}/monitor/health?version=${version}&history=${seg(window)}`)
+    requestAPI<{ windows?: DriftData['history'] }>(`models/${seg(name)}/monitor/history?${q}&every=${historyEvery(window)}`)
   ]);
   return {
     report: report.status === 'fulfilled' ? report.value : null,
     error: report.status === 'rejected' ? String((report.reason as Error)?.message ?? report.reason) : '',
     performance: performance.status === 'fulfilled' ? performance.value.periods ?? [] : [],
-    history: health.status === 'fulfilled' ? health.value.history ?? [] : [],
+    history: history.status === 'fulfilled' ? history.value.windows ?? [] : [],
     window
   };
 }

@@ -10,6 +10,7 @@ import type { DiffRow } from './diff';
 import type { ComparisonModel } from './models';
 import { badge, h, mount } from './dom';
 import { drawChart } from './chart';
+import { reproBadge, sessionDiffView } from './reproViews';
 
 export class ComparisonView {
   readonly node: HTMLElement;
@@ -22,6 +23,11 @@ export class ComparisonView {
   firstChartMs: number | null = null;
   private started = performance.now();
   private readonly render = () => this.draw();
+  /** The session diff (kept across redraws; loaded once the chart's data is in). */
+  private readonly session: HTMLElement = h('section', { class: 'mlm-session-diff' });
+  private sessionScope = 'dependencies';
+  private sessionOther = 1;
+  private sessionSeq = 0;
 
   constructor(readonly model: ComparisonModel) {
     this.controls = h('div', { class: 'mlm-compare-controls' });
@@ -44,7 +50,62 @@ export class ComparisonView {
   /** Load the runs and render; the chart appears as soon as the first history arrives. */
   start(): Promise<void> {
     this.started = performance.now();
-    return this.model.load();
+    return this.model.load().then(() => this.loadSession());
+  }
+
+  /** Diff the sessions of the first run and the chosen other one (cells in execution order). */
+  async loadSession(): Promise<void> {
+    const m = this.model;
+    const seq = ++this.sessionSeq;
+    if (!m.source.sessionDiff || m.runs.length < 2) {
+      mount(this.session);
+      return;
+    }
+    const other = Math.min(this.sessionOther, m.runs.length - 1);
+    const [a, b] = [m.runs[0], m.runs[other]];
+    const label = (r: { name?: string; id: string }) => r.name || r.id;
+    const scope: HTMLSelectElement = h(
+      'select',
+      {
+        class: 'jp-mod-styled mlm-session-scope',
+        'aria-label': 'Session diff scope',
+        onchange: () => {
+          this.sessionScope = scope.value;
+          void this.loadSession();
+        }
+      },
+      ...['dependencies', 'session'].map(v => h('option', { value: v, selected: v === this.sessionScope }, v))
+    );
+    const pick: HTMLSelectElement = h(
+      'select',
+      {
+        class: 'jp-mod-styled mlm-session-other',
+        'aria-label': 'Compare the first run with',
+        onchange: () => {
+          this.sessionOther = Number(pick.value);
+          void this.loadSession();
+        }
+      },
+      ...m.runs.slice(1).map((r, i) => h('option', { value: String(i + 1), selected: i + 1 === other }, label(r)))
+    );
+    const head = [
+      h('h3', {}, 'Session diff (the cells behind each run)'),
+      h('div', { class: 'mlm-compare-controls' }, h('label', {}, 'cells ', scope), m.runs.length > 2 ? h('label', {}, `${label(a)} vs `, pick) : null)
+    ];
+    if (!m.sources[0] || !m.sources[other]) {
+      mount(this.session, ...head, h('div', { class: 'mlm-empty' }, 'Only runs made by a %%track cell have a session to diff.'));
+      return;
+    }
+    mount(this.session, ...head, h('div', { class: 'mlm-empty' }, 'Loading the session diff...'));
+    let body: HTMLElement;
+    try {
+      body = sessionDiffView(await m.source.sessionDiff(a.id, b.id, this.sessionScope), [label(a), label(b)]);
+    } catch (error) {
+      body = h('div', { class: 'mlm-error', role: 'alert' }, error instanceof Error ? error.message : String(error));
+    }
+    if (seq === this.sessionSeq) {
+      mount(this.session, ...head, body);
+    }
   }
 
   dispose(): void {
@@ -83,13 +144,17 @@ export class ComparisonView {
         'table',
         { class: 'mlm-table mlm-status-table' },
         header('run'),
-        h('tr', {}, h('td', {}, 'status'), ...runs.map(r => h('td', {}, badge(r.status))))
+        h('tr', {}, h('td', {}, 'status'), ...runs.map(r => h('td', {}, badge(r.status)))),
+        runs.some(r => reproBadge(r.tags as Record<string, unknown> | undefined))
+          ? h('tr', { class: 'mlm-repro-row' }, h('td', {}, 'reproduction'), ...runs.map(r => h('td', {}, reproBadge(r.tags as Record<string, unknown> | undefined))))
+          : null
       ),
       this.diffTable('Parameters', 'mlm-params-diff', header, mapDiff(runs, 'params', m.onlyDifferences)),
       this.diffTable('Tags', 'mlm-tags-diff', header, mapDiff(runs, 'tags', m.onlyDifferences)),
       this.diffTable('Latest metrics', 'mlm-metrics-diff', header, mapDiff(runs, 'metrics', false)),
       this.diffTable('Data (fingerprints)', 'mlm-data-diff', header, fingerprintDiff(runs, m.onlyDifferences)),
-      this.codeDiff()
+      this.codeDiff(),
+      this.session
     );
   }
 

@@ -355,7 +355,8 @@ export class DriftView {
     const history = (this.data?.history ?? []).filter(w => epochOf(w.start) !== null);
     const periods = (this.data?.performance ?? []).filter(p => epochOf(p.start) !== null);
     const section = h('section', { class: 'mlm-report-section mlm-drift-over-time', 'data-section': 'over-time' }, h('h4', {}, 'Over time'));
-    if (history.length) {
+    const withData = history.filter(w => Number(w.rows ?? 1) > 0).length;
+    if (withData) {
       const threshold = this.data?.report?.thresholds?.drift_share;
       const chart = timeLines(
         [
@@ -366,10 +367,10 @@ export class DriftView {
           }
         ],
         typeof threshold === 'number' ? [{ label: 'dataset drift threshold', y: threshold }] : [],
-        `drift per window (${history.length} windows; red: alarm)`
+        `drift per period (${withData} of ${history.length} with logs; red: alarm)`
       );
       chart.classList.add('mlm-drift-history');
-      chart.dataset.windows = String(history.length);
+      chart.dataset.windows = String(withData);
       section.append(chart);
     } else {
       section.append(h('div', { class: 'mlm-empty mlm-drift-history-empty' }, 'No windows with data yet.'));

@@ -6,6 +6,7 @@
  */
 import type { RunsModel } from './models';
 import type { RunSummary } from '../types';
+import { reproBadge, reproDetail } from './reproViews';
 import { badge, caretBox, epochOf, formatDuration, formatNumber, formatTime, h, mount } from './dom';
 
 export interface RunsViewOptions {
@@ -267,7 +268,8 @@ export class RunsView {
                     },
                     run.name || run.id
                   )
-                : cell(run, column)
+                : cell(run, column),
+              column === 'name' ? reproBadge(run.tags as Record<string, unknown> | undefined) : null
             )
           )
         )
@@ -298,7 +300,8 @@ export class RunsView {
         'td',
         { colspan: String(span) },
         h('div', {}, `run ${run.id}${run.experiment ? ` · ${run.experiment}` : ''}`),
-        ...['params', 'metrics', 'tags'].map(kind => h('div', { 'data-kind': kind }, `${kind}: ${part(kind) || '-'}`))
+        ...['params', 'metrics', 'tags'].map(kind => h('div', { 'data-kind': kind }, `${kind}: ${part(kind) || '-'}`)),
+        reproDetail(run.tags as Record<string, unknown> | undefined)
       )
     );
   }

@@ -11,6 +11,7 @@ import { RegistryView } from '../views/registryView';
 import { RunsView } from '../views/runsView';
 import { reportView } from '../views/reportViews';
 import { DriftView } from '../views/driftView';
+import { reproductionView } from '../views/reproViews';
 import type { DriftData } from '../views/driftView';
 import type { MetricHistory, ModelDetail, ModelHistoryEntry, ModelSummary, RunDetail, RunsPage } from '../types';
 import type { AnyModel } from './kernelSource';
@@ -89,7 +90,8 @@ function compareHost(model: AnyModel, kernel: Kernel): Hosted {
   const comparison = new ComparisonModel(
     {
       run: id => (byId.has(id) ? Promise.resolve(byId.get(id)!) : kernel.call<RunDetail>('run', { run_id: id })),
-      metric: (id, key, maxPoints) => kernel.call<MetricHistory>('metric', { run_id: id, key, max_points: maxPoints })
+      metric: (id, key, maxPoints) => kernel.call<MetricHistory>('metric', { run_id: id, key, max_points: maxPoints }),
+      sessionDiff: (a, b, scope) => kernel.call('session_diff', { a, b, scope })
     },
     details.map(r => r.id),
     model.get('max_points') || 2000,
@@ -208,7 +210,7 @@ const HOSTS: Record<string, Host> = {
   history: historyHost,
   drift: driftHost,
   scan: reportHost,
-  repro: reportHost
+  repro: model => reproductionView(model.get('report'))
 };
 
 function render({ model, el }: { model: AnyModel; el: HTMLElement }): () => void {
