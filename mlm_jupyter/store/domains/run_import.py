@@ -32,6 +32,12 @@ PARAM_SCHEMA = pa.schema([("run_id", pa.string()), ("key", pa.string()), ("value
 TAG_SCHEMA = PARAM_SCHEMA
 
 
+def _as(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` in ``schema``; a table already in it is not cast (``Table.cast`` imports ``pyarrow.compute``,
+    ~50-100 ms that a script logging one metric would pay at exit)."""
+    return table if table.schema.equals(schema) else table.cast(schema)
+
+
 def _number(text: str) -> float | None:
     try:
         value = float(text)
@@ -47,7 +53,7 @@ def import_runs(s: Session, args: dict[str, Any]) -> dict[str, Any]:
     (run_id, key, value), ``points`` (run_id, key, step, value, time). Returns
     ``{"imported": n, "skipped": [ids of runs already stored]}``.
     """
-    runs = args["runs"].cast(RUN_SCHEMA)
+    runs = _as(args["runs"], RUN_SCHEMA)
     if runs.num_rows == 0:
         return {"imported": 0, "skipped": []}
     bad = set(runs.column("status").to_pylist()) - set(RUN_STATUSES)
@@ -56,7 +62,7 @@ def import_runs(s: Session, args: dict[str, Any]) -> dict[str, Any]:
 
         raise InvalidInputError(f"a run's status is one of {', '.join(RUN_STATUSES)}, not {sorted(bad)[0]!r}")
     params = args.get("params")
-    params = params.cast(PARAM_SCHEMA) if params is not None else PARAM_SCHEMA.empty_table()
+    params = _as(params, PARAM_SCHEMA) if params is not None else PARAM_SCHEMA.empty_table()
     numbers: dict[str, float | None] = {}  # sweeps repeat values: parse each distinct text once
     texts = params.column("value").to_pylist()
     for text in texts:
@@ -64,9 +70,9 @@ def import_runs(s: Session, args: dict[str, Any]) -> dict[str, Any]:
             numbers[text] = _number(text)
     params = params.append_column("value_num", column([numbers[t] for t in texts], pa.float64()))
     tags = args.get("tags")
-    tags = tags.cast(TAG_SCHEMA) if tags is not None else TAG_SCHEMA.empty_table()
+    tags = _as(tags, TAG_SCHEMA) if tags is not None else TAG_SCHEMA.empty_table()
     points = args.get("points")
-    points = points.cast(METRIC_SCHEMA) if points is not None else METRIC_SCHEMA.empty_table()
+    points = _as(points, METRIC_SCHEMA) if points is not None else METRIC_SCHEMA.empty_table()
     con = s.con
     names = {"_imp_runs": runs, "_imp_params": params, "_imp_tags": tags, "_imp_points": points}
     for name, table in names.items():
@@ -199,7 +205,7 @@ def fold(ops: list[Op]) -> list[Op]:
         return table({"run_id": [x[0] for x in rows], "key": [x[1] for x in rows],
                       "value": [x[2] for x in rows]}, PARAM_SCHEMA)
 
-    points = pa.concat_tables([t.cast(METRIC_SCHEMA) for t in fresh_points]) if fresh_points \
+    points = pa.concat_tables([_as(t, METRIC_SCHEMA) for t in fresh_points]) if fresh_points \
         else METRIC_SCHEMA.empty_table()
     return [Op("import_runs", {"runs": runs, "params": long("params"), "tags": long("tags"), "points": points}),
             *rest]
