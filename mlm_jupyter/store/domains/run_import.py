@@ -225,7 +225,7 @@ def log_provenances(s: Session, args: dict[str, Any]) -> None:
     import json
 
     items = list(args["items"])
-    environments = {}
+    environments: dict[str, dict[str, Any]] = {}
     for item in items:
         environment = item.get("environment")
         if environment and environment.get("packages") is not None:
