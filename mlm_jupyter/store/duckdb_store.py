@@ -601,9 +601,18 @@ class DuckDbStore(Store):
         return path
 
     def put_file(self, path: Path) -> str:
+        from mlm_jupyter.core.progress import progress
+
         path = Path(path)
-        with open(path, "rb") as source:
-            temp, sha256, _ = self._spool(iter(lambda: source.read(1 << 20), b""), str(path), path=str(path))
+        with open(path, "rb") as source, \
+                progress(os.fstat(source.fileno()).st_size, f"storing {path.name}", unit="B") as bar:  # after 1 s
+
+            def chunks() -> Iterator[bytes]:
+                for chunk in iter(lambda: source.read(1 << 20), b""):
+                    bar.update(len(chunk))
+                    yield chunk
+
+            temp, sha256, _ = self._spool(chunks(), str(path), path=str(path))
         self._take_in(temp, sha256)
         return sha256
 
