@@ -39,10 +39,8 @@ def quickstart_notebook() -> Path:
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
 @click.pass_context
 def demo(ctx: click.Context, name: str, notebook: str | None, timeout: int, as_json: bool) -> None:
-    """Execute notebooks/quickstart.ipynb (or NAME: monitoring) headless, then list the runs it tracked.
-
-    monitoring trains and promotes a model, then watches a stream that drifts halfway.
-    """
+    """Execute notebooks/NAME.ipynb headless (quickstart, or monitoring: train, promote, watch a stream drift),
+    then list the runs it tracked."""
     import nbformat
     from nbclient import NotebookClient
     from traitlets.config import Config
