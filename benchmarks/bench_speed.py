@@ -237,10 +237,59 @@ def bench_search(sizes: list[int], repeats: int, keep: Path | None, series: bool
             print(f"search_runs at {size:,} runs, filter {FILTER!r} ({matches:,} matches): first page of 100 "
                   f"{page * 1000:.1f} ms, ordered by metrics.m1 desc {ordered * 1000:.1f} ms, count "
                   f"{count * 1000:.1f} ms [{load()}]")
+            bench_pages(client, size, repeats)
             client.close()
         finally:
             if keep is None:
                 shutil.rmtree(folder, ignore_errors=True)
+
+
+def bench_pages(client: Any, size: int, repeats: int) -> None:
+    """First pages as the sidebar (REST ``GET /mlm/api/runs``) and the runs table widget ask for them.
+
+    Timed in Python on the code paths those requests run (``server.views.runs_page_view``: the REST
+    handler's whole work before JSON encoding; the widget's ``fetch_page``: ``search_runs`` + rows), not
+    in a browser: the JSON encoding and the paint of 50-100 rows come on top (a few ms here).
+    """
+    from mlm_jupyter.server.views import runs_page_view
+    from mlm_jupyter.widgets.runs_table import rows_of
+
+    def rest(order: list[str], filter: str | None = None) -> Any:
+        return runs_page_view(client, experiment=None, filter=filter, order_by=order, offset=0, limit=100)
+
+    def widget(order: str | None) -> Any:
+        frame = client.search_runs(None, None, order_by=[order] if order else None, max_results=50, offset=0)
+        return rows_of(frame.reset_index(drop=True)), int(frame.attrs.get("total", len(frame)))
+
+    rest([])  # warm
+    figures = {
+        "sidebar REST page (newest first)": median(_times(lambda: rest([]), repeats)),
+        "sidebar REST page (sorted by metrics.m1 desc)": median(_times(lambda: rest(["metrics.m1 desc"]), repeats)),
+        "sidebar REST page (mixed filter)": median(_times(lambda: rest([], FILTER), repeats)),
+        "runs table widget page (newest first)": median(_times(lambda: widget(None), repeats)),
+        "runs table widget page (sorted by params.p1)": median(_times(lambda: widget("params.p1"), repeats)),
+    }
+    total = rest([])["total"]
+    print(f"  pages at {size:,} runs (total {total:,}): "
+          + "; ".join(f"{name} {seconds * 1000:.1f} ms" for name, seconds in figures.items()) + f" [{load()}]")
+
+
+def reuse_search(store: Path, repeats: int) -> None:
+    """Search and pages on a store built earlier (``--keep``)."""
+    from mlm_jupyter.tracking.client import MlmClient
+
+    client = MlmClient(store)
+    size = client.count_runs()
+    client.search_runs(FILTER, max_results=100)
+    page = median(_times(lambda: client.search_runs(FILTER, max_results=100), repeats))
+    ordered = median(_times(lambda: client.search_runs(FILTER, max_results=100, order_by=["metrics.m1 desc"]),
+                            repeats))
+    count = median(_times(lambda: client.count_runs(FILTER), repeats))
+    print(f"search_runs at {size:,} runs ({client.count_runs(FILTER):,} matches): first page of 100 "
+          f"{page * 1000:.1f} ms, ordered by metrics.m1 desc {ordered * 1000:.1f} ms, count {count * 1000:.1f} ms "
+          f"[{load()}]")
+    bench_pages(client, size, repeats)
+    client.close()
 
 
 def _times(fn: Callable[[], Any], repeats: int) -> list[float]:
@@ -262,9 +311,13 @@ def main() -> None:
     parser.add_argument("--series", action="store_true", help="1,000 points of 'loss' for a tenth of the runs")
     parser.add_argument("--sizes", default="", help="store sizes for search, e.g. 10000,100000")
     parser.add_argument("--keep", type=Path, default=None, help="build the large stores under DIR and keep them")
+    parser.add_argument("--reuse", type=Path, default=None, help="only search a store built earlier with --keep")
     args = parser.parse_args()
     only = set(args.only.split(","))
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores [{load()}]")
+    if args.reuse is not None:
+        reuse_search(args.reuse, args.repeats)
+        return
     if "script" in only:
         bench_script(args.repeats)
     if "cli" in only:

@@ -12,25 +12,35 @@ import click
 from mlm_jupyter.cli.output import echo_frame, fail
 from mlm_jupyter.core.errors import MlmError
 
-__all__ = ["demo", "quickstart_notebook"]
+__all__ = ["DEMOS", "demo", "demo_notebook", "quickstart_notebook"]
+
+DEMOS = ("quickstart", "monitoring")
+"""Notebooks ``mlm demo NAME`` runs (``notebooks/NAME.ipynb``)."""
+
+
+def demo_notebook(name: str = "quickstart") -> Path:
+    """A demo notebook: from the source checkout, else the copy shipped in the package."""
+    checkout = Path(__file__).resolve().parents[2] / "notebooks" / f"{name}.ipynb"
+    if checkout.is_file():
+        return checkout
+    return Path(str(resources.files("mlm_jupyter.cli").joinpath(f"{name}.ipynb")))
 
 
 def quickstart_notebook() -> Path:
     """The quick-start notebook: from the source checkout, else the copy shipped in the package."""
-    checkout = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart.ipynb"
-    if checkout.is_file():
-        return checkout
-    return Path(str(resources.files("mlm_jupyter.cli").joinpath("quickstart.ipynb")))
+    return demo_notebook("quickstart")
 
 
 @click.command()
+@click.argument("name", required=False, default="quickstart", type=click.Choice(DEMOS))
 @click.option("--notebook", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Run this notebook instead of the quick start.")
 @click.option("--timeout", default=600, show_default=True, help="Seconds allowed per cell.")
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
 @click.pass_context
-def demo(ctx: click.Context, notebook: str | None, timeout: int, as_json: bool) -> None:
-    """Execute notebooks/quickstart.ipynb headless, then list the runs it tracked."""
+def demo(ctx: click.Context, name: str, notebook: str | None, timeout: int, as_json: bool) -> None:
+    """Execute notebooks/NAME.ipynb headless (quickstart, or monitoring: train, promote, watch a stream drift),
+    then list the runs it tracked."""
     import nbformat
     from nbclient import NotebookClient
     from traitlets.config import Config
@@ -38,7 +48,7 @@ def demo(ctx: click.Context, notebook: str | None, timeout: int, as_json: bool) 
     from mlm_jupyter.store.location import resolve_store_dir
     from mlm_jupyter.tracking.client import MlmClient
 
-    path = Path(notebook) if notebook else quickstart_notebook()
+    path = Path(notebook) if notebook else demo_notebook(name)
     store = resolve_store_dir((ctx.obj or {}).get("store"))
     os.environ["MLM_STORE"] = str(store)
     before = _run_ids(store)

@@ -74,10 +74,14 @@ def _export_parquet(ctx: click.Context, directory: str, as_json: bool) -> None:
         names = client.store.sql(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY table_name",
             max_rows=10_000).column("table_name").to_pylist()
-        for name in names:
-            table = client.store.sql(f'SELECT * FROM "{name}"', max_rows=2**62)
-            pq.write_table(table, target / f"{name}.parquet")
-            written.append({"table": name, "rows": table.num_rows, "file": str(target / f"{name}.parquet")})
+        from mlm_jupyter.core.progress import progress
+
+        with progress(len(names), f"exporting tables to {target}", unit="table") as bar:
+            for name in names:
+                table = client.store.sql(f'SELECT * FROM "{name}"', max_rows=2**62)
+                pq.write_table(table, target / f"{name}.parquet")
+                written.append({"table": name, "rows": table.num_rows, "file": str(target / f"{name}.parquet")})
+                bar.update(1)
     except MlmError as error:
         fail(error)
     if as_json:

@@ -15,7 +15,8 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "runs": ("mlm_jupyter.cli.runs:runs", "List and inspect runs."),
     "sql": ("mlm_jupyter.cli.runs:sql", "Run one read-only SQL statement on the store."),
     "demo": ("mlm_jupyter.cli.demo:demo",
-             "Execute notebooks/quickstart.ipynb headless, then list the runs it tracked."),
+             "Execute notebooks/NAME.ipynb headless (quickstart, or monitoring: train, promote, watch a stream "
+             "drift), then list the runs it tracked."),
     "cells": ("mlm_jupyter.cli.cells:cells",
               "Cell executions recorded by the kernel extension (%load_ext mlm_jupyter)."),
     "models": ("mlm_jupyter.cli.models:models", "Registered models: versions, aliases, promotion and history."),

@@ -83,10 +83,9 @@ def _quick_runs(ctx: click.Context, filter_: str | None, experiments: list[str] 
     if explicit is None and not os.environ.get("MLM_STORE") and os.environ.get("MLM_SERVER_URL"):
         return None  # a team's server: the ordinary client talks to it
     from mlm_jupyter.store.location import resolve_store_dir
-    from mlm_jupyter.store.quick_read import quick_connection, quick_runs_page
+    from mlm_jupyter.store.quick_read import quick_runs
 
-    with quick_connection(resolve_store_dir(explicit)) as con:
-        return None if con is None else quick_runs_page(con, filter_, experiments, order_by, limit)
+    return quick_runs(resolve_store_dir(explicit), filter_, experiments, order_by, limit)
 
 
 @runs.command("show")

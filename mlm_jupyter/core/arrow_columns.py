@@ -76,7 +76,7 @@ def _checked(value: Any, kind: pa.DataType) -> Any:
     return value
 
 
-_PLAIN_NUMBERS = {np.float64: {float, int}, np.int64: {int}}  # (np.array wraps narrower ints silently)
+_PLAIN_NUMBERS: dict[Any, set[type]] = {np.float64: {float, int}, np.int64: {int}}  # (np.array wraps narrower ints silently)
 
 
 def _numbers(values: Sequence[Any], kind: pa.DataType, dtype: Any) -> pa.Array:

@@ -12,6 +12,7 @@ exact counts.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -63,18 +64,36 @@ def numeric_values(column: pa.Array | pa.ChunkedArray, keep_nan: bool = False) -
     return result
 
 
+_scratch = threading.local()
+
+
+def _buffers(rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """This thread's float64 and intp work arrays of at least ``rows`` values, reused from call to call.
+
+    A fresh temporary of a few MB comes from ``mmap`` each time, and its first-touch page faults cost
+    several times the arithmetic (measured: ~35 ns a value instead of ~1 on a virtual machine).
+    """
+    floats: np.ndarray | None = getattr(_scratch, "floats", None)
+    if floats is None or len(floats) < rows:
+        size = max(rows, 1 << 16)
+        _scratch.floats, _scratch.ints = np.empty(size, np.float64), np.empty(size, np.intp)
+    return _scratch.floats[:rows], _scratch.ints[:rows]
+
+
 def histogram(values: np.ndarray, low: float, high: float) -> np.ndarray:
     """Counts over ``HIST_BINS`` equal bins of [low, high] plus one bin below and one above (int64).
 
-    A few passes over the values in one temporary (shift, scale, clip, truncate, count); the bin of a value
-    equal to ``high`` is the last inner one, looked for only when the top bin is not empty.
+    A few passes over the values in reused work arrays (shift, scale, clip, truncate, count); the bin of a
+    value equal to ``high`` is the last inner one, looked for only when the top bin is not empty.
     """
     width = (high - low) / HIST_BINS if high > low else 1.0
-    scaled = np.subtract(values, low, dtype=np.float64)  # a value in bin k (k = 1..HIST_BINS) -> [k, k+1)
+    scaled, index = _buffers(len(values))
+    np.subtract(values, low, out=scaled, dtype=np.float64)  # a value in bin k (k = 1..HIST_BINS) -> [k, k+1)
     scaled *= 1.0 / width
     scaled += 1.0
     np.clip(scaled, 0, HIST_BINS + 1, out=scaled)
-    counts = np.bincount(scaled.astype(np.intp), minlength=HIST_BINS + 2)
+    np.copyto(index, scaled, casting="unsafe")  # truncation: the values are >= 0
+    counts = np.bincount(index, minlength=HIST_BINS + 2)
     # a value equal to ``high`` belongs in the last inner bin: find where the same arithmetic put it
     landed = min(int((np.float64(high) - low) * (1.0 / width) + 1.0), HIST_BINS + 1)
     if landed != HIST_BINS and counts[landed]:
@@ -90,6 +109,14 @@ def _category_counts(column: pa.ChunkedArray | pa.Array) -> dict[str, int]:
     counts = pc.value_counts(column.drop_null())
     values = counts.field("values").to_pylist()
     return {str(v): int(c) for v, c in zip(values, counts.field("counts").to_pylist())}
+
+
+def _json_float(value: float | None) -> float | str | None:
+    return value if value is None or math.isfinite(value) else repr(float(value))  # 'inf', '-inf', 'nan'
+
+
+def _read_float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 @dataclass
@@ -151,14 +178,17 @@ class ColumnSummary:
                              categories=categories, other=self.other + other.other + extra)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "dtypes": self.dtypes, "count": self.count, "nulls": self.nulls, "min": self.min,
-                "max": self.max, "sum": self.sum, "sumsq": self.sumsq, "hist": self.hist,
+        """JSON-able: an infinite min or max (a feature that took the value inf) is written as text."""
+        return {"kind": self.kind, "dtypes": self.dtypes, "count": self.count, "nulls": self.nulls,
+                "min": _json_float(self.min), "max": _json_float(self.max), "sum": _json_float(self.sum),
+                "sumsq": _json_float(self.sumsq), "hist": self.hist,
                 "categories": self.categories, "other": self.other}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ColumnSummary:
         return cls(kind=str(data["kind"]), dtypes=list(data.get("dtypes") or []), count=int(data["count"]),
-                   nulls=int(data["nulls"]), min=data.get("min"), max=data.get("max"), sum=float(data.get("sum", 0)),
+                   nulls=int(data["nulls"]), min=_read_float(data.get("min")), max=_read_float(data.get("max")),
+                   sum=float(data.get("sum", 0)),
                    sumsq=float(data.get("sumsq", 0)), hist=data.get("hist"),
                    categories={str(k): int(v) for k, v in (data.get("categories") or {}).items()},
                    other=int(data.get("other", 0)))

@@ -34,17 +34,18 @@ import weakref
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlm_jupyter.core.cell_names import CellNames, analyze
-from mlm_jupyter.core.notebook_cells import CodeCell, normalize_source
-from mlm_jupyter.core.staleness import ExecutedCell, NotebookCell, verdict
-from mlm_jupyter.kernel.admission import unsupported
 from mlm_jupyter.kernel.cell_worker import CellWorker
 from mlm_jupyter.kernel.failsafe import FailSafe
 from mlm_jupyter.kernel.notebook_file import NotebookFile
 from mlm_jupyter.kernel.session import KernelSession, notebook_path
-from mlm_jupyter.kernel.value_cache import CachedFingerprint, FingerprintCache, kind_of
+
+if TYPE_CHECKING:  # imported where used: on the background thread, not by %load_ext
+    from mlm_jupyter.core.cell_names import CellNames
+    from mlm_jupyter.core.notebook_cells import CodeCell
+    from mlm_jupyter.core.staleness import ExecutedCell
+    from mlm_jupyter.kernel.value_cache import CachedFingerprint, FingerprintCache
 
 __all__ = ["CellCapture", "HistoryEntry", "PendingCell", "default_fingerprinter", "source_digest"]
 
@@ -271,6 +272,8 @@ class CellCapture:
             fingerprinter = None
         with self.lock:
             if fingerprinter is not None:
+                from mlm_jupyter.kernel.value_cache import FingerprintCache
+
                 self.values = FingerprintCache(fingerprinter[0])
                 self.is_supported = fingerprinter[1]
             self.data_enabled = fingerprinter is not None
@@ -460,6 +463,8 @@ class CellCapture:
         if cached is not None:
             self._names.move_to_end(digest)
             return cached
+        from mlm_jupyter.core.cell_names import CellNames, analyze
+
         names = analyze(source) if len(source) <= MAX_ANALYZED_SOURCE else CellNames(parsed=False)
         self._names[digest] = names
         if len(self._names) > 512:
@@ -548,6 +553,9 @@ class CellCapture:
         """
         if self.values is None or not self._supported(value):
             return None
+        from mlm_jupyter.kernel.admission import unsupported
+        from mlm_jupyter.kernel.value_cache import kind_of
+
         if per_cell and not isinstance(value, str) and self.is_supported is not None:
             reason = unsupported(value, self.is_supported)
             if reason is not None:
@@ -602,6 +610,8 @@ class CellCapture:
         A cell the saved notebook does not hold, that ran after the notebook was
         last saved, is a cell not saved yet (a new notebook), not a deleted one.
         """
+        from mlm_jupyter.core.staleness import ExecutedCell, NotebookCell, verdict
+
         index = self.notebook.index() if self.notebook else None
         if index is None:
             return []
@@ -625,6 +635,8 @@ class CellCapture:
     @staticmethod
     def _rematch(index: Any, source: str, cell_id: str | None, after: int | None, ran_at: float,
                  saved_at: float | None) -> tuple[CodeCell | None, bool]:
+        from mlm_jupyter.core.notebook_cells import normalize_source
+
         cell = index.match(source, cell_id, after)
         if cell is None:
             return None, False

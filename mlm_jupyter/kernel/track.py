@@ -177,6 +177,8 @@ class TrackMagic:
              _cell_number(self.shell), final=False)
         rows = safe("%%track data", _data_rows, client, run.id, inputs, outputs, pending.cell_id,
                     pending.record_id) or []
+        if not args.no_data:  # row samples of the tables read: the drift reference of a model trained here
+            safe("%%track reference samples", _keep_samples, client, inputs, names, self.shell.user_ns)
         notebook_bytes = capture.notebook.read_bytes() if capture.notebook else None
         safe("%%track cell link", client.link_run_cell, run.id, pending.record_id, capture.session.id, cell_key,
              notebook=capture.notebook_path, notebook_bytes=notebook_bytes, previous_run_id=previous,
@@ -266,6 +268,15 @@ def _data_rows(client: Any, run_id: str, inputs: dict[str, Any], outputs: dict[s
                          "fingerprint": r["fingerprint"], "cell_id": cell_id, "cell_record": record_id}
                         for r in rows])
     return []
+
+
+def _keep_samples(client: Any, inputs: dict[str, Any], names: CellNames, namespace: dict[str, Any]) -> None:
+    """Sample the tables the cell only read (a name it rebound holds another value than its fingerprint's)."""
+    from mlm_jupyter.tracking.reference_samples import keep_samples
+
+    read_only = names.reads - names.writes
+    keep_samples(client, {n: (fp.digest, namespace[n]) for n, fp in inputs.items()
+                          if n in read_only and n in namespace})
 
 
 def _explicitly_logged_digests(client: Any, run_id: str) -> set[str]:

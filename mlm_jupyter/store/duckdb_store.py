@@ -89,6 +89,7 @@ def _owned_by_a_process(owner: str | None) -> bool:
 
 
 _BUSY_RETRY_SECONDS = 0.25
+_USABLE_FOR_SECONDS = 5.0
 _DAMAGED_ADVICE = ("Nothing was changed: move the file aside (e.g. to mlm.duckdb.broken) to start a fresh store, "
                    "or restore it from a backup.")
 _ENVIRONMENT_ADVICE = ("Free some disk space, or make the store directory writable by you (or set MLM_STORE to "
@@ -171,6 +172,7 @@ class DuckDbStore(Store):
         self._journalable = domains.journalable()
         self._me = this_process()
         self._close_hooks: list[Callable[[], Any]] = []
+        self._usable_at = -1e9  # when check_usable last opened the file fine
         self._busy_until = 0.0  # while the file stays locked, journalable writes wait only _BUSY_RETRY_SECONDS
         _open_stores.add(self)
 
@@ -357,12 +359,17 @@ class DuckDbStore(Store):
         """Open the file now if it is not open, so a damaged or unwritable store fails the caller at once.
 
         A file locked by another process is not an error here (queued writes wait in the spool).
+        A store opened fine within the last few seconds is not opened again: a loop of short runs
+        would otherwise wait, at every ``start_run``, for the lock the background flush holds.
         """
+        if self._damaged is None and time.monotonic() - self._usable_at < _USABLE_FOR_SECONDS:
+            return
         try:
             with self._session(lock_timeout=0):
                 pass
         except StoreBusyError:
-            pass
+            return
+        self._usable_at = time.monotonic()
 
     # ------------------------------------------------------------ writes
 
@@ -601,9 +608,18 @@ class DuckDbStore(Store):
         return path
 
     def put_file(self, path: Path) -> str:
+        from mlm_jupyter.core.progress import progress
+
         path = Path(path)
-        with open(path, "rb") as source:
-            temp, sha256, _ = self._spool(iter(lambda: source.read(1 << 20), b""), str(path), path=str(path))
+        with open(path, "rb") as source, \
+                progress(os.fstat(source.fileno()).st_size, f"storing {path.name}", unit="B") as bar:  # after 1 s
+
+            def chunks() -> Iterator[bytes]:
+                for chunk in iter(lambda: source.read(1 << 20), b""):
+                    bar.update(len(chunk))
+                    yield chunk
+
+            temp, sha256, _ = self._spool(chunks(), str(path), path=str(path))
         self._take_in(temp, sha256)
         return sha256
 

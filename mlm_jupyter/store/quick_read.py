@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-__all__ = ["quick_connection", "quick_runs_page"]
+__all__ = ["quick_connection", "quick_runs", "quick_runs_page"]
 
 _MIGRATION = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -77,12 +77,30 @@ def quick_connection(directory: Path) -> Iterator[Any]:
             version = con.execute("SELECT max(version) FROM schema_version").fetchone()
         except duckdb.Error:
             version = None
-        if not version or version[0] != _newest_migration() or _dead_runs(con):
+        if not version or version[0] != _newest_migration() or _cut_short(con, path) or _dead_runs(con):
             yield None
             return
         yield con
     finally:
         con.close()
+
+
+def quick_runs(directory: Path, filter: str | None, experiments: list[str] | None, order_by: list[str],
+               limit: int) -> tuple[list[str], list[dict[str, Any]]] | None:
+    """``quick_runs_page`` on a quick connection; ``None`` when the ordinary path must answer (including
+    any engine error: a damaged file is then reported by the ordinary open, with what to do)."""
+    engine = _engine()
+    try:
+        with quick_connection(directory) as con:
+            return None if con is None else quick_runs_page(con, filter, experiments, order_by, limit)
+    except engine.Error:
+        return None
+
+
+def _cut_short(con: Any, path: Path) -> bool:
+    """The ordinary open's length check: a file shorter than its blocks in use was cut (a copy, a full disk)."""
+    row = con.execute("SELECT block_size, used_blocks FROM pragma_database_size()").fetchone()
+    return bool(row and row[1] and path.stat().st_size < 3 * 4096 + int(row[0]) * int(row[1]))
 
 
 def _engine() -> Any:

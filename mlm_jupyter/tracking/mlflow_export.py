@@ -218,8 +218,12 @@ def export_to_mlflow(source: Any, uri: str, *, experiments: list[str] | None = N
     for name in ids:
         run_ids += list(source.search_runs(None, name, max_results=10**9)["run_id"])
     runs = sorted((source.get_run(run_id) for run_id in run_ids), key=lambda r: (r.start_time, r.id))
-    for run in runs:  # parents start before their children, so the parent's new id is known
-        _export_run(source, target, run, ids[run.experiment], report)
+    from mlm_jupyter.core.progress import progress
+
+    with progress(len(runs), f"exporting runs to {uri}", unit="run") as bar:
+        for run in runs:  # parents start before their children, so the parent's new id is known
+            _export_run(source, target, run, ids[run.experiment], report)
+            bar.update(1)
     cells = sum(1 for r in runs if r.cell)
     if cells:
         report.not_carried.append(f"{cells} run(s) made by notebook cells: the cell records are tags mlm.cell and "

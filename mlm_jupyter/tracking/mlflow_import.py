@@ -166,18 +166,22 @@ def _import_runs(source: Any, client: Any, report: TransferReport, uri: str) -> 
                 continue
             pending.append((run, experiment.name))
     histories = _sqlite_histories(uri) if pending else None
-    for start in range(0, len(pending), _RUNS_PER_BATCH):
-        ops: list[Op] = []
-        columns: dict[str, list[Any]] = {"run_id": [], "key": [], "step": [], "value": [], "time": []}
-        for run, experiment in pending[start:start + _RUNS_PER_BATCH]:
-            run_id = report.run_ids[run.info.run_id]
-            parent = run.data.tags.get("mlflow.parentRunId")
-            ops += _run_ops(run, experiment, run_id, report.run_ids.get(parent, parent) if parent else None)
-            report.metric_points += _metric_points(source, run, run_id, columns, histories)
-            report.params += len(run.data.params)
-            report.tags += sum(1 for k in run.data.tags if k not in _SYSTEM_TAGS)
-            report.runs += 1
-        _write(client, ops, columns)
+    from mlm_jupyter.core.progress import progress
+
+    with progress(len(pending), f"importing runs from {uri}", unit="run") as bar:
+        for start in range(0, len(pending), _RUNS_PER_BATCH):
+            ops: list[Op] = []
+            columns: dict[str, list[Any]] = {"run_id": [], "key": [], "step": [], "value": [], "time": []}
+            for run, experiment in pending[start:start + _RUNS_PER_BATCH]:
+                run_id = report.run_ids[run.info.run_id]
+                parent = run.data.tags.get("mlflow.parentRunId")
+                ops += _run_ops(run, experiment, run_id, report.run_ids.get(parent, parent) if parent else None)
+                report.metric_points += _metric_points(source, run, run_id, columns, histories)
+                report.params += len(run.data.params)
+                report.tags += sum(1 for k in run.data.tags if k not in _SYSTEM_TAGS)
+                report.runs += 1
+            _write(client, ops, columns)
+            bar.update(min(_RUNS_PER_BATCH, len(pending) - start))
     for run, _ in pending:
         report.artifacts += _copy_artifacts(source, client, run, report.run_ids[run.info.run_id])
 

@@ -54,17 +54,18 @@ def write_parquet_atomic(table: pa.Table, path: Path) -> None:
 def write_log_parquet(table: pa.Table, path: Path) -> None:
     """``write_parquet_atomic`` tuned for high-volume logs (measured in benchmarks/bench_monitor.py).
 
-    Text, booleans, ids and times: dictionary pages and zstd (they compress well). Numbers: plain pages and
-    snappy, which gives up quickly on values that do not compress (most float features) where zstd spends
-    twice the CPU for a few percent. Column statistics only for ``__time`` (what readers filter on): the
-    min/max of every float column cost ~25% of the write and the window summaries already hold them.
+    Floats: plain pages, no compression (measured feature values barely compress, and snappy cost ~30% of
+    the write's CPU for nothing); everything else (integers, text, booleans, ids, times): snappy, with
+    dictionary pages for text. Column statistics only for ``__time`` (what readers filter on): the min/max
+    of every float column cost ~25% of the write and the window summaries already hold them.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    text = [f.name for f in table.schema if not (pa.types.is_integer(f.type) or pa.types.is_floating(f.type))]
-    compression = {f.name: ("zstd" if f.name in text else "snappy") for f in table.schema}
+    text = [f.name for f in table.schema if not (pa.types.is_integer(f.type) or pa.types.is_floating(f.type))
+            and f.name != TIME]
+    compression = {f.name: ("none" if pa.types.is_floating(f.type) else "snappy") for f in table.schema}
     try:
-        pq.write_table(table, temp, compression=compression, use_dictionary=[n for n in text if n != TIME] or False,
+        pq.write_table(table, temp, compression=compression, use_dictionary=text or False,
                        write_statistics=[TIME] if TIME in table.column_names else False)
         os.replace(temp, path)
     except BaseException:

@@ -489,8 +489,15 @@ class RegistryClient:
 
         The model file is verified against its sha256 before it is written.
         """
+        from mlm_jupyter.core.progress import progress
+
+        with progress(3, f"exporting {uri}", unit="step") as bar:  # read and verify, model card, write
+            return self._export_model(uri, path, overwrite, bar)
+
+    def _export_model(self, uri: str, path: str | os.PathLike[str], overwrite: bool, bar: Any) -> Path:
         resolved = self._resolve(str(uri))
         data = self.store.read_blob(resolved.sha256)
+        bar.update(1)
         manifest = dict(resolved.manifest)
         if resolved.version is not None:
             version = resolved.version
@@ -505,7 +512,9 @@ class RegistryClient:
             card = self._render_card(unregistered, manifest, title=f"{resolved.uri} (not registered)")
         manifest["sha256_proves"] = _model_package().SHA256_PROVES
         card = f"{card.rstrip()}\n\n## What this folder proves\n\nIts sha256 proves {_model_package().SHA256_PROVES}.\n"
+        bar.update(1)
         written: Path = _model_export().write_model_dir(path, data, manifest, card, overwrite=overwrite)
+        bar.update(1)
         return written
 
 

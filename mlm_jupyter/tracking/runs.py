@@ -354,16 +354,22 @@ class RunsClient:
         files = artifact_files(path)  # refuses symlinks out of the folder and /proc-like files
         prefix = _artifact_prefix(artifact_path)
         ops, digests = [], []
-        for file, relative in files:
-            name = f"{prefix}/{relative}" if prefix else relative
-            try:
-                sha256 = self.store.put_file(file)
-            except PermissionError:
-                raise PermissionDeniedError(f"cannot log artifact {str(file)!r}: no permission to read it; "
-                                            "fix its permissions (chmod u+r) and log it again.") from None
-            digests.append(sha256)
-            ops.append(Op("log_artifact", {"run_id": run_id, "path": name, "sha256": sha256,
-                                           "size": _stored_size(self.store, sha256, file)}))
+        from mlm_jupyter.core.progress import progress
+
+        # a folder counts its files (each large file also shows its own bytes, from the store)
+        with progress(len(files), f"logging {path.name}", unit="file", enabled=None if len(files) > 1 else False
+                      ) as bar:
+            for file, relative in files:
+                name = f"{prefix}/{relative}" if prefix else relative
+                try:
+                    sha256 = self.store.put_file(file)
+                except PermissionError:
+                    raise PermissionDeniedError(f"cannot log artifact {str(file)!r}: no permission to read it; "
+                                                "fix its permissions (chmod u+r) and log it again.") from None
+                digests.append(sha256)
+                ops.append(Op("log_artifact", {"run_id": run_id, "path": name, "sha256": sha256,
+                                               "size": _stored_size(self.store, sha256, file)}))
+                bar.update(1)
         if ops:
             self.store.write(WriteBatch(tuple(ops)))
         return digests

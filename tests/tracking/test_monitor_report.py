@@ -213,3 +213,26 @@ def test_drift_over_time_finds_the_hour_the_stream_drifted(served: tuple[Any, An
         mon.drift_history("365d", "1m")
     with pytest.raises(InvalidInputError, match="at must be"):
         mon.log(_frame(3, 1), [0, 1, 0], at="yesterday")
+
+
+def test_nan_inf_empty_columns_unicode_names_and_empty_batches_give_a_clean_report(client: MlmClient) -> None:
+    rng = np.random.default_rng(5)
+    train = pd.DataFrame({"größe": rng.normal(size=3000), "empty": rng.normal(size=3000), "标签": rng.choice(["a", "b"], 3000)})
+    from sklearn.dummy import DummyClassifier
+
+    with mlm.start_run():
+        mlm.log_input(train, name="odd-train", role="train")
+        version = mlm.log_model(DummyClassifier().fit(train[["größe"]], np.zeros(3000)), name="odd",
+                                input_example=train[:3])
+    mon = mlm.monitor(f"models:/odd/{version.version}")
+    serve = pd.DataFrame({"größe": rng.normal(size=2000), "empty": [None] * 2000, "标签": rng.choice(["a", "b"], 2000)})
+    serve.loc[:9, "größe"] = [np.nan, np.inf, -np.inf] + [np.nan] * 7
+    assert mon.log(serve[:0], np.zeros(0)) == 0  # an empty batch is fine
+    mon.log(serve, np.zeros(2000))
+    report = mon.report("1h")
+    data = json.loads(json.dumps(report.to_dict(), allow_nan=False))  # every number finite or null
+    assert data["rows"] == 2000
+    checks = {(s["check"], s["column"]) for s in data["skew"]}
+    assert ("null_rate", "empty") in checks  # a column gone all-null is named
+    assert not any(f["feature"] == "标签" and f["drifted"] for f in data["features"])
+    mon.close()

@@ -190,7 +190,9 @@ def log_metrics(s: Session, args: dict[str, Any]) -> None:
     (run, key) pairs whose latest value changed come back from the upsert and go into
     the run summaries in one statement per batch, never one per point.
     """
-    points: pa.Table = args["points"].cast(METRIC_SCHEMA)
+    points: pa.Table = args["points"]
+    if not points.schema.equals(METRIC_SCHEMA):  # (Table.cast imports pyarrow.compute)
+        points = points.cast(METRIC_SCHEMA)
     if points.num_rows == 0:
         return
     s.insert_table("metrics", points)
