@@ -130,9 +130,17 @@ def _show_reproductions_as_views() -> None:
 
     shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
     if shell is not None and getattr(shell, "kernel", None) is not None:
-        from mlm_jupyter.widgets.repro import register_display
+        # registered by name with a stand-in, so %load_ext imports no widget library (ipywidgets, anywidget:
+        # 0.2 s and modules the notebook never imported); the view is imported on the first Reproduction shown
+        formatter = getattr(getattr(shell, "display_formatter", None), "mimebundle_formatter", None)
+        if formatter is not None:
+            formatter.for_type_by_name("mlm_jupyter.tracking.reproduce", "Reproduction", _reproduction_bundle)
 
-        register_display(shell)
+
+def _reproduction_bundle(reproduction: Any, include: Any = None, exclude: Any = None) -> Any:
+    from mlm_jupyter.widgets.repro import reproduction_bundle
+
+    return reproduction_bundle(reproduction, include=include, exclude=exclude)
 
 
 def __dir__() -> list[str]:

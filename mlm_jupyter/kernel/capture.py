@@ -10,10 +10,13 @@ the cell touched (cached per live object, see ``value_cache``; values the
 engine cannot hash are screened out first, see ``admission``) and appends a
 record to the client's queue, which another thread writes in batches.
 
-Values are hashed just after their cell, usually within milliseconds; a
-later cell that changes one in place (or rewrites a file) before that is
-hashed in its new state. ``%%track`` runs are exact: they wait for the queue
-and hash their own inputs and outputs.
+The thread works only in pauses (no cell has run for ``IDLE_GAP`` seconds),
+since any Python work next to a running cell takes the GIL from it: values
+are hashed in the pause after their cell (for a notebook run top to bottom,
+after its last cell, or 10 s later at most); a later cell that changes one in
+place (or rewrites a file) before that is hashed in its new state.
+``%%track`` runs are exact: they wait for the queue and hash their own
+inputs and outputs.
 
 This module imports nothing heavy: the tracking client and the fingerprint
 engine are imported by the background thread, so ``%load_ext`` costs the
