@@ -362,7 +362,7 @@ class DuckDbStore(Store):
         A store opened fine within the last few seconds is not opened again: a loop of short runs
         would otherwise wait, at every ``start_run``, for the lock the background flush holds.
         """
-        if self._damaged is None and time.monotonic() - self._usable_at < _USABLE_FOR_SECONDS:
+        if self._damaged is None and not self._closed and time.monotonic() - self._usable_at < _USABLE_FOR_SECONDS:
             return
         try:
             with self._session(lock_timeout=0):

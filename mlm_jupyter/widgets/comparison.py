@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from concurrent.futures import Future
 import html
+import time
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -20,6 +21,7 @@ from mlm_jupyter.widgets.widget_base import MlmWidget, jsonable, worker_pool
 __all__ = ["Comparison", "compare", "diff_frame", "downsample", "smooth"]
 
 MAX_POINTS = 2000
+_PREFERRED = ("loss", "val_loss", "train_loss")  # the metric a comparison opens on, when the runs have it
 _GRID = "rgba(128,128,128,0.25)"
 _PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
             "#17becf"]
@@ -167,6 +169,7 @@ class Comparison(MlmWidget):
     axis = traitlets.Unicode("step").tag(sync=True)
     log = traitlets.Bool(False).tag(sync=True)
     max_points = traitlets.Int(MAX_POINTS).tag(sync=True)
+    first_history = traitlets.Dict().tag(sync=True)  # the first trace, pushed as soon as it is read
 
     def __init__(self, run_ids: Iterable[str], *, client: Any = None, metric: str | None = None,
                  smoothing: float = 0.0, max_points: int = MAX_POINTS) -> None:
@@ -174,37 +177,56 @@ class Comparison(MlmWidget):
         ids = list(dict.fromkeys(run_ids))
         if not ids:
             raise InvalidInputError("compare needs at least one run id")
-        self.runs = list(worker_pool().map(self.client.get_run, ids))  # at once: through a server they overlap
+        reading = [worker_pool().submit(self.client.get_run, run_id) for run_id in ids]  # at once: they overlap
+        # the first trace's history starts as soon as the first run is in (a guess of the metric, checked below)
+        first = reading[0].result()
+        guess = metric or next((k for k in _PREFERRED if k in first.metrics), min(first.metrics, default=None))
+        early = (first.id, str(guess), int(max_points),
+                 worker_pool().submit(self._metric_points, first.id, str(guess), int(max_points))) \
+            if guess is not None and guess in first.metrics else None
+        self.runs = [future.result() for future in reading]
         self._histories: dict[tuple[str, str, int | None], tuple[np.ndarray, np.ndarray, int]] = {}
         self._curves_cache: tuple[Any, list[dict[str, Any]]] | None = None
         self.metric_keys = sorted({k for run in self.runs for k in run.metrics})
         if metric is not None and metric not in self.metric_keys:
             raise InvalidInputError(f"none of the runs logged metric {metric!r}; they have: "
                                     f"{', '.join(self.metric_keys) or '-'}")
-        preferred = [k for k in ("loss", "val_loss", "train_loss") if k in self.metric_keys]
+        preferred = [k for k in _PREFERRED if k in self.metric_keys]
+        chosen = metric or (preferred + self.metric_keys + [None])[0]
+        # the chart's histories are read first, while the diffs are built and the cell ends
+        self._fetches = self._prefetch(chosen, int(max_points), early)
         self._figure: Any = None
         self.diff = diff_frame(self.runs)
         self.code = code_diff(self.runs) if len(self.runs) > 1 else ""
         with self.hold_trait_notifications():
             self.max_points = int(max_points)
             self.smoothing = float(smoothing)
-            self.metric = metric or (preferred + self.metric_keys + [None])[0]
+            self.metric = chosen
             self.runs_data = [_run_record(run, label) for run, label in zip(self.runs, _labels(self.runs))]
         self.observe(lambda _change: self.draw(), names=["metric", "smoothing"])
-        self._fetches = self._prefetch()
 
-    def _prefetch(self) -> dict[tuple[str, str, int], Future[dict[str, Any]]]:
+    def _prefetch(self, metric: str | None, max_points: int, early: tuple[str, str, int, Future[dict[str, Any]]] | None
+                  = None) -> dict[tuple[str, str, int], Future[dict[str, Any]]]:
         """Read the chart's histories while the cell finishes and the view loads, one after the other
-        (the first trace is not slowed by the others): the view's requests find them ready or coming."""
-        keys = [(run.id, self.metric, self.max_points) for run in self.runs if self.metric in run.metrics]
+        (the first trace is not slowed by the others): the view's requests find them ready or coming.
+        The first one also goes into the ``first_history`` trait as soon as it is read, so the view can
+        draw it without asking the kernel (which answers only once the cell has ended)."""
+        keys = [(run.id, str(metric), max_points) for run in self.runs if metric in run.metrics]
+        self.prefetch_times: list[float] = [time.time()]
         futures: dict[tuple[str, str, int], Future[dict[str, Any]]] = {key: Future() for key in keys}
 
         def read_all(pending: list[tuple[tuple[str, str, int], Future[dict[str, Any]]]]) -> None:
-            for key, future in pending:  # a copy: the view pops from the dict meanwhile
+            for index, (key, future) in enumerate(pending):  # a copy: the view pops from the dict meanwhile
                 try:
-                    future.set_result(self._metric_points(*key))
+                    points = early[3].result() if early is not None and early[:3] == key else self._metric_points(*key)
                 except BaseException as error:  # noqa: BLE001 -- handed to whoever asks for it
                     future.set_exception(error)
+                    continue
+                self.prefetch_times.append(time.time())  # when each history was in (diagnostics, benchmarks)
+                if index == 0:
+                    self.first_history = {"run_id": key[0], "key": key[1], "max_points": key[2],
+                                          "history": jsonable(points)}
+                future.set_result(points)
 
         if keys:
             worker_pool().submit(read_all, list(futures.items()))

@@ -7,6 +7,7 @@ import pytest
 
 from tests.ui.conftest import assert_no_cell_errors
 from tests.ui.sidebar_fixtures import open_sidebar
+from tests.ui.theme import assert_readable, set_theme
 
 pytestmark = pytest.mark.ui
 
@@ -106,3 +107,14 @@ def test_sidebar_health_badges_open_the_drift_report(page, lab_server, monitored
     assert staging.get_attribute("data-verdict") == "no data"
     production.click()
     _check_drift_view(page, ".mlm-DriftReport")
+    view = page.locator(".mlm-DriftReport .mlm-drift-report")
+    parts = {"drifted row": view.locator("tr.mlm-drift-row[data-drifted='true'] td").first,
+             "verdict badge": view.locator(".mlm-drift-verdict"), "skew finding": view.locator(".mlm-drift-skew td").first,
+             "health badge": production}
+    try:
+        for dark in (False, True):
+            if dark:
+                set_theme(page, dark=True)
+            assert_readable(page, parts, dark)
+    finally:
+        set_theme(page, dark=False)

@@ -78,10 +78,13 @@ def test_first_comparison_in_a_fresh_kernel_paints_within_a_second(page, big_lab
     assert 2000 <= points <= RUNS * 2000  # downsampled by the store, spikes kept: not a million per run
 
     output = execute_cell(page, add_cell(
-        page, "print(round(imported, 3), round(built, 3), round(max(cmp.call_seconds), 3), len(cmp.call_seconds))"))
-    imported, built, longest, calls = output.inner_text().split()
+        page, "print(round(imported, 3), round(built, 3), round(max(cmp.call_seconds), 3), len(cmp.call_seconds), "
+        "','.join(str(round(t * 1000)) for t in cmp.prefetch_times))"))
+    imported, built, longest, calls, prefetched = output.inner_text().split()
     figures = {"view_created_ms": shown, "first_paint_ms": first, "all_traces_ms": every, "cell_seconds": float(built), "widget_import_seconds": float(imported),
-               "longest_call_seconds": float(longest), "calls": int(calls), "drawn_points": points}
+               "longest_call_seconds": float(longest), "calls": int(calls), "drawn_points": points,
+               # when the prefetch started and each history was in, relative to the cell's end (ms)
+               "prefetch_ms": [int(t) - page.evaluate("window.__cellEnd") for t in prefetched.split(",")]}
     artifact_path("first-comparison.json").write_text(json.dumps(figures))
     # The target is a paint within 1 s of the cell's end (BENCHMARKS.md has the measured figures: 0.49 s at load 9,
     # 1.3 s on an idle CI-like run). Timing belongs in benchmarks, so this pass/fail test only guards against the
@@ -92,4 +95,4 @@ def test_first_comparison_in_a_fresh_kernel_paints_within_a_second(page, big_lab
     # The view's calls never hold the kernel: the histories are read on a worker thread (prefetched while
     # the cell ran). The cell itself imports the widgets and reads the five runs (in BENCHMARKS.md).
     assert float(longest) < 0.5, figures
-    assert int(calls) == RUNS  # one call per history
+    assert RUNS - 1 <= int(calls) <= RUNS  # one call per history (the first may come pushed, with no call)

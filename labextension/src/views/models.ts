@@ -123,11 +123,20 @@ export class RunsModel {
    * Reload the current page. Resolves to true while a shown run is running (poll fast).
    * A bad filter is kept as `filterError` (with its column), not thrown.
    */
-  async refresh(): Promise<boolean> {
+  refresh(): Promise<boolean> {
     if (!this.ready) {
-      return false;
+      return Promise.resolve(false);
     }
     const seq = ++this.seq;
+    this.latest = this.load(seq);
+    return this.latest;
+  }
+
+  /** A refresh overtaken by a newer one answers with the newer one's outcome (a poll must not read the
+   * old page's "nothing running" while the new page has a running run). */
+  private latest: Promise<boolean> | null = null;
+
+  private async load(seq: number): Promise<boolean> {
     try {
       const page = await this.source.runs({
         experiment: this.experiment || undefined,
@@ -137,7 +146,7 @@ export class RunsModel {
         limit: this.limit
       });
       if (seq !== this.seq) {
-        return this.anyRunning;
+        return this.latest ?? this.anyRunning;
       }
       this.runs = page.runs;
       this.total = page.total;
@@ -145,7 +154,7 @@ export class RunsModel {
       this.filterColumn = 0;
     } catch (error) {
       if (seq !== this.seq) {
-        return this.anyRunning;
+        return this.latest ?? this.anyRunning;
       }
       if (error instanceof ApiError && error.status === 400) {
         this.filterError = error.message;

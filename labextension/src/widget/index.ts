@@ -84,13 +84,54 @@ function runsHost(model: AnyModel, kernel: Kernel): Hosted {
   };
 }
 
+/**
+ * A history for the chart. The first trace is also pushed by Python into the `first_history` trait as
+ * soon as it is read, while the cell may still run (the kernel answers calls only after it): whichever
+ * of the trait and the call's answer comes first is drawn.
+ */
+function metricHistory(model: AnyModel, kernel: Kernel, id: string, key: string, maxPoints: number | undefined): Promise<MetricHistory> {
+  const pushed = (): MetricHistory | null => {
+    const f = model.get('first_history');
+    return f && f.run_id === id && f.key === key && (!maxPoints || f.max_points === maxPoints) ? (f.history as MetricHistory) : null;
+  };
+  const ready = pushed();
+  if (ready) {
+    return Promise.resolve(ready);
+  }
+  const call = kernel.call<MetricHistory>('metric', { run_id: id, key, max_points: maxPoints });
+  if (model.get('first_history')?.run_id) {
+    return call; // the pushed one is another history
+  }
+  return new Promise<MetricHistory>((resolve, reject) => {
+    let done = false;
+    const finish = (fn: () => void) => {
+      if (!done) {
+        done = true;
+        model.off('change:first_history', onPush);
+        fn();
+      }
+    };
+    const onPush = () => {
+      const history = pushed();
+      if (history) {
+        finish(() => resolve(history));
+      }
+    };
+    model.on('change:first_history', onPush);
+    call.then(
+      value => finish(() => resolve(value)),
+      error => finish(() => reject(error))
+    );
+  });
+}
+
 function compareHost(model: AnyModel, kernel: Kernel): Hosted {
   const details: RunDetail[] = model.get('runs_data') || [];
   const byId = new Map(details.map(r => [r.id, r]));
   const comparison = new ComparisonModel(
     {
       run: id => (byId.has(id) ? Promise.resolve(byId.get(id)!) : kernel.call<RunDetail>('run', { run_id: id })),
-      metric: (id, key, maxPoints) => kernel.call<MetricHistory>('metric', { run_id: id, key, max_points: maxPoints }),
+      metric: (id, key, maxPoints) => metricHistory(model, kernel, id, key, maxPoints),
       sessionDiff: (a, b, scope) => kernel.call('session_diff', { a, b, scope })
     },
     details.map(r => r.id),
