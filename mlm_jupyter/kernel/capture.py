@@ -55,7 +55,6 @@ __all__ = ["CellCapture", "HistoryEntry", "PendingCell", "default_fingerprinter"
 MAX_ANALYZED_SOURCE = 256 * 1024  # bigger cells are recorded but not parsed (ast.parse is linear but slow)
 _MISSING = object()
 _FLUENT = "mlm_jupyter.tracking.fluent"
-_CELLS = "mlm_jupyter.tracking.cells"
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
 log = logging.getLogger("mlm_jupyter.kernel")
 
@@ -234,6 +233,7 @@ class CellCapture:
                                  on_idle=self._ship_when_idle, may_work=self._kernel_idle,
                                  max_defer=self.SHIP_MAX_AGE)
         self.worker.start()
+        self._register_producer()
 
     # ------------------------------------------------------------ setup
 
@@ -290,13 +290,12 @@ class CellCapture:
     def _register_producer(self) -> None:
         """Reads of the cell history (and ``flush_cells``) first wait for the cells that have finished.
 
-        Done once the tracking layer is imported: by set-up, or by the post hook as soon as the user's
-        code imported it (records may then be read before set-up ran)."""
+        Registered at load, in the light registry ``core.cell_producers`` (the tracking layer need not be
+        imported yet): a history read in the cell that first imports ``mlm_jupyter`` waits too."""
         if self._producer_registered:
             return
-        cells = sys.modules.get(_CELLS)
-        if cells is None or not hasattr(cells, "add_cell_producer"):
-            return
+        from mlm_jupyter.core.cell_producers import add_cell_producer
+
         self._producer_registered = True
         capture = weakref.ref(self)
 
@@ -305,7 +304,8 @@ class CellCapture:
             if target is not None:
                 target.drain()
 
-        cells.add_cell_producer(drain)
+        self._producer_drain = drain
+        add_cell_producer(drain)
 
     def drain(self, timeout: float | None = 60.0) -> bool:
         """Wait until every finished cell is recorded (history, data fingerprints) and handed to the client."""

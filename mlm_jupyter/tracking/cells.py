@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from mlm_jupyter.core.arrow_columns import table as arrow_table
+from mlm_jupyter.core.cell_producers import add_cell_producer, drain_cell_producers, remove_cell_producer
 from mlm_jupyter.store.contract import Op, Store, WriteBatch
 from mlm_jupyter.tracking.background_flush import BackgroundFlusher
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["CellRecordBuffer", "CellsClient", "source_digest"]
+__all__ = ["CellRecordBuffer", "CellsClient", "add_cell_producer", "remove_cell_producer", "source_digest"]
 
 log = logging.getLogger("mlm_jupyter")
 _RECORD_FIELDS = ("id", "session_id", "seq", "execution_count", "cell_id", "cell_id_source", "notebook",
@@ -35,19 +36,6 @@ _RECORD_FIELDS = ("id", "session_id", "seq", "execution_count", "cell_id", "cell
 _DATA_FIELDS = ("record_id", "name", "role", "kind", "digest", "changed", "rehashed")
 _buffers: weakref.WeakSet[CellRecordBuffer] = weakref.WeakSet()
 _SOURCE_SCHEMA = pa.schema([("sha256", pa.string()), ("source", pa.string()), ("size", pa.int64())])
-_producers: list[Callable[[], object]] = []  # record makers that queue asynchronously (the kernel's capture)
-
-
-def add_cell_producer(drain: Callable[[], object]) -> None:
-    """Register ``drain()``, which returns once its producer has queued every record it owes: reads of the
-    cell history call it first, so they see every cell that has finished (the kernel records cells from a
-    background thread)."""
-    _producers.append(drain)
-
-
-def remove_cell_producer(drain: Callable[[], object]) -> None:
-    if drain in _producers:
-        _producers.remove(drain)
 
 
 def source_digest(source: str) -> str:
@@ -154,8 +142,7 @@ class CellsClient:
 
     def flush_cells(self) -> None:
         """Make every queued cell record durable (after the cells that finished are queued)."""
-        for drain in list(_producers):
-            drain()
+        drain_cell_producers()
         buffer = self.__dict__.get("_cell_buffer")
         if buffer is not None:
             buffer.flush()
