@@ -109,6 +109,17 @@ class MonitorLabelsHandler(MlmHandler):
         self.send_json({"rows": await self.mlm.run(write)})
 
 
+def _report_arguments(handler: MlmHandler) -> tuple[str | None, float | None, Any]:
+    """``reference``, ``end`` (epoch seconds) and ``thresholds`` (JSON) of a report or history request."""
+    reference = handler.get_query_argument("reference", None)
+    end = handler.get_query_argument("end", None)
+    text = handler.get_query_argument("thresholds", None)
+    try:
+        return reference, float(end) if end else None, json.loads(text) if text else None
+    except ValueError as error:
+        raise InvalidInputError(f"thresholds must be JSON and end a number of seconds: {error}") from error
+
+
 class MonitorReportHandler(MlmHandler):
     """GET the drift and skew report (``?version|alias, window, reference, end, thresholds, format=json|html``)."""
 
@@ -116,14 +127,7 @@ class MonitorReportHandler(MlmHandler):
     @authorized
     async def get(self, name: str) -> None:
         window = self.get_query_argument("window", "1d")
-        reference = self.get_query_argument("reference", None)
-        end = self.get_query_argument("end", None)
-        text = self.get_query_argument("thresholds", None)
-        try:
-            thresholds = json.loads(text) if text else None
-            end_value = float(end) if end else None
-        except ValueError as error:
-            raise InvalidInputError(f"thresholds must be JSON and end a number of seconds: {error}") from error
+        reference, end_value, thresholds = _report_arguments(self)
 
         def build() -> Any:
             model_version = _resolve(self, name)
@@ -148,14 +152,7 @@ class MonitorHistoryHandler(MlmHandler):
     async def get(self, name: str) -> None:
         window = self.get_query_argument("window", "1d")
         every = self.get_query_argument("every", "1h")
-        reference = self.get_query_argument("reference", None)
-        end = self.get_query_argument("end", None)
-        text = self.get_query_argument("thresholds", None)
-        try:
-            thresholds = json.loads(text) if text else None
-            end_value = float(end) if end else None
-        except ValueError as error:
-            raise InvalidInputError(f"thresholds must be JSON and end a number of seconds: {error}") from error
+        reference, end_value, thresholds = _report_arguments(self)
 
         def build() -> Any:
             from mlm_jupyter.core.durations import parse_duration

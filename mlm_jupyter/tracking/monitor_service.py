@@ -45,13 +45,7 @@ def report(client: MlmClient, model_version: ModelVersion, *, window: Any = "1d"
     """``build_report`` here, or on the server that owns the store."""
     remote = _remote(client)
     if remote is not None and (reference is None or isinstance(reference, str)):
-        params: dict[str, Any] = {"version": str(model_version.version), "window": str(window)}
-        if reference is not None:
-            params["reference"] = reference
-        if end is not None:
-            params["end"] = str(end.timestamp() if hasattr(end, "timestamp") else end)
-        if thresholds is not None:
-            params["thresholds"] = json.dumps(thresholds.to_dict() if hasattr(thresholds, "to_dict") else thresholds)
+        params = _query(model_version, window, reference, end, thresholds)
         data = remote.api_request("GET", _route(model_version.name, "report"), params=params).json()
         result = DriftReport.from_dict(data)
         return result if alias is None else DriftReport(**{**result.__dict__, "alias": alias})
@@ -61,20 +55,25 @@ def report(client: MlmClient, model_version: ModelVersion, *, window: Any = "1d"
                         alias=alias)
 
 
+def _query(model_version: ModelVersion, window: Any, reference: Any, end: Any, thresholds: Any) -> dict[str, Any]:
+    """The query string of a report or history request to the server."""
+    params: dict[str, Any] = {"version": str(model_version.version), "window": str(window)}
+    if reference is not None:
+        params["reference"] = reference
+    if end is not None:
+        params["end"] = str(end.timestamp() if hasattr(end, "timestamp") else end)
+    if thresholds is not None:
+        params["thresholds"] = json.dumps(thresholds.to_dict() if hasattr(thresholds, "to_dict") else thresholds)
+    return params
+
+
 def drift_history(client: MlmClient, model_version: ModelVersion, *, window: Any = "1d", every: Any = "1h",
                   reference: Any = None, end: Any = None, thresholds: Any = None,
                   alias: str | None = None) -> list[dict[str, Any]]:
     """``build_history`` here, or on the server that owns the store (``GET .../monitor/history``)."""
     remote = _remote(client)
     if remote is not None and (reference is None or isinstance(reference, str)):
-        params: dict[str, Any] = {"version": str(model_version.version), "window": str(window),
-                                  "every": str(every)}
-        if reference is not None:
-            params["reference"] = reference
-        if end is not None:
-            params["end"] = str(end.timestamp() if hasattr(end, "timestamp") else end)
-        if thresholds is not None:
-            params["thresholds"] = json.dumps(thresholds.to_dict() if hasattr(thresholds, "to_dict") else thresholds)
+        params = {**_query(model_version, window, reference, end, thresholds), "every": str(every)}
         data = remote.api_request("GET", _route(model_version.name, "history"), params=params).json()
         return list(data["windows"])
     from mlm_jupyter.tracking.monitor_report import build_history
