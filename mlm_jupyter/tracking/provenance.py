@@ -155,7 +155,10 @@ def _metadata_packages() -> dict[str, str]:
 
     packages: dict[str, str] = {}
     for dist in metadata.distributions():
-        name = dist.metadata["Name"] if dist.metadata else None
+        try:  # a finder of the importlib_metadata backport raises on a folder without METADATA
+            name = dist.metadata["Name"] if dist.metadata else None
+        except Exception:  # noqa: BLE001 -- no metadata: skipped, as the standard library's finder skips it
+            continue
         if name:
             packages.setdefault(str(name).lower().replace("_", "-"), str(dist.version))
     return packages
