@@ -72,6 +72,9 @@ def test_reproduction_badges_session_diff_and_verdict_view(page, notebook, lab_s
     choose_experiment(page, "repro-ui")
     side = page.locator("#mlm-sidebar")
     side.locator(".mlm-run .mlm-repro").nth(1).wait_for()
+    # the list shows the chosen experiment only once its page arrived (until then: the previous one's runs)
+    page.wait_for_function("() => { const rows = document.querySelectorAll('#mlm-sidebar tr.mlm-run');"
+                           " return rows.length === 2 && [...rows].every(r => r.querySelector('.mlm-repro')); }")
     for row in reversed(side.locator("tr.mlm-run").all()):  # oldest (base) first: the baseline
         row.locator("input.mlm-run-select").check()
     side.locator("button.mlm-compare").click()
