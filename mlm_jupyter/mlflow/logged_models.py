@@ -132,14 +132,16 @@ def _models_in(experiments: list[str] | None) -> list[LoggedModel]:
     frame = client.search_runs(None, experiments, max_results=10**9) if experiments else \
         client.search_runs(None, max_results=10**9)
     found: list[LoggedModel] = []
+    ids: dict[str, str] = {}  # experiment name -> id, looked up once per experiment, not once per model
     for run_id in frame["run_id"] if len(frame) else []:
-        found += _models_of(client.get_run(str(run_id)))
+        found += _models_of(client.get_run(str(run_id)), ids=ids)
     found.sort(key=lambda m: (m.creation_timestamp or 0, m.model_id), reverse=True)
     return found
 
 
-def _models_of(run: Any, only: str | None = None) -> list[LoggedModel]:
+def _models_of(run: Any, only: str | None = None, ids: dict[str, str] | None = None) -> list[LoggedModel]:
     """The model folders of ``run`` (every folder holding a manifest), or only the one at ``only``."""
+    ids = {} if ids is None else ids
     suffix = "/" + MANIFEST
     models: list[LoggedModel] = []
     for artifact in run.artifacts:
@@ -155,8 +157,10 @@ def _models_of(run: Any, only: str | None = None) -> list[LoggedModel]:
         uri = f"runs:/{run.id}/{folder}" if folder else f"runs:/{run.id}"
         created = millis(artifact.created_at)
         metrics = [Metric(key, float(value)) for key, value in sorted((run.metrics or {}).items())]
+        if run.experiment not in ids:
+            ids[run.experiment] = experiment_id_of(run.experiment)
         models.append(LoggedModel(
-            model_id=uri, name=folder.rsplit("/", 1)[-1] or "model", experiment_id=experiment_id_of(run.experiment),
+            model_id=uri, name=folder.rsplit("/", 1)[-1] or "model", experiment_id=ids[run.experiment],
             source_run_id=run.id, model_uri=uri, artifact_location=uri, creation_timestamp=created,
             last_updated_timestamp=created, tags={}, params={k: str(v) for k, v in (run.params or {}).items()},
             metrics=metrics, flavor=manifest.get("flavor")))
@@ -188,7 +192,10 @@ def _parse_filter(filter_string: str | None) -> list[tuple[str, str, Any]]:
                 or key.startswith(("params.", "metrics."))):
             raise InvalidInputError(f"search_logged_models cannot filter on {key!r}")
         raw = match.group("value")
-        value: Any = raw[1:-1] if raw[0] in "'\"" else float(raw)
+        try:
+            value: Any = raw[1:-1] if raw[0] in "'\"" else float(raw)
+        except ValueError:
+            raise InvalidInputError(f"search_logged_models cannot read the number {raw!r} in {part!r}") from None
         clauses.append((key, match.group("op").upper(), value))
     return clauses
 

@@ -262,3 +262,5 @@ def test_mlflow3_logged_models_are_found_by_id_search_and_last(store: MlmClient)
         mlflow.get_logged_model(f"runs:/{infos[0].run_id}/nothing-here")
     with pytest.raises(InvalidInputError, match="cannot"):
         mlflow.search_logged_models(filter_string="metrics.accuracy >> 1")
+    with pytest.raises(InvalidInputError, match="number"):
+        mlflow.search_logged_models(filter_string="metrics.accuracy > 1e")

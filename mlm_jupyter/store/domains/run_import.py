@@ -10,14 +10,13 @@ rewrites a queue of ops so that every run created in it goes this way.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pyarrow as pa
 
 from mlm_jupyter.core.arrow_columns import column, table
 from mlm_jupyter.store.contract import Op
-from mlm_jupyter.store.domains.runs import METRIC_SCHEMA, RUN_STATUSES
+from mlm_jupyter.store.domains.runs import METRIC_SCHEMA, RUN_STATUSES, as_number
 from mlm_jupyter.store.session import Session
 
 __all__ = ["APPLIERS", "JOURNALABLE", "PARAM_SCHEMA", "RUN_SCHEMA", "TAG_SCHEMA", "fold", "import_runs"]
@@ -36,14 +35,6 @@ def _as(table: pa.Table, schema: pa.Schema) -> pa.Table:
     """``table`` in ``schema``; a table already in it is not cast (``Table.cast`` imports ``pyarrow.compute``,
     ~50-100 ms that a script logging one metric would pay at exit)."""
     return table if table.schema.equals(schema) else table.cast(schema)
-
-
-def _number(text: str) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
 
 
 def import_runs(s: Session, args: dict[str, Any]) -> dict[str, Any]:
@@ -67,7 +58,7 @@ def import_runs(s: Session, args: dict[str, Any]) -> dict[str, Any]:
     texts = params.column("value").to_pylist()
     for text in texts:
         if text not in numbers:
-            numbers[text] = _number(text)
+            numbers[text] = as_number(text)
     params = params.append_column("value_num", column([numbers[t] for t in texts], pa.float64()))
     tags = args.get("tags")
     tags = _as(tags, TAG_SCHEMA) if tags is not None else TAG_SCHEMA.empty_table()

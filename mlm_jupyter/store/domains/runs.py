@@ -125,7 +125,8 @@ def kill_runs(s: Session, args: dict[str, Any]) -> list[str]:
     return ids
 
 
-def _as_number(text: str) -> float | None:
+def as_number(text: str) -> float | None:
+    """A param's value as a finite number (``params_num``), else ``None``."""
     try:
         value = float(text)
     except ValueError:
@@ -150,7 +151,7 @@ def log_params(s: Session, args: dict[str, Any]) -> None:
     fresh = {k: v for k, v in params.items() if k not in existing}
     if not fresh:
         return  # every key is stored already, so the run exists
-    numbers = [_as_number(v) for v in fresh.values()]
+    numbers = [as_number(v) for v in fresh.values()]
     numeric = {k: n for k, n in zip(fresh, numbers) if n is not None}
     _update_run(s, "UPDATE run_summaries SET params = map_concat(params, map(?::VARCHAR[], ?::VARCHAR[])), "
                 "params_num = map_concat(params_num, map(?::VARCHAR[], ?::DOUBLE[])) WHERE run_id = ?",
