@@ -41,7 +41,7 @@ from mlm_jupyter.core.errors import (
     StoreBusyError,
     StoreError,
 )
-from mlm_jupyter.store import codec, domains, quiet_connect
+from mlm_jupyter.store import codec, domains, exit_steps, quiet_connect
 from mlm_jupyter.store.contract import Op, Store, WriteBatch
 from mlm_jupyter.store.journal import Journal
 from mlm_jupyter.store.object_artifacts import ObjectArtifacts, artifacts_location
@@ -54,6 +54,8 @@ from mlm_jupyter.store.spool import read_spool, replayable_spools
 
 if TYPE_CHECKING:  # pyarrow is imported where a table is made: a short script's writes need none
     import pyarrow as pa
+
+exit_steps.register_before_duckdb()  # duckdb is imported: our exit steps run before its exit hook
 
 log = logging.getLogger("mlm_jupyter")
 
@@ -108,6 +110,11 @@ def _is_environment_error(error: Exception) -> bool:
     text = str(error).lower()
     return any(word in text for word in ("no space left", "disk full", "permission denied", "read-only",
                                          "read only"))
+
+
+def _is_interpreter_exit(error: Exception) -> bool:
+    """DuckDB's refusal to read a Python object once its exit hook ran (not a fault of the file)."""
+    return "interpreter is shutting down" in str(error)
 
 
 def _is_damage(error: Exception) -> bool:
@@ -215,6 +222,8 @@ class DuckDbStore(Store):
             self._recover(con)
         except duckdb.Error as error:  # the header opened but the body is damaged (a truncated copy)
             con.close()
+            if _is_interpreter_exit(error):  # not damage: DuckDB refuses Python-backed scans at exit
+                raise StoreError(f"cannot use {self.path} now: {error}", path=str(self.path)) from error
             if _is_environment_error(error):
                 raise StoreError(f"cannot use {self.path}: {error}. {_ENVIRONMENT_ADVICE}",
                                  path=str(self.path)) from error

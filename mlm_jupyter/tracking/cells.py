@@ -10,7 +10,6 @@ process is not sent again: sources are content-addressed in the store.
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import logging
 import weakref
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlm_jupyter.core.cell_producers import add_cell_producer, drain_cell_producers, remove_cell_producer
 from mlm_jupyter.store.contract import Op, Store, WriteBatch
+from mlm_jupyter.store.exit_steps import at_exit
 from mlm_jupyter.tracking.background_flush import BackgroundFlusher
 
 if TYPE_CHECKING:
@@ -251,10 +251,9 @@ class CellsClient:
         return dict(self.store.read("cell_counts"))
 
 
-@atexit.register
 def _flush_cells_at_exit() -> None:
-    # Registered before the client's and the fluent API's exit hooks, so it runs after them: flush the
-    # cell records, then close the stores, so no daemon thread is inside DuckDB while the interpreter dies.
+    # After the fluent API's and the clients' exit steps (orders 10 and 20): flush the cell records,
+    # then close the stores, so no daemon thread is inside DuckDB while the interpreter dies.
     stores = []
     for buffer in list(_buffers):
         try:
@@ -267,3 +266,6 @@ def _flush_cells_at_exit() -> None:
             store.close()
         except Exception:  # noqa: BLE001, S110 -- exit must not fail
             pass
+
+
+at_exit(_flush_cells_at_exit, order=30)

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from mlm_jupyter.store.spool import SpoolFile
 
-__all__ = ["MetricBuffer"]
+__all__ = ["MetricBuffer", "close_open_buffers"]
 
 log = logging.getLogger("mlm_jupyter")
 
@@ -64,6 +64,16 @@ def _forget_spools_in_child() -> None:
     """A forked child shares its parent's spool mapping: it must start its own file, never write there."""
     for buffer in list(_buffers):
         buffer._after_fork()
+
+
+def close_open_buffers() -> None:
+    """Store and close every buffer of this process, also those whose client was dropped unclosed
+    (``set_tracking_uri`` replaced it): their spool files are removed once stored (at exit)."""
+    for buffer in list(_buffers):
+        try:
+            buffer.close()
+        except Exception:  # noqa: BLE001 -- what was not stored stays in the spool for the next open
+            log.debug("mlm-jupyter could not store a buffer's queue at exit", exc_info=True)
 
 
 if hasattr(os, "register_at_fork"):
@@ -299,9 +309,15 @@ class MetricBuffer(BackgroundFlusher):
         try:
             super().close()
         finally:
-            spool, self._spool = self._spool, None
+            with self._lock:  # appends from other threads go to the next spool from here on
+                spool, self._spool = self._spool, None
+                left = spool is not None and self.pending > 0
+                if left:
+                    # Not stored: the next open replays the file, exactly once. The queue is the same
+                    # writes; stored later under another spool's id, they would be stored twice.
+                    self._reset()
             if spool is not None:
-                if self.pending:  # not stored: the next open replays it
+                if left:
                     spool.abandon()
                 else:
                     spool.delete()
