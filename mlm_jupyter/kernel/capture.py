@@ -434,7 +434,7 @@ class CellCapture:
             if value is not _MISSING:
                 found[name] = value
         # hashed later, in a pause: keep what lets that hash see the values as this cell left them
-        return at_cell_end(found)
+        return at_cell_end(found, frame_limit=_rehash_limit())
 
     # ------------------------------------------------------------ background thread
 

@@ -79,8 +79,11 @@ def resolve(value: Any) -> Any:
     return value.resolve() if isinstance(value, AtCellEnd) else value
 
 
-def at_cell_end(values: Mapping[str, Any]) -> dict[str, Any]:
+def at_cell_end(values: Mapping[str, Any], frame_limit: float = float("inf")) -> dict[str, Any]:
     """``values`` with each pandas frame, numpy array and file path wrapped in an ``AtCellEnd``.
+
+    ``frame_limit``: frames with more bytes of column memory keep no copy (a copy makes the user's next
+    in-place write copy the block it writes to, which on a huge frame is a cost a cell would feel).
 
     Runs in the post-run hook: type checks by module name (nothing is imported), a shallow copy per
     frame, a copy per small array within ``CELL_COPY_BUDGET``, a ``stat`` per path. Any failure keeps
@@ -93,7 +96,8 @@ def at_cell_end(values: Mapping[str, Any]) -> dict[str, Any]:
         try:
             kind = type(value).__module__.partition(".")[0]
             if kind == "pandas" and type(value).__name__ in ("DataFrame", "Series") and _copy_on_write():
-                kept = AtCellEnd(value, "pandas", value.copy(deep=False))
+                if _frame_bytes(value) <= frame_limit:
+                    kept = AtCellEnd(value, "pandas", value.copy(deep=False))
             elif kind == "numpy" and type(value).__name__ == "ndarray" and value.dtype.kind != "O":
                 if value.nbytes <= COPY_LIMIT and value.nbytes <= budget:
                     budget -= value.nbytes
@@ -109,6 +113,11 @@ def at_cell_end(values: Mapping[str, Any]) -> dict[str, Any]:
             kept = None
         out[name] = kept if kept is not None else value
     return out
+
+
+def _frame_bytes(frame: Any) -> int:
+    """Bytes of a frame's column memory (object columns count their pointers only)."""
+    return sum(int(getattr(block.values, "nbytes", 0)) for block in frame._mgr.blocks)
 
 
 def _copy_on_write() -> bool:

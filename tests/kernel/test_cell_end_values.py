@@ -86,3 +86,9 @@ def test_other_values_stay_live_and_nothing_is_imported(tmp_path: Path) -> None:
     values = {"n": 3, "text": "not a path", "rows": [1, 2], "objects": np.array([object()], dtype=object)}
     kept = at_cell_end(values)
     assert all(kept[name] is values[name] for name in values)
+
+
+def test_frames_over_the_limit_keep_no_copy_so_in_place_writes_stay_in_place() -> None:
+    df = frame()
+    kept = at_cell_end({"df": df}, frame_limit=100)["df"]
+    assert kept is df
