@@ -92,3 +92,12 @@ def test_frames_over_the_limit_keep_no_copy_so_in_place_writes_stay_in_place() -
     df = frame()
     kept = at_cell_end({"df": df}, frame_limit=100)["df"]
     assert kept is df
+
+
+def test_a_series_keeps_its_name_and_values_as_the_cell_left_them() -> None:
+    prices = pd.Series([1.0, 2.0, 3.0], name="price")
+    expected = digest(prices)
+    kept = at_cell_end({"prices": prices})["prices"]
+    prices.iloc[0] = 10.0
+    state = resolve(kept)
+    assert state.name == "price" and digest(state) == expected != digest(prices)
