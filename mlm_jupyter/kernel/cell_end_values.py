@@ -33,10 +33,11 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["CELL_COPY_BUDGET", "CHANGED", "COPY_LIMIT", "AtCellEnd", "at_cell_end", "resolve"]
+__all__ = ["CELL_COPY_BUDGET", "CHANGED", "COPY_LIMIT", "MAX_KEPT_PER_CELL", "AtCellEnd", "at_cell_end", "resolve"]
 
 COPY_LIMIT = 1024 * 1024  # numpy arrays up to this size are copied at the cell's end
 CELL_COPY_BUDGET = 1024 * 1024  # bytes of numpy copies per cell (the queue holds at most 64 cells' worth)
+MAX_KEPT_PER_CELL = 64  # values per cell that keep their cell-end state (each costs microseconds)
 _SAMPLE = 256
 
 
@@ -90,9 +91,13 @@ def at_cell_end(values: Mapping[str, Any], frame_limit: float = float("inf")) ->
     the live value (the behaviour before this module existed).
     """
     budget = CELL_COPY_BUDGET
+    wrapped = 0
     out: dict[str, Any] = {}
     for name, value in values.items():
         kept: AtCellEnd | None = None
+        if wrapped >= MAX_KEPT_PER_CELL:  # a cell naming hundreds of frames: the rest stay live
+            out[name] = value
+            continue
         try:
             kind = type(value).__module__.partition(".")[0]
             if kind == "pandas" and type(value).__name__ in ("DataFrame", "Series") and _copy_on_write():
@@ -104,13 +109,14 @@ def at_cell_end(values: Mapping[str, Any], frame_limit: float = float("inf")) ->
                     kept = AtCellEnd(value, "numpy-copy", value.copy())
                 else:
                     kept = AtCellEnd(value, "numpy-witness", _witness(value))
-            elif (isinstance(value, str) and 0 < len(value) < 4096 and "\n" not in value) \
-                    or isinstance(value, os.PathLike):
+            elif (isinstance(value, str) and 0 < len(value) < 4096 and "\n" not in value
+                  and ("/" in value or "\\" in value or "." in value)) or isinstance(value, os.PathLike):
                 stat = _stat(value)
                 if stat is not None:
                     kept = AtCellEnd(value, "file", stat)
         except Exception:  # noqa: BLE001 -- an odd value is kept live, as before
             kept = None
+        wrapped += kept is not None
         out[name] = kept if kept is not None else value
     return out
 

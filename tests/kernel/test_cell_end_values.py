@@ -101,3 +101,11 @@ def test_a_series_keeps_its_name_and_values_as_the_cell_left_them() -> None:
     prices.iloc[0] = 10.0
     state = resolve(kept)
     assert state.name == "price" and digest(state) == expected != digest(prices)
+
+
+def test_a_cell_naming_hundreds_of_values_keeps_the_state_of_a_bounded_number() -> None:
+    from mlm_jupyter.kernel.cell_end_values import MAX_KEPT_PER_CELL, AtCellEnd
+
+    values = {f"x{i}": np.zeros(4) for i in range(MAX_KEPT_PER_CELL + 50)}
+    kept = at_cell_end(values)
+    assert sum(isinstance(v, AtCellEnd) for v in kept.values()) == MAX_KEPT_PER_CELL
