@@ -223,6 +223,36 @@ CORPUS: dict[str, list[str]] = {
         "shapes = tuple(np.zeros((i, 2)) for i in range(1, 4))\n[s.shape for s in shapes]",
         "plt.close('all')",
     ],
+    # two long ones (over 10 s bare): with no pause between cells, the capture's thread works during cells
+    # once the oldest record waited 10 s (set-up, hashing, the store write), which short notebooks never show
+    "long_feature_engineering": [
+        SETUP,
+        "rng = np.random.default_rng(11)\nraw = pd.DataFrame(rng.normal(size=(400_000, 12)), "
+        "columns=[f'x{i}' for i in range(12)])\nraw['group'] = rng.integers(0, 50, len(raw))\nraw.shape",
+        *[f"raw['x{i}'] = raw['x{i}'].clip(-3, 3)\nraw.loc[raw['x{i}'] > 2.5, 'x{i}'] = 2.5\n"
+          f"stats_{i} = raw.groupby('group')['x{i}'].agg(['mean', 'std', 'max'])\n"
+          f"ranks_{i} = raw['x{i}'].rank(pct=True)\nstats_{i}.head(3)" for i in range(12)],
+        *[f"pivot_{k} = raw.assign(bucket=(raw['x{k}'] * 4).round()).pivot_table(index='group', "
+          f"columns='bucket', values='x{(k + 1) % 12}', aggfunc='mean')\npivot_{k}.shape" for k in range(12)],
+        *[f"arr_{k} = raw[[f'x{{j}}' for j in range(12)]].to_numpy()\narr_{k} -= arr_{k}.mean(axis=0)\n"
+          f"cov_{k} = arr_{k}.T @ arr_{k} / len(arr_{k})\nnp.linalg.eigvalsh(cov_{k})[-3:].round(3)" for k in range(8)],
+        "summary = pd.concat([stats_0, stats_1], axis=1, keys=['x0', 'x1'])\nsummary.tail()",
+    ],
+    "long_model_sweep": [
+        SETUP + "\nfrom sklearn.datasets import make_classification\nfrom sklearn.model_selection import "
+        "cross_val_score\nfrom sklearn.linear_model import LogisticRegression\n"
+        "from sklearn.ensemble import RandomForestClassifier\nfrom sklearn.tree import DecisionTreeClassifier",
+        "X, y = make_classification(n_samples=8000, n_features=30, n_informative=12, random_state=0)\nX.shape",
+        *[f"scores_lr_{c} = cross_val_score(LogisticRegression(C={c}, max_iter=500), X, y, cv=5)\n"
+          f"scores_lr_{c}.mean().round(4)" for c in ("0.01", "0.1", "1.0", "10.0")],
+        *[f"scores_tree_{d} = cross_val_score(DecisionTreeClassifier(max_depth={d}, random_state=0), X, y, cv=5)\n"
+          f"scores_tree_{d}.mean().round(4)" for d in (2, 4, 8, 16)],
+        *[f"forest_{n} = RandomForestClassifier(n_estimators={n}, random_state=0, n_jobs=1)\n"
+          f"scores_rf_{n} = cross_val_score(forest_{n}, X, y, cv=3)\nscores_rf_{n}.mean().round(4)"
+          for n in (20, 40, 60)],
+        "table = pd.DataFrame({name: [value.mean(), value.std()] for name, value in globals().items() "
+        "if name.startswith('scores_')}, index=['mean', 'std']).T\ntable.sort_values('mean').tail()",
+    ],
 }
 
 

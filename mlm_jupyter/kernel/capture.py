@@ -13,9 +13,11 @@ record to the client's queue, which another thread writes in batches.
 The thread works only in pauses (no cell has run for ``IDLE_GAP`` seconds),
 since any Python work next to a running cell takes the GIL from it: values
 are hashed in the pause after their cell (for a notebook run top to bottom,
-after its last cell, or 10 s later at most); a later cell that changes one in
-place (or rewrites a file) before that is hashed in its new state.
-``%%track`` runs are exact: they wait for the queue and hash their own
+after its last cell, or 10 s later at most). So that a later cell changing a
+value in place meanwhile does not move its state, the post hook keeps each
+value's state at the cell's end (``cell_end_values``: a shallow Copy-on-Write
+copy of a pandas frame, a copy of a small numpy array, a witness of a big one,
+a ``stat`` of a file). ``%%track`` runs wait for the queue and hash their own
 inputs and outputs.
 
 This module imports nothing heavy: the tracking client and the fingerprint
@@ -39,6 +41,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mlm_jupyter.kernel.cell_end_values import CHANGED, at_cell_end, resolve
 from mlm_jupyter.kernel.cell_worker import CellWorker
 from mlm_jupyter.kernel.failsafe import FailSafe
 from mlm_jupyter.kernel.notebook_file import NotebookFile
@@ -430,7 +433,8 @@ class CellCapture:
             value = namespace.get(name, _MISSING)
             if value is not _MISSING:
                 found[name] = value
-        return found
+        # hashed later, in a pause: keep what lets that hash see the values as this cell left them
+        return at_cell_end(found, frame_limit=_rehash_limit())
 
     # ------------------------------------------------------------ background thread
 
@@ -585,8 +589,11 @@ class CellCapture:
             return found
         namespace = values if values is not None else self.shell.user_ns
         for name in sorted(names):
-            value = namespace.get(name, _MISSING)
+            value = resolve(namespace.get(name, _MISSING))
             if value is _MISSING:
+                continue
+            if value is CHANGED:  # a later cell changed it in place before the pause it was to be hashed in
+                self._left_alone("values changed in place by a later cell before they were hashed")
                 continue
             fp = self.failsafe.call("data fingerprint", self.fingerprint_value, value, per_cell=per_cell)
             if fp is not None:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import base64
 import json
 import math
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
+if TYPE_CHECKING:  # imported when a table is really coded: small batches carry none
+    import pyarrow as pa
 
 __all__ = ["decode", "dumps", "encode", "loads"]
 
@@ -21,6 +23,8 @@ _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
 def _table_to_b64(table: pa.Table) -> str:
+    import pyarrow as pa
+
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
@@ -28,13 +32,21 @@ def _table_to_b64(table: pa.Table) -> str:
 
 
 def _table_from_b64(text: str) -> pa.Table:
+    import pyarrow as pa
+
     reader = pa.ipc.open_stream(pa.py_buffer(base64.b64decode(text)))
     return reader.read_all()
 
 
+def _is_table(value: Any) -> bool:
+    """Whether ``value`` is a ``pyarrow.Table`` (without importing pyarrow: nobody made one if it is not loaded)."""
+    pa = sys.modules.get("pyarrow")
+    return pa is not None and isinstance(value, pa.Table)
+
+
 def encode(value: Any) -> Any:
     """Turn a store value into JSON-safe data (tables, bytes and non-finite floats tagged)."""
-    if isinstance(value, pa.Table):
+    if _is_table(value):
         return {"__arrow__": _table_to_b64(value)}
     if isinstance(value, float):
         if math.isfinite(value):

@@ -18,9 +18,10 @@ import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, BinaryIO, Mapping, Sequence
 
-import pyarrow as pa
+if TYPE_CHECKING:  # a script logging a few values never imports pyarrow
+    import pyarrow as pa
 
 __all__ = ["Op", "Store", "WriteBatch"]
 

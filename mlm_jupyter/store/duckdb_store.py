@@ -28,10 +28,9 @@ import time
 import weakref
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterator, Sequence
 
 import duckdb
-import pyarrow as pa
 
 from mlm_jupyter.core.errors import (
     CorruptStoreError,
@@ -42,7 +41,7 @@ from mlm_jupyter.core.errors import (
     StoreBusyError,
     StoreError,
 )
-from mlm_jupyter.store import codec, domains, quiet_connect
+from mlm_jupyter.store import codec, domains, exit_steps, quiet_connect
 from mlm_jupyter.store.contract import Op, Store, WriteBatch
 from mlm_jupyter.store.journal import Journal
 from mlm_jupyter.store.object_artifacts import ObjectArtifacts, artifacts_location
@@ -52,6 +51,11 @@ from mlm_jupyter.store.session import Session, first_row
 from mlm_jupyter.store.sql_guard import check_statement, store_relations
 from mlm_jupyter.store.stamping import JOURNAL, stamp_provider
 from mlm_jupyter.store.spool import read_spool, replayable_spools
+
+if TYPE_CHECKING:  # pyarrow is imported where a table is made: a short script's writes need none
+    import pyarrow as pa
+
+exit_steps.register_before_duckdb()  # duckdb is imported: our exit steps run before its exit hook
 
 log = logging.getLogger("mlm_jupyter")
 
@@ -106,6 +110,11 @@ def _is_environment_error(error: Exception) -> bool:
     text = str(error).lower()
     return any(word in text for word in ("no space left", "disk full", "permission denied", "read-only",
                                          "read only"))
+
+
+def _is_interpreter_exit(error: Exception) -> bool:
+    """DuckDB's refusal to read a Python object once its exit hook ran (not a fault of the file)."""
+    return "interpreter is shutting down" in str(error)
 
 
 def _is_damage(error: Exception) -> bool:
@@ -213,6 +222,8 @@ class DuckDbStore(Store):
             self._recover(con)
         except duckdb.Error as error:  # the header opened but the body is damaged (a truncated copy)
             con.close()
+            if _is_interpreter_exit(error):  # not damage: DuckDB refuses Python-backed scans at exit
+                raise StoreError(f"cannot use {self.path} now: {error}", path=str(self.path)) from error
             if _is_environment_error(error):
                 raise StoreError(f"cannot use {self.path}: {error}. {_ENVIRONMENT_ADVICE}",
                                  path=str(self.path)) from error
@@ -280,9 +291,11 @@ class DuckDbStore(Store):
         one by one when one of them is refused."""
         if not batch.id.startswith("spool:"):
             return self._apply(con, batch)
-        from mlm_jupyter.store.domains.run_import import fold
+        from mlm_jupyter.store.domains.run_import import FOLD_FROM_RUNS, fold
 
-        return self.apply_isolated(con, WriteBatch(tuple(fold(list(batch.ops))), id=batch.id))
+        if sum(op.kind == "create_run" for op in batch.ops) >= FOLD_FROM_RUNS:  # a loop's many short runs
+            batch = WriteBatch(tuple(fold(list(batch.ops))), id=batch.id)
+        return self.apply_isolated(con, batch)
 
     def apply_isolated(self, con: Any, batch: WriteBatch) -> list[Any]:
         """Apply ``batch``; when one op is refused (a param conflict, a missing run), apply the others
@@ -502,7 +515,12 @@ class DuckDbStore(Store):
             con.execute("BEGIN TRANSACTION READ ONLY")
             try:
                 relation = con.sql(statement, params=list(params) or None)
-                table = relation.limit(max_rows).to_arrow_table() if relation is not None else pa.table({})
+                if relation is not None:
+                    table = relation.limit(max_rows).to_arrow_table()
+                else:
+                    import pyarrow as pa
+
+                    table = pa.table({})
             except duckdb.InterruptException as error:
                 raise InvalidInputError(f"the query ran longer than {timeout_s:g} s and was stopped; "
                                         "narrow it (WHERE, LIMIT) or aggregate", timeout_s=timeout_s) from error

@@ -52,6 +52,8 @@ class BackgroundFlusher:
         while not self._closed:
             self._wake.wait(self.interval)
             self._wake.clear()
+            if self._closed:  # close() flushed; a flush from here could race the close of the store
+                return
             try:
                 self.flush()
             except Exception:  # keep the queue; the next round retries

@@ -10,22 +10,20 @@ process is not sent again: sources are content-addressed in the store.
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import logging
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-
-from mlm_jupyter.core.arrow_columns import table as arrow_table
 from mlm_jupyter.core.cell_producers import add_cell_producer, drain_cell_producers, remove_cell_producer
 from mlm_jupyter.store.contract import Op, Store, WriteBatch
+from mlm_jupyter.store.exit_steps import at_exit
 from mlm_jupyter.tracking.background_flush import BackgroundFlusher
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 __all__ = ["CellRecordBuffer", "CellsClient", "add_cell_producer", "remove_cell_producer", "source_digest"]
 
@@ -35,7 +33,6 @@ _RECORD_FIELDS = ("id", "session_id", "seq", "execution_count", "cell_id", "cell
                   "error_message", "names_read", "names_written", "run_id")
 _DATA_FIELDS = ("record_id", "name", "role", "kind", "digest", "changed", "rehashed")
 _buffers: weakref.WeakSet[CellRecordBuffer] = weakref.WeakSet()
-_SOURCE_SCHEMA = pa.schema([("sha256", pa.string()), ("source", pa.string()), ("size", pa.int64())])
 
 
 def source_digest(source: str) -> str:
@@ -92,8 +89,8 @@ class CellRecordBuffer(BackgroundFlusher):
             if records or sessions:
                 ops.append(Op("record_cells", {
                     "sessions": sessions,
-                    "sources": arrow_table({"sha256": list(sources), "source": list(sources.values()),
-                                            "size": [len(s) for s in sources.values()]}, _SOURCE_SCHEMA),
+                    "sources": _table([{"sha256": sha, "source": text, "size": len(text)}
+                                       for sha, text in sources.items()], _SOURCE_FIELDS),
                     "records": _table(records, _RECORD_FIELDS),
                     "data": _table(data, _DATA_FIELDS)}))
             try:
@@ -110,10 +107,15 @@ class CellRecordBuffer(BackgroundFlusher):
 
 
 
-def _table(rows: list[dict[str, Any]], fields: Sequence[str]) -> pa.Table:
-    from mlm_jupyter.store.domains.cells import CELL_DATA_SCHEMA, RECORD_SCHEMA
+_SOURCE_FIELDS = ("sha256", "source", "size")
 
-    schema = RECORD_SCHEMA if fields is _RECORD_FIELDS else CELL_DATA_SCHEMA
+
+def _table(rows: list[dict[str, Any]], fields: Sequence[str]) -> pa.Table:
+    # pyarrow is imported here, when cell records are flushed, not with the client (a script has none)
+    from mlm_jupyter.core.arrow_columns import table as arrow_table
+    from mlm_jupyter.store.domains.cells import CELL_DATA_SCHEMA, RECORD_SCHEMA, SOURCE_SCHEMA
+
+    schema = {_RECORD_FIELDS: RECORD_SCHEMA, _SOURCE_FIELDS: SOURCE_SCHEMA}.get(tuple(fields), CELL_DATA_SCHEMA)
     # not pyarrow.array: it imports pandas, and in a kernel this runs outside any cell (see core.arrow_columns)
     return arrow_table({f: [r.get(f) for r in rows] for f in fields}, schema)
 
@@ -249,10 +251,9 @@ class CellsClient:
         return dict(self.store.read("cell_counts"))
 
 
-@atexit.register
 def _flush_cells_at_exit() -> None:
-    # Registered before the client's and the fluent API's exit hooks, so it runs after them: flush the
-    # cell records, then close the stores, so no daemon thread is inside DuckDB while the interpreter dies.
+    # After the fluent API's and the clients' exit steps (orders 10 and 20): flush the cell records,
+    # then close the stores, so no daemon thread is inside DuckDB while the interpreter dies.
     stores = []
     for buffer in list(_buffers):
         try:
@@ -265,3 +266,6 @@ def _flush_cells_at_exit() -> None:
             store.close()
         except Exception:  # noqa: BLE001, S110 -- exit must not fail
             pass
+
+
+at_exit(_flush_cells_at_exit, order=30)

@@ -6,14 +6,14 @@ cells ...), all talking to one ``Store``.
 
 from __future__ import annotations
 
-import atexit
 import os
 import sys
 import weakref
 from typing import Any
 
 from mlm_jupyter.store.contract import Store
-from mlm_jupyter.tracking.metric_buffer import MetricBuffer
+from mlm_jupyter.store.exit_steps import at_exit
+from mlm_jupyter.tracking.metric_buffer import MetricBuffer, close_open_buffers
 from mlm_jupyter.tracking.queued_store import QueuedStore
 from mlm_jupyter.tracking.registry import RegistryClient
 from mlm_jupyter.tracking.cells import CellsClient
@@ -67,15 +67,18 @@ class MlmClient(MlflowSearchNames, RunsClient, RegistryClient, CellsClient, Data
         return f"MlmClient({self.store.describe()})"
 
 
-@atexit.register
 def _close_all_at_exit() -> None:
     # Flush every client's metrics and cell records, then close its store, so that no daemon
     # thread is inside DuckDB while the interpreter tears down (that aborts the process).
-    # Registered after the cells module's hook, so it runs before it (atexit is LIFO).
+    # After the runs are ended (fluent, order 10), before the cell buffers (order 30).
     for client in list(_open_clients):
         try:
             client.close()
         except Exception:  # the journal keeps what the store refused; exit must not fail
             pass
+    close_open_buffers()  # buffers of clients dropped without close() (a replaced tracking URI)
     if "mlm_jupyter.store.duckdb_store" in sys.modules:  # stores opened without a client, too
         sys.modules["mlm_jupyter.store.duckdb_store"].close_open_stores()
+
+
+at_exit(_close_all_at_exit, order=20)

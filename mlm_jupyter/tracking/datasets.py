@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-from mlm_jupyter.core.data_diff import DataDiff
-from mlm_jupyter.core.dataset_entities import Dataset, DatasetVersion, Lineage
 from mlm_jupyter.core.errors import InvalidInputError
-from mlm_jupyter.core.fingerprint import Fingerprint, fingerprint, supported_kind
 from mlm_jupyter.store.contract import Op, Store, WriteBatch
+
+if TYPE_CHECKING:  # fingerprints need numpy: imported when data is logged, not with the client
+    from mlm_jupyter.core.data_diff import DataDiff
+    from mlm_jupyter.core.dataset_entities import Dataset, DatasetVersion, Lineage
+    from mlm_jupyter.core.fingerprint import Fingerprint
 
 __all__ = ["AUTO_SKETCH_ROWS", "DataClient"]
 
@@ -48,6 +50,8 @@ class DataClient:
 
     def fingerprint(self, obj: Any, *, rows: bool = False, profile: bool = True) -> Fingerprint:
         """``core.fingerprint.fingerprint`` with this store's persistent file-hash cache."""
+        from mlm_jupyter.core.fingerprint import fingerprint
+
         return fingerprint(obj, rows=rows, profile=profile, cache=self._file_cache())
 
     def log_input(self, run_id: str | None, obj: Any, name: str | None = None, role: str = "input", *,
@@ -70,6 +74,9 @@ class DataClient:
         Returns:
             The ``DatasetVersion`` (``version`` is 0 if the store was busy and the write was journaled).
         """
+        from mlm_jupyter.core.dataset_entities import DatasetVersion
+        from mlm_jupyter.core.fingerprint import Fingerprint, supported_kind
+
         source = None
         if isinstance(obj, Fingerprint):
             fp = obj
@@ -112,15 +119,21 @@ class DataClient:
 
     def datasets(self) -> list[Dataset]:
         """Every dataset with its versions (oldest first)."""
+        from mlm_jupyter.core.dataset_entities import Dataset
+
         return [Dataset.from_record(r) for r in self.store.read("datasets")]
 
     def dataset_versions(self, name: str) -> list[DatasetVersion]:
         """The versions of dataset ``name`` (oldest first)."""
+        from mlm_jupyter.core.dataset_entities import DatasetVersion
+
         return [DatasetVersion.from_record(r) for r in self.store.read("dataset_versions", name=name)]
 
     def get_dataset_version(self, name: str | None = None, version: int | None = None, *,
                             digest: str | None = None) -> DatasetVersion:
         """One dataset version: by name and version (default: latest), or by digest (prefix)."""
+        from mlm_jupyter.core.dataset_entities import DatasetVersion
+
         return DatasetVersion.from_record(self.store.read("dataset_version", name=name, version=version,
                                                           digest=digest))
 
@@ -129,6 +142,8 @@ class DataClient:
 
         Returns a ``Lineage`` (nodes + edges; ``.to_dict()`` for a widget, ``str()`` for a reading).
         """
+        from mlm_jupyter.core.dataset_entities import Lineage
+
         ref: Any = run_id_or_model_uri
         # a Run or a ModelVersion itself (``with mlm.start_run() as run: ...; mlm.lineage(run)``)
         target = str(getattr(ref, "uri", None) or getattr(ref, "id", None) or ref)
@@ -143,6 +158,9 @@ class DataClient:
         return Lineage.from_dict(self.store.read("lineage", run_id=run["run_id"] if run else target, depth=depth))
 
     def _resolve_fingerprint(self, ref: Any) -> Fingerprint:
+        from mlm_jupyter.core.dataset_entities import DatasetVersion
+        from mlm_jupyter.core.fingerprint import Fingerprint
+
         if isinstance(ref, Fingerprint):
             return ref
         if isinstance(ref, DatasetVersion):
@@ -168,6 +186,8 @@ class DataClient:
 
         ``items``: {name, role, fingerprint (Fingerprint or its dict), direction?, cell_id?, cell_record?}.
         """
+        from mlm_jupyter.core.fingerprint import Fingerprint
+
         payload = []
         for item in items:
             fp = item["fingerprint"]

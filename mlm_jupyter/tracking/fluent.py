@@ -10,7 +10,6 @@ need ``nested=True``.
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
 import sys
@@ -29,6 +28,7 @@ from mlm_jupyter.core.errors import (
     StoreError,
 )
 from mlm_jupyter.core.validation import check_key, check_run_name, run_status
+from mlm_jupyter.store.exit_steps import at_exit
 from mlm_jupyter.tracking.client import MlmClient
 from mlm_jupyter.tracking.run_owner import run_owner
 
@@ -424,7 +424,6 @@ def _in_kernel() -> bool:
         return False
 
 
-@atexit.register
 def _end_runs_at_exit() -> None:
     status, reason = "finished", None
     if run_owner().startswith("kernel:") or _in_kernel():
@@ -442,6 +441,7 @@ def _end_runs_at_exit() -> None:
         _stacks.pop(ident, None)
 
 
+at_exit(_end_runs_at_exit, order=10)  # first: the runs' ends join the queues the next steps store
 _PROVENANCE_EXIT_SECONDS = 10.0
 
 

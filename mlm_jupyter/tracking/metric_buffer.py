@@ -32,17 +32,48 @@ if TYPE_CHECKING:
 
     from mlm_jupyter.store.spool import SpoolFile
 
-__all__ = ["MetricBuffer"]
+__all__ = ["MetricBuffer", "close_open_buffers"]
 
 log = logging.getLogger("mlm_jupyter")
 
 _buffers: weakref.WeakSet[MetricBuffer] = weakref.WeakSet()
+
+# Up to this many points a flush sends plain lists (the store inserts them through list parameters):
+# a script logging a few metrics never imports pyarrow. Larger flushes send one Arrow table.
+SMALL_FLUSH = 1_000
+_COLUMNS = ("run_id", "key", "step", "value", "time")
+Points = Any  # a pyarrow.Table, or {column: list} for a small flush
+
+
+def _count(points: Points) -> int:
+    return len(points["run_id"]) if isinstance(points, dict) else int(points.num_rows)
+
+
+def _slice(points: Points, start: int, length: int | None = None) -> Points:
+    if isinstance(points, dict):
+        stop = None if length is None else start + length
+        return {name: values[start:stop] for name, values in points.items()}
+    return points.slice(start) if length is None else points.slice(start, length)
+
+
+def _values(points: Points, name: str) -> list[Any]:
+    return list(points[name]) if isinstance(points, dict) else list(points.column(name).to_pylist())
 
 
 def _forget_spools_in_child() -> None:
     """A forked child shares its parent's spool mapping: it must start its own file, never write there."""
     for buffer in list(_buffers):
         buffer._after_fork()
+
+
+def close_open_buffers() -> None:
+    """Store and close every buffer of this process, also those whose client was dropped unclosed
+    (``set_tracking_uri`` replaced it): their spool files are removed once stored (at exit)."""
+    for buffer in list(_buffers):
+        try:
+            buffer.close()
+        except Exception:  # noqa: BLE001 -- what was not stored stays in the spool for the next open
+            log.debug("mlm-jupyter could not store a buffer's queue at exit", exc_info=True)
 
 
 if hasattr(os, "register_at_fork"):
@@ -191,10 +222,10 @@ class MetricBuffer(BackgroundFlusher):
                 if not self._values and not self._ops:
                     return
                 try:
-                    table = self._table()
+                    table = self._points()
                 except Exception:  # noqa: BLE001 -- one point Arrow cannot hold must not block every other
                     self._drop_unstorable()
-                    table = self._table()
+                    table = self._points()
                 ops = self._ops
                 offset = self._spool.offset if self._spool is not None else None
                 stem = self._spool.stem if self._spool is not None else None
@@ -205,33 +236,44 @@ class MetricBuffer(BackgroundFlusher):
             except Exception:
                 self.failures += 1
                 with self._lock:  # put everything back in front so nothing is lost
-                    restored = table.num_rows
-                    self._run_ids[:0] = table.column("run_id").to_pylist()
-                    self._keys[:0] = table.column("key").to_pylist()
-                    self._steps[:0] = table.column("step").to_pylist()
-                    self._values[:0] = table.column("value").to_pylist()
-                    self._times[:0] = table.column("time").to_pylist()
+                    restored = _count(table)
+                    self._run_ids[:0] = _values(table, "run_id")
+                    self._keys[:0] = _values(table, "key")
+                    self._steps[:0] = _values(table, "step")
+                    self._values[:0] = _values(table, "value")
+                    self._times[:0] = _values(table, "time")
                     self._ops = ops + [(position + restored, queued) for position, queued in self._ops]
                 raise
 
     @staticmethod
-    def _batch(table: pa.Table, ops: list[tuple[int, tuple[Op, ...]]], stem: str | None,
+    def _batch(table: Points, ops: list[tuple[int, tuple[Op, ...]]], stem: str | None,
                offset: int | None) -> WriteBatch:
         """The queue in order: points cut where ops were queued between them."""
         sequence: list[Op] = []
         done = 0
         for position, queued in ops:
             if position > done:
-                sequence.append(Op("log_metrics", {"points": table.slice(done, position - done)}))
+                sequence.append(Op("log_metrics", {"points": _slice(table, done, position - done)}))
                 done = position
             sequence.extend(queued)
-        if table.num_rows > done:
-            sequence.append(Op("log_metrics", {"points": table.slice(done)}))
+        if _count(table) > done:
+            sequence.append(Op("log_metrics", {"points": _slice(table, done)}))
         if stem is not None and offset is not None:
             from mlm_jupyter.store.spool import batch_id
 
             return WriteBatch(tuple(sequence), id=batch_id(stem, offset))
         return WriteBatch(tuple(sequence))
+
+    def _points(self) -> Points:
+        """The queued points: plain columns for a small flush, else one Arrow table."""
+        if len(self._values) <= SMALL_FLUSH:
+            from array import array
+
+            # what Arrow would refuse, refused here (an int64 step, doubles): the caller drops those points
+            array("q", self._steps), array("d", self._values), array("d", self._times)
+            return {"run_id": list(self._run_ids), "key": list(self._keys), "step": list(self._steps),
+                    "value": list(self._values), "time": list(self._times)}
+        return self._table()
 
     def _table(self) -> pa.Table:
         from mlm_jupyter.core.arrow_columns import table
@@ -267,9 +309,15 @@ class MetricBuffer(BackgroundFlusher):
         try:
             super().close()
         finally:
-            spool, self._spool = self._spool, None
+            with self._lock:  # appends from other threads go to the next spool from here on
+                spool, self._spool = self._spool, None
+                left = spool is not None and self.pending > 0
+                if left:
+                    # Not stored: the next open replays the file, exactly once. The queue is the same
+                    # writes; stored later under another spool's id, they would be stored twice.
+                    self._reset()
             if spool is not None:
-                if self.pending:  # not stored: the next open replays it
+                if left:
                     spool.abandon()
                 else:
                     spool.delete()

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import mlm_jupyter as mlm
+from mlm_jupyter.core.fingerprint import fingerprint
 from mlm_jupyter.kernel import extension
 from mlm_jupyter.tracking.client import MlmClient
 
@@ -315,6 +316,29 @@ def test_paths_to_files_are_fingerprinted_per_cell(ip: Any, client: MlmClient, t
     assert first["data_path"]["kind"] == "file" and first["data_path"]["role"] == "read"
     assert first["first_look"]["role"] == "write"
     assert second["data_path"]["digest"] != first["data_path"]["digest"] and second["data_path"]["changed"] is True
+
+
+def test_values_are_recorded_as_their_cell_left_them_when_the_next_cell_changes_them_first(
+        ip: Any, client: MlmClient, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run All: no pause between the cells, so both are hashed later, after the second changed the data."""
+    monkeypatch.setattr(extension.extension_for(ip).capture, "IDLE_GAP", 60.0)  # no pause until history is read
+    data = tmp_path / "rows.csv"
+    data.write_text("a\n1\n")
+    ip.user_ns["data"] = str(data)
+    first_cell = "import numpy as np, pandas as pd\ndf = pd.DataFrame({'a': [1.0, 2.0]})\nx = np.arange(3.0)\nsrc = data"
+    second_cell = "df.loc[0, 'a'] = 99.0\nx += 1\nsrc = data"
+    run(ip, first_cell)
+    run(ip, second_cell)
+    data.write_text("a\n1\n2\n")
+    assert extension.extension_for(ip).capture.worker.pending >= 2  # neither cell hashed yet
+    frame = history(client).set_index("source")
+    first = {d["name"]: d for d in client.cell_data(frame.loc[first_cell]["record_id"])}
+    second = {d["name"]: d for d in client.cell_data(frame.loc[second_cell]["record_id"])}
+    for name in ("df", "x"):
+        assert second[name]["digest"] != first[name]["digest"] and second[name]["changed"] is True, name
+    assert first["df"]["digest"] == fingerprint(pd.DataFrame({"a": [1.0, 2.0]}), profile=False).digest
+    # the file was rewritten before either cell was hashed: left alone rather than recorded in its new state
+    assert "data" not in first and "data" not in second
 
 
 def test_literals_that_cannot_be_params_are_skipped(ip: Any, client: MlmClient) -> None:

@@ -94,3 +94,41 @@ def test_a_scripts_last_writes_reach_the_store_at_exit_not_only_the_spool(store_
         finally:
             con.close()
         assert points == [(0.25,)] and status == [("finished",)]
+
+
+WHOLE_LIFE = """
+import atexit, json, sys
+# registered before mlm_jupyter's own exit hooks, so it runs after them (atexit is LIFO): the flush at exit counts
+atexit.register(lambda: print(json.dumps(sorted(
+    m for m in ("pyarrow", "numpy", "pandas", "psutil", "IPython") if m in sys.modules))))
+import mlm_jupyter as mlm
+with mlm.start_run(experiment="whole-life") as run:
+    mlm.log_param("lr", 0.1)
+    mlm.set_tag("stage", "smoke")
+    mlm.log_metric("loss", float("nan"))
+    mlm.log_metric("loss", 0.5)
+print(run.id)
+"""
+
+
+def test_a_short_scripts_whole_life_imports_no_pyarrow_or_numpy(store_dir: Path) -> None:
+    # import, a run with a param, a tag and two points, the flush and close at exit: a handful of rows
+    # go in through list parameters, so pyarrow (and numpy with it) is never imported
+    env = {**os.environ, "MLM_STORE": str(store_dir)}
+    for _ in range(2):  # creating the store, then opening a current one
+        done = subprocess.run([sys.executable, "-c", WHOLE_LIFE], env=env, capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert done.stderr == "", done.stderr
+        run_id, heavy = done.stdout.strip().splitlines()[-2:]
+        expected = [] if sys.platform.startswith("linux") else ["psutil"]  # psutil reads /proc elsewhere
+        assert json.loads(heavy) == expected
+    from mlm_jupyter.tracking.client import MlmClient
+
+    client = MlmClient(store_dir)
+    run = client.get_run(run_id)
+    history = client.get_metric_history(run_id, "loss")
+    client.close()
+    assert run.status == "finished" and run.params == {"lr": "0.1"} and run.tags.get("stage") == "smoke"
+    assert run.metrics == {"loss": 0.5}
+    assert history["step"].tolist() == [0, 1] and history["value"].isna().tolist() == [True, False]

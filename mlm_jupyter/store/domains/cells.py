@@ -3,29 +3,50 @@
 from __future__ import annotations
 
 import json
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from mlm_jupyter.core.errors import NotFoundError
 from mlm_jupyter.store.session import Session
 
+if TYPE_CHECKING:  # imported by the appliers and reads that make tables (importing the domain imports none)
+    import pyarrow as pa
+
 __all__ = ["APPLIERS", "CELL_DATA_SCHEMA", "JOURNALABLE", "READERS", "RECORD_SCHEMA", "RUN_DETAILS",
            "SOURCE_SCHEMA"]
 
-SOURCE_SCHEMA = pa.schema([("sha256", pa.string()), ("source", pa.string()), ("size", pa.int64())])
-RECORD_SCHEMA = pa.schema([
-    ("id", pa.string()), ("session_id", pa.string()), ("seq", pa.int64()), ("execution_count", pa.int64()),
-    ("cell_id", pa.string()), ("cell_id_source", pa.string()), ("notebook", pa.string()),
-    ("notebook_index", pa.int32()), ("source_sha256", pa.string()), ("start_time", pa.float64()),
-    ("duration", pa.float64()), ("success", pa.bool_()), ("error_type", pa.string()),
-    ("error_message", pa.string()), ("names_read", pa.list_(pa.string())),
-    ("names_written", pa.list_(pa.string())), ("run_id", pa.string()),
-])
-CELL_DATA_SCHEMA = pa.schema([
-    ("record_id", pa.string()), ("name", pa.string()), ("role", pa.string()), ("kind", pa.string()),
-    ("digest", pa.string()), ("changed", pa.bool_()), ("rehashed", pa.bool_()),
-])
+
+
+def _schemas() -> dict[str, pa.Schema]:
+    import pyarrow as pa
+
+    return {
+        "SOURCE_SCHEMA": pa.schema([("sha256", pa.string()), ("source", pa.string()), ("size", pa.int64())]),
+        "RECORD_SCHEMA": pa.schema([
+            ("id", pa.string()), ("session_id", pa.string()), ("seq", pa.int64()), ("execution_count", pa.int64()),
+            ("cell_id", pa.string()), ("cell_id_source", pa.string()), ("notebook", pa.string()),
+            ("notebook_index", pa.int32()), ("source_sha256", pa.string()), ("start_time", pa.float64()),
+            ("duration", pa.float64()), ("success", pa.bool_()), ("error_type", pa.string()),
+            ("error_message", pa.string()), ("names_read", pa.list_(pa.string())),
+            ("names_written", pa.list_(pa.string())), ("run_id", pa.string()),
+        ]),
+        "CELL_DATA_SCHEMA": pa.schema([
+            ("record_id", pa.string()), ("name", pa.string()), ("role", pa.string()), ("kind", pa.string()),
+            ("digest", pa.string()), ("changed", pa.bool_()), ("rehashed", pa.bool_()),
+        ]),
+    }
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("SOURCE_SCHEMA", "RECORD_SCHEMA", "CELL_DATA_SCHEMA"):  # built on first use: no pyarrow import
+        globals().update(_schemas())
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _schema(name: str) -> pa.Schema:
+    schema: pa.Schema = globals().get(name) or __getattr__(name)
+    return schema
+
 _RECORD_UPDATE = ", ".join(
     f"{c} = coalesce(excluded.{c}, cell_records.{c})"
     for c in ("execution_count", "cell_id", "cell_id_source", "notebook", "notebook_index", "duration",
@@ -43,15 +64,15 @@ def record_cells(s: Session, args: dict[str, Any]) -> int:
                        session.get("pid"), session["started_at"]])
     sources: pa.Table | None = args.get("sources")
     if sources is not None and sources.num_rows:
-        s.insert_table("cell_sources", sources.cast(SOURCE_SCHEMA), conflict="ON CONFLICT (sha256) DO NOTHING")
+        s.insert_table("cell_sources", sources.cast(_schema("SOURCE_SCHEMA")), conflict="ON CONFLICT (sha256) DO NOTHING")
     records: pa.Table | None = args.get("records")
     if records is None or records.num_rows == 0:
         return 0
-    s.insert_table("cell_records", records.cast(RECORD_SCHEMA),
+    s.insert_table("cell_records", records.cast(_schema("RECORD_SCHEMA")),
                    conflict=f"ON CONFLICT (id) DO UPDATE SET {_RECORD_UPDATE}")
     data: pa.Table | None = args.get("data")
     if data is not None and data.num_rows:
-        s.insert_table("cell_data", data.cast(CELL_DATA_SCHEMA))
+        s.insert_table("cell_data", data.cast(_schema("CELL_DATA_SCHEMA")))
     return int(records.num_rows)
 
 
@@ -74,6 +95,8 @@ def log_run_cell_data(s: Session, args: dict[str, Any]) -> None:
     rows = args.get("rows") or []
     if not rows:
         return
+    import pyarrow as pa
+
     s.insert_table("run_cell_data", pa.table({
         "run_id": [args["run_id"]] * len(rows), "dataset": [r["name"] for r in rows],
         "role": [r["role"] for r in rows], "digest": [r["digest"] for r in rows],

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pyarrow as pa
-
 from mlm_jupyter.core.errors import InvalidInputError, NotFoundError
 from mlm_jupyter.store.domains.data_lineage import lineage
 from mlm_jupyter.store.session import Session
@@ -77,6 +75,8 @@ def log_inputs(s: Session, args: dict[str, Any]) -> list[dict[str, Any]]:
                            ("logged_at", s.now())):
             rows[key].append(value)
     if rows["run_id"]:
+        import pyarrow as pa
+
         s.insert_table("run_inputs", pa.table(rows, schema=pa.schema([
             ("run_id", pa.string()), ("dataset", pa.string()), ("role", pa.string()), ("digest", pa.string()),
             ("version", pa.int32()), ("direction", pa.string()), ("cell_id", pa.string()),

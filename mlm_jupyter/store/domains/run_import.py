@@ -10,25 +10,53 @@ rewrites a queue of ops so that every run created in it goes this way.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-
-from mlm_jupyter.core.arrow_columns import column, table
 from mlm_jupyter.store.contract import Op
-from mlm_jupyter.store.domains.runs import METRIC_SCHEMA, RUN_STATUSES, as_number
+from mlm_jupyter.store.domains.runs import RUN_STATUSES, as_number, metric_columns
 from mlm_jupyter.store.session import Session
 
-__all__ = ["APPLIERS", "JOURNALABLE", "PARAM_SCHEMA", "RUN_SCHEMA", "TAG_SCHEMA", "fold", "import_runs"]
+if TYPE_CHECKING:  # imported where runs are stored in bulk; importing the domain imports no pyarrow
+    import pyarrow as pa
 
-RUN_SCHEMA = pa.schema([
-    ("run_id", pa.string()), ("experiment", pa.string()), ("name", pa.string()), ("status", pa.string()),
-    ("status_reason", pa.string()), ("start_time", pa.float64()), ("end_time", pa.float64()),
-    ("user_name", pa.string()), ("parent_run_id", pa.string()), ("source", pa.string()),
-    ("host", pa.string()), ("pid", pa.int32()), ("pid_start", pa.float64()), ("owner", pa.string()),
-])
-PARAM_SCHEMA = pa.schema([("run_id", pa.string()), ("key", pa.string()), ("value", pa.string())])
-TAG_SCHEMA = PARAM_SCHEMA
+__all__ = ["APPLIERS", "FOLD_FROM_RUNS", "JOURNALABLE", "PARAM_SCHEMA", "RUN_SCHEMA", "TAG_SCHEMA", "fold",
+           "import_runs"]
+
+# A queue that creates fewer runs is applied op by op: a script's one run needs no Arrow tables
+# (and no pyarrow import); the bulk path pays off from a couple of runs on.
+FOLD_FROM_RUNS = 2
+
+
+def _schemas() -> dict[str, pa.Schema]:
+    import pyarrow as pa
+
+    params = pa.schema([("run_id", pa.string()), ("key", pa.string()), ("value", pa.string())])
+    return {
+        "RUN_SCHEMA": pa.schema([
+            ("run_id", pa.string()), ("experiment", pa.string()), ("name", pa.string()), ("status", pa.string()),
+            ("status_reason", pa.string()), ("start_time", pa.float64()), ("end_time", pa.float64()),
+            ("user_name", pa.string()), ("parent_run_id", pa.string()), ("source", pa.string()),
+            ("host", pa.string()), ("pid", pa.int32()), ("pid_start", pa.float64()), ("owner", pa.string()),
+        ]),
+        "PARAM_SCHEMA": params,
+        "TAG_SCHEMA": params,
+    }
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("RUN_SCHEMA", "PARAM_SCHEMA", "TAG_SCHEMA"):  # built on first use
+        globals().update(_schemas())
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _schema(name: str) -> pa.Schema:
+    if name == "METRIC_SCHEMA":
+        from mlm_jupyter.store.domains.runs import METRIC_SCHEMA
+
+        return METRIC_SCHEMA
+    schema: pa.Schema = globals().get(name) or __getattr__(name)
+    return schema
 
 
 def _as(table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -44,6 +72,12 @@ def import_runs(s: Session, args: dict[str, Any]) -> dict[str, Any]:
     (run_id, key, value), ``points`` (run_id, key, step, value, time). Returns
     ``{"imported": n, "skipped": [ids of runs already stored]}``.
     """
+    from mlm_jupyter.core.arrow_columns import column
+
+    RUN_SCHEMA, PARAM_SCHEMA, TAG_SCHEMA, METRIC_SCHEMA = (  # noqa: N806 -- the module's schema names
+        _schema(n) for n in ("RUN_SCHEMA", "PARAM_SCHEMA", "TAG_SCHEMA", "METRIC_SCHEMA"))
+    import pyarrow as pa
+
     runs = _as(args["runs"], RUN_SCHEMA)
     if runs.num_rows == 0:
         return {"imported": 0, "skipped": []}
@@ -138,6 +172,12 @@ def fold(ops: list[Op]) -> list[Op]:
     twice with different values stays a separate op, so the store still
     refuses it as a conflict.
     """
+    import pyarrow as pa
+
+    from mlm_jupyter.core.arrow_columns import column, table
+
+    RUN_SCHEMA, PARAM_SCHEMA, METRIC_SCHEMA = (  # noqa: N806 -- the module's schema names
+        _schema(n) for n in ("RUN_SCHEMA", "PARAM_SCHEMA", "METRIC_SCHEMA"))
     fresh: dict[str, dict[str, Any]] = {}
     rest: list[Op] = []
     fresh_points: list[pa.Table] = []
@@ -163,6 +203,9 @@ def fold(ops: list[Op]) -> list[Op]:
             run.update(status=args["status"], end_time=args.get("end_time"), reason=args.get("reason"))
         elif op.kind == "log_metrics" and fresh:
             points: pa.Table = args["points"]
+            columns = metric_columns(points)
+            if columns is not None:  # a small flush's plain columns
+                points = table(columns, METRIC_SCHEMA)
             mine = [i for i, run_id in enumerate(points.column("run_id").to_pylist()) if run_id in fresh]
             if len(mine) == points.num_rows:
                 fresh_points.append(points)

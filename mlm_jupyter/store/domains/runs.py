@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from mlm_jupyter.core.errors import InvalidInputError, NotFoundError, ParamConflictError
 from mlm_jupyter.core.query import compile_filter, compile_order_by
@@ -14,13 +12,53 @@ from mlm_jupyter.core.validation import check_key, check_run_name
 from mlm_jupyter.store.session import Session
 from mlm_jupyter.store.stamping import identity_provider
 
-__all__ = ["APPLIERS", "JOURNALABLE", "READERS"]
+if TYPE_CHECKING:  # pyarrow is imported by the reads and large writes that use it, never by a short script's
+    import pyarrow as pa
+
+__all__ = ["APPLIERS", "JOURNALABLE", "METRIC_COLUMNS", "METRIC_SCHEMA", "READERS", "metric_columns"]
 
 RUN_STATUSES = ("running", "finished", "failed", "killed")
-METRIC_SCHEMA = pa.schema([
-    ("run_id", pa.string()), ("key", pa.string()), ("step", pa.int64()),
-    ("value", pa.float64()), ("time", pa.float64()),
-])
+METRIC_COLUMNS = ("run_id", "key", "step", "value", "time")
+_METRIC_TYPES = ("VARCHAR", "VARCHAR", "BIGINT", "DOUBLE", "DOUBLE")
+
+
+def _metric_schema() -> pa.Schema:
+    import pyarrow as pa
+
+    return pa.schema([
+        ("run_id", pa.string()), ("key", pa.string()), ("step", pa.int64()),
+        ("value", pa.float64()), ("time", pa.float64()),
+    ])
+
+
+def __getattr__(name: str) -> Any:
+    if name == "METRIC_SCHEMA":  # built on first use, so importing the domain imports no pyarrow
+        schema = _metric_schema()
+        globals()[name] = schema
+        return schema
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def metric_columns(points: Any) -> dict[str, list[Any]] | None:
+    """``points`` as plain columns when a caller sent them so (a mapping of the five ``METRIC_COLUMNS``
+    lists, what a small flush sends instead of an Arrow table), else ``None`` (an Arrow table)."""
+    if not isinstance(points, Mapping):
+        return None
+    columns = {name: list(points[name]) for name in METRIC_COLUMNS}
+    if len({len(values) for values in columns.values()}) != 1:
+        raise InvalidInputError("metric points need as many values in each of run_id, key, step, value, time")
+    return columns
+
+
+def _schema() -> pa.Schema:
+    schema: pa.Schema = globals().get("METRIC_SCHEMA") or __getattr__("METRIC_SCHEMA")
+    return schema
+
+
+def _unnest_points() -> str:
+    """A SELECT of metric points given as five list parameters (one statement, whatever the count)."""
+    return "SELECT " + ", ".join(f"unnest(?::{kind}[]) AS {name}"
+                                 for name, kind in zip(METRIC_COLUMNS, _METRIC_TYPES))
 
 
 # ---------------------------------------------------------------- writes
@@ -156,9 +194,9 @@ def log_params(s: Session, args: dict[str, Any]) -> None:
     _update_run(s, "UPDATE run_summaries SET params = map_concat(params, map(?::VARCHAR[], ?::VARCHAR[])), "
                 "params_num = map_concat(params_num, map(?::VARCHAR[], ?::DOUBLE[])) WHERE run_id = ?",
                 [list(fresh), list(fresh.values()), list(numeric), list(numeric.values()), run_id], run_id)
-    s.insert_table("params", pa.table({
-        "run_id": [run_id] * len(fresh), "key": list(fresh), "value": list(fresh.values()),
-        "value_num": pa.array(numbers, pa.float64())}))
+    # a few rows: list parameters and one statement (no Arrow, no executemany)
+    s.con.execute("INSERT INTO params (run_id, key, value, value_num) SELECT ?, unnest(?::VARCHAR[]), "
+                  "unnest(?::VARCHAR[]), unnest(?::DOUBLE[])", [run_id, list(fresh), list(fresh.values()), numbers])
 
 
 def set_tags(s: Session, args: dict[str, Any]) -> None:
@@ -170,9 +208,9 @@ def set_tags(s: Session, args: dict[str, Any]) -> None:
     # map_concat keeps the last value of a key: an overwritten tag takes the new one
     _update_run(s, "UPDATE run_summaries SET tags = map_concat(tags, map(?::VARCHAR[], ?::VARCHAR[])) "
                 "WHERE run_id = ?", [list(tags), list(tags.values()), run_id], run_id)
-    s.insert_table("tags", pa.table({
-        "run_id": [run_id] * len(tags), "key": list(tags), "value": list(tags.values())}),
-        conflict="ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value")
+    s.con.execute("INSERT INTO tags (run_id, key, value) SELECT ?, unnest(?::VARCHAR[]), unnest(?::VARCHAR[]) "
+                  "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+                  [run_id, list(tags), list(tags.values())])
 
 
 def delete_tag(s: Session, args: dict[str, Any]) -> None:
@@ -185,34 +223,47 @@ def delete_tag(s: Session, args: dict[str, Any]) -> None:
 
 
 def log_metrics(s: Session, args: dict[str, Any]) -> None:
-    """Append metric points (an Arrow table) and refresh the latest value per (run, key).
+    """Append metric points and refresh the latest value per (run, key).
 
-    The latest value is the point with the highest step (then the latest time). The
-    (run, key) pairs whose latest value changed come back from the upsert and go into
-    the run summaries in one statement per batch, never one per point.
+    ``points`` is an Arrow table (``METRIC_SCHEMA``) or, for a few points, a mapping of five
+    equal-length lists (``METRIC_COLUMNS``), inserted through list parameters in one statement
+    (no pyarrow: a script logging one metric never imports it). The latest value is the point
+    with the highest step (then the latest time). The (run, key) pairs whose latest value
+    changed come back from the upsert and go into the run summaries in one statement per
+    batch, never one per point.
     """
-    points: pa.Table = args["points"]
-    if not points.schema.equals(METRIC_SCHEMA):  # (Table.cast imports pyarrow.compute)
-        points = points.cast(METRIC_SCHEMA)
-    if points.num_rows == 0:
-        return
-    s.insert_table("metrics", points)
-    name = "_mlm_points"
-    s.con.register(name, points)
+    columns = metric_columns(args["points"])
+    params: list[Any] = []
+    if columns is not None:
+        if not columns["run_id"]:
+            return
+        params = [columns[name] for name in METRIC_COLUMNS]
+        source = f"({_unnest_points()})"
+        s.con.execute(f"INSERT INTO metrics (run_id, key, step, value, time) {_unnest_points()}", params)
+    else:
+        points: pa.Table = args["points"]
+        if not points.schema.equals(_schema()):  # (Table.cast imports pyarrow.compute)
+            points = points.cast(_schema())
+        if points.num_rows == 0:
+            return
+        s.insert_table("metrics", points)
+        source = "_mlm_points"
+        s.con.register(source, points)
     try:
         changed = s.con.execute(f"""
             INSERT INTO latest_metrics
             SELECT run_id, key, step, value, time
             FROM (SELECT *, row_number() OVER (PARTITION BY run_id, key ORDER BY step DESC, time DESC) AS rank
-                  FROM {name})
+                  FROM {source})
             WHERE rank = 1
             ON CONFLICT (run_id, key) DO UPDATE SET
                 step = excluded.step, value = excluded.value, time = excluded.time
             WHERE excluded.step > latest_metrics.step
                OR (excluded.step = latest_metrics.step AND excluded.time >= latest_metrics.time)
-            RETURNING run_id, key, value""").fetchall()
+            RETURNING run_id, key, value""", params).fetchall()
     finally:
-        s.con.unregister(name)
+        if columns is None:
+            s.con.unregister(source)
     if changed:  # a few rows (one per changed run and key): plain lists beat an Arrow round trip
         by_run: dict[str, tuple[list[str], list[float]]] = {}
         for run_id, key, value in changed:
@@ -286,13 +337,16 @@ def run(s: Session, run_id: str) -> dict[str, Any]:
     return record
 
 
-_PAGE_SCHEMA = [
-    ("run_id", pa.string()), ("experiment", pa.string()), ("name", pa.string()), ("status", pa.string()),
-    ("status_reason", pa.string()), ("start_time", pa.float64()), ("end_time", pa.float64()),
-    ("user_name", pa.string()), ("parent_run_id", pa.string()), ("source", pa.string()), ("owner", pa.string()),
-    ("params", pa.map_(pa.string(), pa.string())), ("metrics", pa.map_(pa.string(), pa.float64())),
-    ("tags", pa.map_(pa.string(), pa.string())),
-]
+def _page_schema() -> list[tuple[str, pa.DataType]]:
+    import pyarrow as pa
+
+    return [
+        ("run_id", pa.string()), ("experiment", pa.string()), ("name", pa.string()), ("status", pa.string()),
+        ("status_reason", pa.string()), ("start_time", pa.float64()), ("end_time", pa.float64()),
+        ("user_name", pa.string()), ("parent_run_id", pa.string()), ("source", pa.string()), ("owner", pa.string()),
+        ("params", pa.map_(pa.string(), pa.string())), ("metrics", pa.map_(pa.string(), pa.float64())),
+        ("tags", pa.map_(pa.string(), pa.string())),
+    ]
 _DETAIL_COLUMNS = frozenset({"status_reason", "parent_run_id", "source", "owner"})
 
 
@@ -319,7 +373,9 @@ def search_runs(s: Session, filter: str | None = None, experiments: list[str] | 
         params.append(list(run_ids))
     where_sql = " AND ".join(f"({c})" for c in conditions)
     limit, offset = max(int(max_results), 0), max(int(offset), 0)
-    schema = [(name, type) for name, type in _PAGE_SCHEMA if detail or name not in _DETAIL_COLUMNS]
+    import pyarrow as pa
+
+    schema = [(name, type) for name, type in _page_schema() if detail or name not in _DETAIL_COLUMNS]
     select = f"SELECT {', '.join(f's.{name}' for name, _ in schema)} FROM run_summaries s"
     found = None
     if limit and not order_by:
@@ -410,6 +466,7 @@ def _long(table: pa.Table, column: str, page_ids: pa.Array, picked: Any) -> pa.T
     plain ids, and its indices give each row's position in the page for free.
     """
     import numpy as np
+    import pyarrow as pa
 
     maps = table.column(column).combine_chunks()
     offsets = maps.offsets.to_numpy()  # keys and items ignore a slice; offsets do not
@@ -437,6 +494,7 @@ def _in_step_order(table: pa.Table) -> pa.Table:
     """Sort by (step, time) only when needed: points almost always arrive in step order,
     and DuckDB keeps insertion order for a plain scan, so checking is cheaper than ORDER BY."""
     import numpy as np
+    import pyarrow as pa
 
     if table.num_rows < 2:
         return table
@@ -456,6 +514,8 @@ def metric_history_sampled(s: Session, run_id: str, key: str, max_points: int) -
     highest value and the ends are always kept (``core.downsample``), so
     spikes and NaN gaps survive. Only the kept rows leave this function.
     """
+    import pyarrow as pa
+
     from mlm_jupyter.core.downsample import min_max_indices
 
     points = _in_step_order(s.table("SELECT step, value, time FROM metrics WHERE run_id = ? AND key = ?",
