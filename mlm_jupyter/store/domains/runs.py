@@ -441,6 +441,8 @@ def _sorted_matches(s: Session, select: str, where_sql: str, params: list[Any], 
     count would evaluate it a second time. Here the scan keeps only ids and sort keys, counts
     the matches over them, and the page's full rows are then read by id (primary key).
     """
+    import pyarrow as pa
+
     order_sql, order_params = compile_order_by(order_by)
     found = s.con.execute(
         f"SELECT s.run_id, count(*) OVER () FROM run_summaries s WHERE {where_sql} "
