@@ -314,6 +314,13 @@ def main() -> None:
     parser.add_argument("--reuse", type=Path, default=None, help="only search a store built earlier with --keep")
     args = parser.parse_args()
     only = set(args.only.split(","))
+    # An installed wheel has its bytecode compiled (MLflow's is); this checkout may not (PYTHONDONTWRITEBYTECODE),
+    # and every timed process would then compile each module of ours it imports.
+    import compileall
+
+    import mlm_jupyter
+
+    compileall.compile_dir(str(Path(mlm_jupyter.__file__).parent), quiet=1)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores [{load()}]")
     if args.reuse is not None:
         reuse_search(args.reuse, args.repeats)

@@ -157,23 +157,55 @@ def start_run(experiment: str | None = None, name: str | None = None, *, nested:
             "or pass nested=True to start a child run.", run_id=_active[-1].id)
     if experiment is None and _active:
         experiment = _active[-1].experiment  # a child run stays in its parent's experiment
-    client = get_client()
+    # The git state and environment are captured from now on, while the client opens the store (the
+    # first start_run of a script imports DuckDB and opens the file meanwhile); stored once the run exists.
+    pending = _PendingProvenance() if provenance else None
     try:
+        client = get_client()
         run = client.create_run(experiment if experiment is not None else _experiment, name, tags=tags,
                                 parent_run_id=parent_run_id or (_active[-1].id if _active else None), source=source)
-    except StoreError as error:
-        if not _in_notebook():
+    except BaseException as error:
+        if pending is not None:
+            pending.cancel()
+        if not isinstance(error, StoreError) or not _in_notebook():
             raise
         return _start_untracked(experiment if experiment is not None else _experiment, name, error)
     active = ActiveRun(**{f: getattr(run, f) for f in run.__dataclass_fields__})
     _active.append(active)
     _started.append(run.id)
-    if provenance:
-        worker = threading.Thread(target=_record_provenance, args=(client, run.id), name="mlm-provenance",
-                                  daemon=True)
-        worker.start()
-        _provenance_workers[run.id] = worker
+    if pending is not None:
+        _provenance_workers[run.id] = pending.thread
+        pending.record(client, run.id)
     return active
+
+
+class _PendingProvenance:
+    """A run's provenance: captured on a thread from ``start_run``'s first line, stored once the run exists."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Event()
+        self._target: tuple[MlmClient, str] | None = None
+        self.thread = threading.Thread(target=self._work, name="mlm-provenance", daemon=True)
+        self.thread.start()
+
+    def _work(self) -> None:
+        try:
+            from mlm_jupyter.tracking.provenance import environment, git_state
+
+            git_state()  # both are cached: the write below reuses them
+            environment()
+        except Exception:  # noqa: BLE001 -- the write below captures again and reports what fails
+            pass
+        self._ready.wait()
+        if self._target is not None:
+            _record_provenance(*self._target)
+
+    def record(self, client: MlmClient, run_id: str) -> None:
+        self._target = (client, run_id)
+        self._ready.set()
+
+    def cancel(self) -> None:
+        self._ready.set()
 
 
 def _resume_run(run_id: str, name: str | None, tags: Mapping[str, Any] | None, nested: bool) -> ActiveRun:
