@@ -4,7 +4,10 @@
 file (``hold_seconds=None``) and must stay responsive while a big write runs,
 so reads and raw SQL here run on a per-thread cursor (a DuckDB connection is
 not thread-safe, so each concurrent reader borrows its own cursor) and see
-the last committed state, while writes keep the store's lock. ``sweep()`` is
+the last committed state, while writes keep the store's lock. Run search
+counts are cached per filter until the next write (every write to the file goes
+through this object while the server holds it), so sorting, paging and polling a
+filtered list of a million runs do not count its matches again. ``sweep()`` is
 the owner's housekeeping: mark runs of dead local processes ``killed`` and
 replay the journal others wrote while the server was unreachable.
 """
@@ -31,6 +34,8 @@ __all__ = ["OwnerStore"]
 
 log = logging.getLogger("mlm_jupyter.server")
 
+_MAX_COUNTS = 256  # cached search counts (filter, experiments) -> total
+
 
 class OwnerStore(DuckDbStore):
     """A ``DuckDbStore`` in owner mode whose reads never wait behind a write."""
@@ -42,6 +47,9 @@ class OwnerStore(DuckDbStore):
         self._all_cursors: list[Any] = []
         self._opened = threading.Event()
         self._acting = threading.local()
+        self._generation = 0  # bumped by every write: a count cached under an older one is stale
+        self._generation_lock = threading.Lock()
+        self._counts: dict[tuple[Any, ...], tuple[int, int]] = {}
 
     def open(self) -> None:
         """Take the file now (migrate, recover, replay) and make the read cursors."""
@@ -65,6 +73,25 @@ class OwnerStore(DuckDbStore):
             yield Session(cursor, self.directory, self.clock)
         finally:
             self._cursors.put(cursor)
+
+    def read(self, query: str, **args: Any) -> Any:
+        """Store reads; ``search_runs`` reuses the count of an identical search made since the last write."""
+        if query != "search_runs" or args.get("total") is not None or args.get("run_ids") is not None:
+            return super().read(query, **args)
+        try:
+            key = (args.get("filter") or "", tuple(args.get("experiments") or ()))
+            hash(key)
+        except TypeError:  # malformed arguments from a remote client: the read reports them
+            return super().read(query, **args)
+        generation = self._generation  # read before the search: a write landing meanwhile outdates the entry
+        known = self._counts.get(key)
+        if known is not None and known[0] == generation:
+            args["total"] = known[1]
+        result = super().read(query, **args)
+        if len(self._counts) >= _MAX_COUNTS:
+            self._counts.clear()
+        self._counts[key] = (generation, int(result["total"]))
+        return result
 
     @contextmanager
     def acting_as(self, identity: Identity) -> Iterator[None]:
@@ -92,6 +119,9 @@ class OwnerStore(DuckDbStore):
             raise InvalidInputError(
                 f"malformed write batch {batch.id}: {type(error).__name__}: {error}. Each op is "
                 "{'kind': <store operation>, 'args': {...}} with the arguments that operation needs.") from error
+        finally:
+            with self._generation_lock:
+                self._generation += 1
 
     # ------------------------------------------------------------ housekeeping
 

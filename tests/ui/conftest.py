@@ -154,14 +154,15 @@ def _wait_ready(server: LabServer) -> None:
                        f"{server.log()[-4000:]}")
 
 
-def start_lab_server(base: Path, extra_args: Sequence[str] = ()) -> LabServer:
+def start_lab_server(base: Path, extra_args: Sequence[str] = (), store: Path | None = None) -> LabServer:
     """Start ``jupyter lab`` on loopback with a token, ``base/root`` as root dir and ``base/store`` as store.
 
-    ``extra_args`` go to the command line (e.g. to switch the server extension off).
+    ``extra_args`` go to the command line (e.g. to switch the server extension off); ``store``
+    points the server at an existing store instead of ``base/store`` (benchmarks on large stores).
     Returns once ``/api/status`` answers. Stop it with ``stop_lab_server``.
     (Benchmarks use this too; tests use the ``lab_server`` fixture.)
     """
-    root_dir, store_dir = base / "root", base / "store"
+    root_dir, store_dir = base / "root", store or base / "store"
     root_dir.mkdir(parents=True, exist_ok=True)
     store_dir.mkdir(parents=True, exist_ok=True)
     port, token = _free_port(), secrets.token_hex(16)

@@ -352,13 +352,16 @@ _DETAIL_COLUMNS = frozenset({"status_reason", "parent_run_id", "source", "owner"
 
 def search_runs(s: Session, filter: str | None = None, experiments: list[str] | None = None,
                 order_by: list[str] | None = None, max_results: int = 1000, offset: int = 0,
-                run_ids: list[str] | None = None, detail: bool = True) -> dict[str, Any]:
+                run_ids: list[str] | None = None, detail: bool = True, total: int | None = None) -> dict[str, Any]:
     """Matching runs (ordered, paged) plus their params, latest metrics and tags in long form.
 
     Everything comes from ``run_summaries`` (one row per run, values as maps), usually in a
     single query; see ``_matches_in_default_order`` and ``_top_matches`` for which query runs.
     ``detail=False`` leaves out status_reason, parent_run_id, source and owner (a DataFrame
     has no column for them, and every column read costs time over thousands of runs).
+    ``total``: the number of matches when the caller already knows it for this filter, experiments
+    and run ids (the server's count cache): no count runs. At a million runs the count is the
+    costly part of a page (it evaluates the filter over every run).
     """
     where, params = compile_filter(filter or "")
     conditions = [where]
@@ -382,7 +385,7 @@ def search_runs(s: Session, filter: str | None = None, experiments: list[str] | 
         picked: Any = newest_first[offset:offset + limit]
         runs, total = table.select(table.column_names[:-3]).take(pa.array(picked)), table.num_rows
     else:
-        page, total = _top_matches(s, select, where_sql, params, order_by or [], limit, offset)
+        page, total = _top_matches(s, select, where_sql, params, order_by or [], limit, offset, total)
         # no page (a count only): an empty one with the columns a page would have
         table = page if page is not None else pa.table({name: pa.array([], type) for name, type in schema})
         picked, runs = None, table.select(table.column_names[:-3])
@@ -411,21 +414,50 @@ def _matches_in_default_order(s: Session, select: str, where_sql: str, params: l
 
 
 def _top_matches(s: Session, select: str, where_sql: str, params: list[Any], order_by: list[str],
-                 limit: int, offset: int) -> tuple[pa.Table | None, int]:
+                 limit: int, offset: int, known_total: int | None = None) -> tuple[pa.Table | None, int]:
     """One ordered page (DuckDB's top-N reads maps for the page's rows only) and the total.
 
-    The count runs only when the page is full, since a short page already tells the total.
-    No limit asks for the total alone (the page is ``None``).
+    The count runs only when the page is full, since a short page already tells the total,
+    and when the caller does not know it (``known_total``). No limit asks for the total
+    alone (the page is ``None``).
     """
     page = None
+    if limit and order_by and where_sql != "(TRUE)" and known_total is None:
+        return _sorted_matches(s, select, where_sql, params, order_by, limit, offset)
     if limit:
         order_sql, order_params = compile_order_by(order_by)
         page = s.table(f"{select} WHERE {where_sql} ORDER BY {order_sql} LIMIT ? OFFSET ?",
                        [*params, *order_params, limit, offset])
         if page.num_rows < limit and (page.num_rows or not offset):
             return page, offset + page.num_rows
+    return page, known_total if known_total is not None else _count(s, where_sql, params)
+
+
+def _sorted_matches(s: Session, select: str, where_sql: str, params: list[Any], order_by: list[str],
+                    limit: int, offset: int) -> tuple[pa.Table | None, int]:
+    """A filtered page in a chosen order and the total from one scan of the filter.
+
+    The filter (map lookups over every run) is what costs at a million runs, and a separate
+    count would evaluate it a second time. Here the scan keeps only ids and sort keys, counts
+    the matches over them, and the page's full rows are then read by id (primary key).
+    """
+    import pyarrow as pa
+
+    order_sql, order_params = compile_order_by(order_by)
+    found = s.con.execute(
+        f"SELECT s.run_id, count(*) OVER () FROM run_summaries s WHERE {where_sql} "
+        f"ORDER BY {order_sql} LIMIT ? OFFSET ?", [*params, *order_params, limit, offset]).fetchall()
+    if not found:
+        return None, _count(s, where_sql, params)
+    ids = [run_id for run_id, _ in found]
+    rows = s.table(f"{select} WHERE list_contains(?, s.run_id)", [ids])
+    position = {run_id: i for i, run_id in enumerate(rows.column("run_id").to_pylist())}
+    return rows.take(pa.array([position[run_id] for run_id in ids if run_id in position])), int(found[0][1])
+
+
+def _count(s: Session, where_sql: str, params: list[Any]) -> int:
     row = s.one(f"SELECT count(*) FROM run_summaries s WHERE {where_sql}", params)
-    return page, int(row[0]) if row else 0
+    return int(row[0]) if row else 0
 
 
 def _long(table: pa.Table, column: str, page_ids: pa.Array, picked: Any) -> pa.Table:
