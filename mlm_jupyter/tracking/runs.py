@@ -88,6 +88,7 @@ class RunsClient:
         if experiment is None:  # an empty name is a mistake to report, not a request for the default
             experiment = os.environ.get("MLM_EXPERIMENT") or "Default"
         check_key(experiment, "experiment")
+        new_id = run_id is None  # an id made here: no point of this run can be stored before its creation
         run_id = run_id or uuid.uuid4().hex
         name = check_run_name(name) if name is not None else new_run_name()
         me = this_process()
@@ -103,6 +104,8 @@ class RunsClient:
             check_usable = getattr(self.buffer.store, "check_usable", None)
             if check_usable is not None:  # a damaged store still fails start_run, not the exit
                 check_usable()
+            if new_id:  # its points follow it in the same queue: the store need not look for earlier ones
+                ops[0] = Op("create_run", {**ops[0].args, "queued": True})
             self.buffer.queue(tuple(ops))
             self._queued_runs[run_id] = {}
         else:
