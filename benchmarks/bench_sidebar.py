@@ -35,6 +35,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+PAGE = 50  # rows the sidebar asks for (SidebarModel's page size)
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 TAB = ".jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id='mlm-sidebar']"
@@ -180,9 +181,9 @@ def run_benchmarks(args: argparse.Namespace, url: str, token: str, big: list[str
                    sync_playwright: Any) -> None:
     total = args.runs + args.compared
     # REST alone, warm
-    rest(url, token, "mlm/api/runs?limit=200")
-    rest_list = [timed(lambda: rest(url, token, "mlm/api/runs?limit=200")) for _ in range(args.repeats)]
-    rest_filter = [timed(lambda f=f: rest(url, token, "mlm/api/runs?limit=200&filter=" + urllib.parse.quote(f)))
+    rest(url, token, f"mlm/api/runs?limit={PAGE}")
+    rest_list = [timed(lambda: rest(url, token, f"mlm/api/runs?limit={PAGE}")) for _ in range(args.repeats)]
+    rest_filter = [timed(lambda f=f: rest(url, token, f"mlm/api/runs?limit={PAGE}&filter=" + urllib.parse.quote(f)))
                    for f in FILTERS for _ in range(max(1, args.repeats // 2))]
     rest_metric = [timed(lambda: rest(url, token, f"mlm/api/runs/{big[0]}/metrics/loss?max_points=2000"))
                    for _ in range(args.repeats)]
@@ -201,16 +202,16 @@ def run_benchmarks(args: argparse.Namespace, url: str, token: str, big: list[str
                 page.wait_for_function(
                     "(total) => { const c = document.querySelector('#mlm-sidebar .mlm-count');"
                     " return c && c.textContent.endsWith(`of ${total} runs`)"
-                    " && document.querySelectorAll('#mlm-sidebar .mlm-run').length === 200; }", arg=total))))
+                    f" && document.querySelectorAll('#mlm-sidebar .mlm-run').length === {PAGE}; }}", arg=total))))
         search = page.locator("#mlm-sidebar input.mlm-search")
 
         def apply(text: str) -> None:
             search.fill(text)
             marker = page.evaluate("() => document.querySelector('#mlm-sidebar .mlm-count').textContent")
-            page.evaluate("() => { window.__mlmMark = document.querySelector('#mlm-sidebar .mlm-run-list').firstChild; }")
+            page.evaluate("() => { window.__mlmMark = document.querySelector('#mlm-sidebar .mlm-runs-table tbody').firstChild; }")
             search.press("Enter")
             page.wait_for_function(
-                "(before) => { const list = document.querySelector('#mlm-sidebar .mlm-run-list');"
+                "(before) => { const list = document.querySelector('#mlm-sidebar .mlm-runs-table tbody');"
                 " return list.firstChild !== window.__mlmMark || document.querySelector('#mlm-sidebar .mlm-count').textContent !== before; }",
                 arg=marker)
 
@@ -247,10 +248,10 @@ def run_benchmarks(args: argparse.Namespace, url: str, token: str, big: list[str
         points = page.get_attribute("#mlm-compare-1 .mlm-chart", "data-points")
         browser.close()
 
-    print(f"\nSidebar with {total:,} runs (page of 200 rows)")
-    print(f"  REST GET /runs?limit=200 ............ {med(rest_list)}")
+    print(f"\nSidebar with {total:,} runs (page of {PAGE} rows)")
+    print(f"  REST GET /runs?limit={PAGE} ............. {med(rest_list)}")
     print(f"  REST GET /runs?filter=... ............ {med(rest_filter)}")
-    print(f"  click icon -> 200 rows on screen ..... {med(first_list)}")
+    print(f"  click icon -> {PAGE} rows on screen ...... {med(first_list)}")
     print(f"  Enter in search -> filtered list ..... {med(filter_times)}")
     print(f"\nComparison of {len(big)} runs x {args.points:,} points")
     print(f"  REST one metric, max_points=2000 ..... {med(rest_metric)}")

@@ -95,3 +95,10 @@ def test_a_total_the_caller_knows_is_taken_as_is(store: DuckDbStore) -> None:
     page = store.read("search_runs", filter="metrics.acc >= 0.3", order_by=["metrics.acc desc"],
                       max_results=5, total=12_345)
     assert page["total"] == 12_345 and page["runs"].num_rows == 5
+
+
+def test_a_total_that_is_not_a_number_is_refused(store: DuckDbStore) -> None:
+    from mlm_jupyter.core.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError):
+        store.read("search_runs", filter="metrics.acc >= 0.3", max_results=5, total="many")

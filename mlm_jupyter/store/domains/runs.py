@@ -376,6 +376,7 @@ def search_runs(s: Session, filter: str | None = None, experiments: list[str] | 
         params.append(list(run_ids))
     where_sql = " AND ".join(f"({c})" for c in conditions)
     limit, offset = max(int(max_results), 0), max(int(offset), 0)
+    total = None if total is None else max(int(total), 0)
     import pyarrow as pa
 
     schema = [(name, type) for name, type in _page_schema() if detail or name not in _DETAIL_COLUMNS]
