@@ -226,7 +226,6 @@ class CellCapture:
         self.lock = threading.RLock()  # the background thread holds it per event; %%track after drain()
         self._created_at, self._created = time.time(), time.perf_counter()
         self._runs_at_load = _runs_started()  # runs made before capture are no cell's
-        self._producer_registered = False
         self._pandas_seen = "pandas" in sys.modules
         self.hook_times: deque[tuple[str, float]] = deque(maxlen=100_000)  # (hook, seconds): the cell-path cost
         self._outbox: list[tuple[dict[str, Any], str, list[dict[str, Any]]]] = []  # records not yet given to the client
@@ -286,7 +285,6 @@ class CellCapture:
         self.worker.wait_turn(time.monotonic())
         import mlm_jupyter.tracking.cells  # noqa: F401 -- the heavy part
 
-        self._register_producer()
         if self._on_ready is not None:
             self._on_ready()
 
@@ -295,11 +293,8 @@ class CellCapture:
 
         Registered at load, in the light registry ``core.cell_producers`` (the tracking layer need not be
         imported yet): a history read in the cell that first imports ``mlm_jupyter`` waits too."""
-        if self._producer_registered:
-            return
         from mlm_jupyter.core.cell_producers import add_cell_producer
 
-        self._producer_registered = True
         capture = weakref.ref(self)
 
         def drain() -> None:
@@ -307,7 +302,6 @@ class CellCapture:
             if target is not None:
                 target.drain()
 
-        self._producer_drain = drain
         add_cell_producer(drain)
 
     def drain(self, timeout: float | None = 60.0) -> bool:
@@ -409,8 +403,6 @@ class CellCapture:
                                   started=self._created, runs_mark=self._runs_at_load)
         duration = time.perf_counter() - pending.started
         self._last_cell_end = time.monotonic()
-        if not self._producer_registered:
-            self._register_producer()
         self._pandas_seen = self._pandas_seen or "pandas" in sys.modules
         error = result.error_before_exec if result.error_before_exec is not None else result.error_in_exec
         fluent = _fluent()
