@@ -169,7 +169,10 @@ def _training_input(client: MlmClient, model_version: ModelVersion) -> DatasetVe
         wanted = set(model_version.signature.input_names) if model_version.signature is not None else set()
         best = -1
         for item in inputs:
-            version = client.get_dataset_version(str(item["name"]), int(item["version"]))
+            try:
+                version = client.get_dataset_version(str(item["name"]), int(item["version"]))
+            except NotFoundError:  # a deleted input cannot be the reference; another may
+                continue
             sampled = client.store.read("dataset_sample", digest=version.digest) is not None
             score = (len(wanted & set(version.fingerprint.schema)) * 2 + int(sampled)) if wanted else int(sampled)
             if score > best:

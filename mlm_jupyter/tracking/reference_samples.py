@@ -12,12 +12,12 @@ too, for at most a few seconds).
 
 from __future__ import annotations
 
-import atexit
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING, Any, Mapping
 
-from mlm_jupyter.core.errors import MlmError
+from mlm_jupyter.store.exit_steps import at_exit
 from mlm_jupyter.tracking.reference import pick_rows, rows_table, sample_seed, store_table_sample
 
 if TYPE_CHECKING:
@@ -51,7 +51,8 @@ def _store(client: MlmClient, picked: list[tuple[str, Any, int]]) -> None:
             table = rows_table(sample)
             if table is not None and table.num_columns:
                 store_table_sample(client.store, digest, table, total)
-        except (MlmError, OSError, ValueError, TypeError, ArithmeticError) as error:  # a convenience: log it
+        except Exception as error:  # noqa: BLE001 -- a convenience: one odd table (say, complex numbers Arrow
+            # cannot convert) is logged and skipped; the thread goes on to the next and never prints a traceback
             with _lock:
                 _done.discard(digest)  # a later run may try again
             log.debug("no reference sample kept for %s: %s", digest, error)
@@ -67,8 +68,9 @@ def keep_samples(client: MlmClient, tables: Mapping[str, tuple[str, Any]]) -> th
         with _lock:
             if not digest or digest in _done or not is_table(value):
                 continue
+        chosen = pick_rows(value, sample_seed(digest))  # if it raises, a later run may try this table again
+        with _lock:
             _done.add(digest)
-        chosen = pick_rows(value, sample_seed(digest))
         if chosen is not None:
             picked.append((digest, chosen[0], chosen[1]))
     if not picked:
@@ -82,12 +84,18 @@ def keep_samples(client: MlmClient, tables: Mapping[str, tuple[str, Any]]) -> th
 
 
 def wait(timeout: float | None = None) -> bool:
-    """Join the threads still storing samples; ``False`` if ``timeout`` passed first."""
+    """Join the threads still storing samples; ``False`` if ``timeout`` (for all of them together) passed first."""
     with _lock:
         pending = list(_threads)
+    deadline = None if timeout is None else time.monotonic() + timeout
     for thread in pending:
-        thread.join(timeout)
+        thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
     return not any(t.is_alive() for t in pending)
 
 
-atexit.register(wait, 5.0)
+def _wait_at_exit() -> None:
+    wait(5.0)
+
+
+# after the open runs end (10), before the clients are stored and closed (20): the samples reach the store
+at_exit(_wait_at_exit, order=15)
