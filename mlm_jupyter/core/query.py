@@ -34,7 +34,8 @@ from typing import Any
 
 from mlm_jupyter.core.errors import QuerySyntaxError
 
-__all__ = ["ATTRIBUTES", "MAX_NESTING", "MAX_TERMS", "compile_filter", "compile_order_by", "parse_field"]
+__all__ = ["ATTRIBUTES", "MAX_NESTING", "MAX_TERMS", "compile_filter", "compile_order_by", "filter_reads_clock",
+           "parse_field"]
 
 ATTRIBUTES: dict[str, str] = {
     "run_id": "s.run_id", "id": "s.run_id", "name": "s.name", "run_name": "s.name", "status": "s.status",
@@ -386,6 +387,17 @@ def compile_filter(text: str) -> tuple[str, list[Any]]:
     """
     parser = _Parser(text)
     return parser.parse(), parser.params
+
+
+def filter_reads_clock(text: str) -> bool:
+    """Whether the filter's matches change with time alone (``attributes.duration`` of a running run reads
+    the clock), so a count of them cannot be kept until the next write. A filter that does not compile
+    answers ``True``: nothing about it may be cached."""
+    try:
+        sql, _ = compile_filter(text)
+    except QuerySyntaxError:
+        return True
+    return "current_timestamp" in sql
 
 
 def parse_field(text: str) -> Field:

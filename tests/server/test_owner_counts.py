@@ -82,3 +82,14 @@ def test_malformed_search_arguments_are_refused_not_cached(owner: OwnerStore) ->
 
     with pytest.raises(InvalidInputError):
         owner.read("search_runs", filter=FILTER, experiments=[["not", "a", "name"]], max_results=5)
+
+
+def test_a_filter_on_a_running_runs_duration_is_counted_every_time(owner: OwnerStore) -> None:
+    """``attributes.duration`` of a run still running grows with the clock: no write, yet more matches."""
+    now = time.time()
+    owner.write(WriteBatch.of(*(Op("create_run", {"run_id": f"live{i}", "experiment": "e", "name": f"live{i}",
+                                                  "start_time": now - age}) for i, age in enumerate((60, 1, 1)))))
+    by_age = "attributes.duration > 1.5 and attributes.name like 'live%'"
+    assert page(owner, filter=by_age, max_results=1)["total"] == 1
+    time.sleep(0.7)  # two more runs are now older than 1.5 s, and nothing was written
+    assert page(owner, filter=by_age, max_results=1, offset=1)["total"] == 3  # not the 1 counted a moment ago
