@@ -41,7 +41,6 @@ _buffers: weakref.WeakSet[MetricBuffer] = weakref.WeakSet()
 # Up to this many points a flush sends plain lists (the store inserts them through list parameters):
 # a script logging a few metrics never imports pyarrow. Larger flushes send one Arrow table.
 SMALL_FLUSH = 1_000
-_COLUMNS = ("run_id", "key", "step", "value", "time")
 Points = Any  # a pyarrow.Table, or {column: list} for a small flush
 
 

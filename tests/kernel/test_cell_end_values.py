@@ -82,7 +82,7 @@ def test_a_file_rewritten_before_it_was_hashed_is_left_alone(tmp_path: Path) -> 
     assert resolve(again["path"]) is CHANGED
 
 
-def test_other_values_stay_live_and_nothing_is_imported(tmp_path: Path) -> None:
+def test_other_values_stay_live() -> None:
     values = {"n": 3, "text": "not a path", "rows": [1, 2], "objects": np.array([object()], dtype=object)}
     kept = at_cell_end(values)
     assert all(kept[name] is values[name] for name in values)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping
 
 from mlm_jupyter.core.errors import InvalidInputError, NotFoundError, ParamConflictError
 from mlm_jupyter.core.query import compile_filter, compile_order_by
