@@ -36,6 +36,7 @@ __all__ = ["OwnerStore"]
 log = logging.getLogger("mlm_jupyter.server")
 
 _MAX_COUNTS = 256  # cached search counts (filter, experiments) -> total
+_COUNTED_READS = frozenset({"search_runs", "runs_page"})  # reads of one search, one count: they share the cache
 
 
 class OwnerStore(DuckDbStore):
@@ -76,8 +77,9 @@ class OwnerStore(DuckDbStore):
             self._cursors.put(cursor)
 
     def read(self, query: str, **args: Any) -> Any:
-        """Store reads; ``search_runs`` reuses the count of an identical search made since the last write."""
-        if query != "search_runs" or args.get("total") is not None or args.get("run_ids") is not None:
+        """Store reads; a run search (``search_runs``, ``runs_page``) reuses the count of an identical search
+        made since the last write."""
+        if query not in _COUNTED_READS or args.get("total") is not None or args.get("run_ids") is not None:
             return super().read(query, **args)
         try:
             key = (args.get("filter") or "", tuple(args.get("experiments") or ()))

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from mlm_jupyter.tracking.metric_buffer import MetricBuffer
 
-__all__ = ["RunsClient", "current_user", "default_source"]
+__all__ = ["RunsClient", "current_user", "default_source", "runs_frame"]
 
 
 def current_user() -> str:
@@ -447,6 +447,22 @@ class RunsClient:
                                  detail=False)  # the frame has no column for status_reason, source, ...
         return _runs_frame(result)
 
+    def runs_page(self, filter: str | None = None, experiment: str | Iterable[str] | None = None,
+                  order_by: Sequence[str] | None = None, max_results: int = 50, offset: int = 0) -> dict[str, Any]:
+        """One page of ``search_runs`` as plain data, for views: ``{"runs": [...], "total": n}``.
+
+        Each run is ``{"id", "name", "status", "experiment", "start_time", "end_time", "user",
+        "params", "metrics", "tags"}`` (epoch seconds, dicts of values); the same runs, order and
+        total as ``search_runs`` with these arguments, read without pandas or Arrow (a view's first
+        page in a fresh kernel does not wait for them to import). ``runs_frame`` makes the DataFrame.
+        """
+        self.flush()
+        experiments = [experiment] if isinstance(experiment, str) else (list(experiment) if experiment else None)
+        page: dict[str, Any] = self.store.read("runs_page", filter=filter, experiments=experiments,
+                                               order_by=list(order_by or []), max_results=int(max_results),
+                                               offset=int(offset))
+        return page
+
     def count_runs(self, filter: str | None = None, experiment: str | None = None) -> int:
         result = self.store.read("search_runs", filter=filter, experiments=[experiment] if experiment else None,
                                  max_results=0)
@@ -567,6 +583,26 @@ def _runs_frame(result: Mapping[str, Any]) -> pd.DataFrame:
     frame = pa.Table.from_arrays(arrays, names=names).to_pandas(use_threads=False)  # threads cost more here
     frame.attrs["total"] = int(result["total"])
     return frame
+
+
+def runs_frame(runs: Sequence[Mapping[str, Any]], total: int | None = None) -> pd.DataFrame:
+    """The DataFrame ``search_runs`` gives for these run objects (``RunsClient.runs_page``'s runs):
+    same columns, order and dtypes; ``attrs["total"]`` is ``total`` (default: the number of runs)."""
+    import pyarrow as pa
+
+    base = {name: [run.get(key) for run in runs] for name, key in (
+        ("run_id", "id"), ("experiment", "experiment"), ("name", "name"), ("status", "status"),
+        ("start_time", "start_time"), ("end_time", "end_time"), ("user_name", "user"))}
+    floats = ("start_time", "end_time")
+    result: dict[str, Any] = {"runs": pa.table({name: pa.array(values, pa.float64() if name in floats else pa.string())
+                                                for name, values in base.items()}),
+                              "total": len(runs) if total is None else int(total)}
+    for part, kind in (("params", pa.string()), ("metrics", pa.float64()), ("tags", pa.string())):
+        items = [(run["id"], key, value) for run in runs for key, value in (run.get(part) or {}).items()]
+        result[part] = pa.table({"run_id": pa.array([i[0] for i in items], pa.string()),
+                                 "key": pa.array([i[1] for i in items], pa.string()),
+                                 "value": pa.array([i[2] for i in items], kind)})
+    return _runs_frame(result)
 
 
 def _require_mapping(value: Any, function: str, what: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+import sys
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
@@ -24,9 +25,10 @@ def cell_text(value: Any) -> str:
         return f"{value:.6g}"
     if isinstance(value, datetime):
         return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
+    pd = sys.modules.get("pandas")  # not imported: the value is no pandas object (and a repr imports none)
+    if pd is None:
+        return str(value)
     try:
-        import pandas as pd
-
         if value is pd.NaT or (not isinstance(value, (str, bytes)) and pd.isna(value)):
             return ""
         if isinstance(value, pd.Timestamp):

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import math
 import weakref
-from typing import Any, Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-import pandas as pd
 import traitlets
 
 from mlm_jupyter.core.errors import MlmError, QuerySyntaxError
 from mlm_jupyter.widgets.fallback import html_table, text_table
 from mlm_jupyter.widgets.repro import REPRO_TAGS
 from mlm_jupyter.widgets.widget_base import MlmWidget, jsonable
+
+if TYPE_CHECKING:  # the page is read and shown without pandas: a fresh kernel's first table does not import it
+    import pandas as pd
 
 __all__ = ["RunsTable", "last_selection", "runs"]
 
@@ -50,7 +53,8 @@ class RunsTable(MlmWidget):
                  columns: Sequence[str] | None = None, max_rows: int = 10_000, live: bool = True,
                  refresh_seconds: float = 2.0, page_size: int = 50) -> None:
         super().__init__(client=client)
-        self._frame = pd.DataFrame()
+        self._runs: list[dict[str, Any]] | None = None  # the page on screen, as the store gave it
+        self._frame: pd.DataFrame | None = None  # built from it on first use
         self._serving = False
         with self.hold_trait_notifications():
             self.experiment = experiment
@@ -62,7 +66,7 @@ class RunsTable(MlmWidget):
                 self.columns = list(columns)
         self.reload()
         if not self.columns:
-            self.columns = default_columns(self._frame)
+            self.columns = default_columns(self._runs or [])
         self.observe(_remember_selection, names=["selected"])
         self.observe(self._on_query_change, names=["filter", "experiment", "sort"])
 
@@ -102,9 +106,9 @@ class RunsTable(MlmWidget):
                     self.sort = _sort_of(orderBy or "")
             try:
                 # the view's page requests name no experiment: the table's own one still bounds them
-                frame = self.client.search_runs(text or None, experiment or self.experiment or None,
-                                                order_by=[orderBy] if orderBy else None,
-                                                max_results=limit, offset=max(0, int(offset)))
+                found = self.client.runs_page(text or None, experiment or self.experiment or None,
+                                              order_by=[orderBy] if orderBy else None, max_results=limit,
+                                              offset=max(0, int(offset)))
             except QuerySyntaxError as error:
                 self.error = {"message": error.message.split(" (column")[0], "column": error.column, "text": text}
                 raise
@@ -113,14 +117,23 @@ class RunsTable(MlmWidget):
                 raise
         finally:
             self._serving = False
-        self._frame = frame.reset_index(drop=True)
+        self._runs, self._frame = list(found["runs"]), None
         self.error = {}
-        self.total = int(frame.attrs.get("total", len(frame)))
-        return {"runs": rows_of(self._frame), "total": self.total, "offset": int(offset), "order": orderBy or ""}
+        self.total = int(found["total"])
+        return {"runs": view_rows(self._runs), "total": self.total, "offset": int(offset), "order": orderBy or ""}
 
     @property
     def frame(self) -> pd.DataFrame:
-        """The page of runs on screen, in the order shown."""
+        """The page of runs on screen, in the order shown (the columns and dtypes of ``search_runs``)."""
+        if self._frame is None:
+            if self._runs is None:
+                import pandas as pd
+
+                self._frame = pd.DataFrame()
+            else:
+                from mlm_jupyter.tracking.runs import runs_frame
+
+                self._frame = runs_frame(self._runs, self.total)
         return self._frame
 
     def select(self, run_ids: Sequence[str]) -> None:
@@ -128,17 +141,20 @@ class RunsTable(MlmWidget):
         self.selected = [str(r) for r in run_ids]
 
     def _rows(self) -> list[list[Any]]:
-        return [[_display(row, column) for column in self.columns] for row in rows_of(self._frame[:FALLBACK_ROWS])]
+        return [[_display(row, column) for column in self.columns]
+                for row in view_rows((self._runs or [])[:FALLBACK_ROWS])]
 
     def fallback_html(self) -> str:
-        caption = f"mlm runs: {len(self._frame)} of {self.total}" + (f" matching {self.filter!r}" if self.filter else "")
-        more = self.total - min(len(self._frame), FALLBACK_ROWS)
+        shown = len(self._runs or [])
+        caption = f"mlm runs: {shown} of {self.total}" + (f" matching {self.filter!r}" if self.filter else "")
+        more = self.total - min(shown, FALLBACK_ROWS)
         tail = f"<p><em>... and {more} more runs (open in JupyterLab for the interactive table)</em></p>" if more else ""
         return html_table(list(self.columns), self._rows(), caption=caption) + tail
 
     def fallback_text(self) -> str:
-        more = self.total - min(len(self._frame), FALLBACK_ROWS)
-        return (f"RunsTable: {len(self._frame)} of {self.total} runs\n" + text_table(list(self.columns), self._rows())
+        shown = len(self._runs or [])
+        more = self.total - min(shown, FALLBACK_ROWS)
+        return (f"RunsTable: {shown} of {self.total} runs\n" + text_table(list(self.columns), self._rows())
                 + (f"\n... and {more} more" if more else ""))
 
 
@@ -149,9 +165,34 @@ def _sort_of(order: str) -> list[str]:
 
 
 def _epoch(value: Any) -> float | None:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if value is None or (not isinstance(value, str) and value != value):  # None, NaN, NaT
         return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    import pandas as pd
+
     return float(pd.Timestamp(value).timestamp())
+
+
+def _shown(kind: str, name: str, value: Any) -> bool:
+    """Whether the view shows this value: not missing (None, NaN), and no internal ``mlm.`` tag
+    except the reproduction ones."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return False
+    return not (kind == "tags" and name.startswith("mlm.") and name not in REPRO_TAGS)
+
+
+def view_rows(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The views' run objects (strict JSON) from the store's page (``MlmClient.runs_page``)."""
+    out = []
+    for run in runs:
+        row: dict[str, Any] = {"id": run.get("id"), "name": run.get("name"), "status": run.get("status"),
+                               "experiment": run.get("experiment"), "start_time": _epoch(run.get("start_time")),
+                               "end_time": _epoch(run.get("end_time")), "user": run.get("user")}
+        for kind in ("params", "metrics", "tags"):
+            row[kind] = {name: value for name, value in (run.get(kind) or {}).items() if _shown(kind, name, value)}
+        out.append(jsonable(row))
+    return out
 
 
 def rows_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -164,19 +205,20 @@ def rows_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
                                "end_time": _epoch(record.get("end_time")), "params": {}, "metrics": {}, "tags": {}}
         for key, value in record.items():
             kind, dot, name = key.partition(".")
-            if dot and kind in ("params", "metrics", "tags") and not (kind == "tags" and name.startswith("mlm.")
-                                                                     and name not in REPRO_TAGS):
-                missing = value is None or (isinstance(value, float) and math.isnan(value))
-                if not missing:
-                    row[kind][name] = value
+            if dot and kind in ("params", "metrics", "tags") and _shown(kind, name, value):
+                row[kind][name] = value
         out.append(jsonable(row))
     return out
 
 
-def default_columns(frame: pd.DataFrame) -> list[str]:
-    """Base columns plus the first few params and metrics."""
-    params = sorted(c for c in frame.columns if c.startswith("params."))[:DEFAULT_PARAMS]
-    metrics = sorted(c for c in frame.columns if c.startswith("metrics."))[:DEFAULT_METRICS]
+def default_columns(page: Any) -> list[str]:
+    """Base columns plus the first few params and metrics of a page (run objects, or a search frame)."""
+    if hasattr(page, "columns"):
+        names = set(page.columns)
+    else:
+        names = {f"{kind}.{name}" for run in page for kind in ("params", "metrics") for name in run.get(kind) or {}}
+    params = sorted(c for c in names if c.startswith("params."))[:DEFAULT_PARAMS]
+    metrics = sorted(c for c in names if c.startswith("metrics."))[:DEFAULT_METRICS]
     return [*BASE_COLUMNS, *params, *metrics]
 
 
@@ -188,7 +230,7 @@ def _display(row: dict[str, Any], column: str) -> Any:
         start, end = row.get("start_time"), row.get("end_time")
         return f"{end - start:.1f}s" if start is not None and end is not None else ""
     if column in ("start_time", "end_time") and row.get(column) is not None:
-        return pd.Timestamp(row[column], unit="s", tz="UTC")
+        return datetime.fromtimestamp(row[column], tz=timezone.utc)
     return row.get("id" if column == "run_id" else column)
 
 

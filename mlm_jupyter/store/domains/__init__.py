@@ -34,7 +34,8 @@ def _domain_modules() -> list[ModuleType]:
     import importlib
 
     modules = list(DOMAINS)
-    for name in ("cells", "data", "registry", "kernels", "scans", "monitoring", "run_import", "notebook_renames"):
+    for name in ("cells", "data", "registry", "kernels", "scans", "monitoring", "run_import", "notebook_renames",
+                 "run_pages"):
         try:
             module = importlib.import_module(f"mlm_jupyter.store.domains.{name}")
         except ModuleNotFoundError as error:

@@ -15,7 +15,8 @@ from mlm_jupyter.store.stamping import identity_provider
 if TYPE_CHECKING:  # pyarrow is imported by the reads and large writes that use it, never by a short script's
     import pyarrow as pa
 
-__all__ = ["APPLIERS", "JOURNALABLE", "METRIC_COLUMNS", "METRIC_SCHEMA", "READERS", "metric_columns"]
+__all__ = ["APPLIERS", "JOURNALABLE", "METRIC_COLUMNS", "METRIC_SCHEMA", "READERS", "count_matches", "metric_columns",
+           "search_where"]
 
 RUN_STATUSES = ("running", "finished", "failed", "killed")
 METRIC_COLUMNS = ("run_id", "key", "step", "value", "time")
@@ -353,6 +354,20 @@ def _page_schema() -> list[tuple[str, pa.DataType]]:
 _DETAIL_COLUMNS = frozenset({"status_reason", "parent_run_id", "source", "owner"})
 
 
+def search_where(filter: str | None, experiments: list[str] | None = None,
+                 run_ids: list[str] | None = None) -> tuple[str, list[Any]]:
+    """The WHERE condition over ``run_summaries s`` (and its parameters) of a run search."""
+    where, params = compile_filter(filter or "")
+    conditions = [where]
+    if experiments:
+        conditions.append("list_contains(?, s.experiment)")
+        params.append(list(experiments))
+    if run_ids is not None:
+        conditions.append("list_contains(?, s.run_id)")
+        params.append(list(run_ids))
+    return " AND ".join(f"({c})" for c in conditions), params
+
+
 def search_runs(s: Session, filter: str | None = None, experiments: list[str] | None = None,
                 order_by: list[str] | None = None, max_results: int = 1000, offset: int = 0,
                 run_ids: list[str] | None = None, detail: bool = True, total: int | None = None) -> dict[str, Any]:
@@ -366,15 +381,7 @@ def search_runs(s: Session, filter: str | None = None, experiments: list[str] | 
     and run ids (the server's count cache): no count runs. At a million runs the count is the
     costly part of a page (it evaluates the filter over every run).
     """
-    where, params = compile_filter(filter or "")
-    conditions = [where]
-    if experiments:
-        conditions.append("list_contains(?, s.experiment)")
-        params.append(list(experiments))
-    if run_ids is not None:
-        conditions.append("list_contains(?, s.run_id)")
-        params.append(list(run_ids))
-    where_sql = " AND ".join(f"({c})" for c in conditions)
+    where_sql, params = search_where(filter, experiments, run_ids)
     limit, offset = max(int(max_results), 0), max(int(offset), 0)
     total = None if total is None else max(int(total), 0)
     import pyarrow as pa
@@ -434,7 +441,7 @@ def _top_matches(s: Session, select: str, where_sql: str, params: list[Any], ord
                        [*params, *order_params, limit, offset])
         if page.num_rows < limit and (page.num_rows or not offset):
             return page, offset + page.num_rows
-    return page, known_total if known_total is not None else _count(s, where_sql, params)
+    return page, known_total if known_total is not None else count_matches(s, where_sql, params)
 
 
 def _sorted_matches(s: Session, select: str, where_sql: str, params: list[Any], order_by: list[str],
@@ -452,14 +459,15 @@ def _sorted_matches(s: Session, select: str, where_sql: str, params: list[Any], 
         f"SELECT s.run_id, count(*) OVER () FROM run_summaries s WHERE {where_sql} "
         f"ORDER BY {order_sql} LIMIT ? OFFSET ?", [*params, *order_params, limit, offset]).fetchall()
     if not found:
-        return None, _count(s, where_sql, params)
+        return None, count_matches(s, where_sql, params)
     ids = [run_id for run_id, _ in found]
     rows = s.table(f"{select} WHERE list_contains(?, s.run_id)", [ids])
     position = {run_id: i for i, run_id in enumerate(rows.column("run_id").to_pylist())}
     return rows.take(pa.array([position[run_id] for run_id in ids if run_id in position])), int(found[0][1])
 
 
-def _count(s: Session, where_sql: str, params: list[Any]) -> int:
+def count_matches(s: Session, where_sql: str, params: list[Any]) -> int:
+    """The number of runs matching ``search_where``'s condition."""
     row = s.one(f"SELECT count(*) FROM run_summaries s WHERE {where_sql}", params)
     return int(row[0]) if row else 0
 
