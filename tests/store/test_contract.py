@@ -23,6 +23,7 @@ from mlm_jupyter.core.errors import (
     NotFoundError,
     ParamConflictError,
     PermissionDeniedError,
+    QuerySyntaxError,
     StoreError,
 )
 from mlm_jupyter.store.contract import Op, WriteBatch
@@ -107,6 +108,21 @@ def test_non_finite_metrics_round_trip(store: Any) -> None:
     store.write(WriteBatch.of(Op("log_metrics", {"points": points("r1", "x", [math.nan, math.inf, -math.inf, 0.5])})))
     values = store.read("metric_history", run_id="r1", key="x").column("value").to_pylist()
     assert math.isnan(values[0]) and values[1:] == [math.inf, -math.inf, 0.5]
+
+
+def test_a_page_of_runs_is_plain_data_with_non_finite_metrics_and_the_count(store: Any) -> None:
+    for run_id in ("r1", "r2", "r3"):
+        new_run(store, run_id, "paged")
+    for run_id, value in (("r1", math.nan), ("r2", math.inf), ("r3", -math.inf)):
+        store.write(WriteBatch.of(Op("log_metrics", {"points": points(run_id, "loss", [0.5, value])})))
+    page = store.read("runs_page", experiments=["paged"], order_by=["attributes.name asc"], max_results=2)
+    assert page["total"] == 3 and [run["id"] for run in page["runs"]] == ["r1", "r2"]
+    assert math.isnan(page["runs"][0]["metrics"]["loss"]) and page["runs"][1]["metrics"] == {"loss": math.inf}
+    assert type(page["runs"][0]) is dict and page["runs"][0]["status"] == "running"  # no Arrow on the way
+    last = store.read("runs_page", experiments=["paged"], order_by=["attributes.name asc"], max_results=2, offset=2)
+    assert last["total"] == 3 and last["runs"][0]["metrics"] == {"loss": -math.inf}
+    with pytest.raises(QuerySyntaxError):
+        store.read("runs_page", filter="metrics.loss >")
 
 
 def test_a_large_metric_batch(store: Any) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 import mlm_jupyter as mlm
-from mlm_jupyter.widgets.runs_table import RunsTable
+from mlm_jupyter.widgets.runs_table import RunsTable, default_columns, rows_of
 from tests.widgets.conftest import CallError, call
 
 
@@ -114,3 +115,54 @@ def test_an_unknown_call_is_an_error_reply_not_a_crash(client, runs):
     with pytest.raises(CallError, match="TypeError"):
         call(table, "page", bogus=1)
     assert table.call_seconds and max(table.call_seconds) < 0.5
+
+
+@pytest.fixture
+def varied(client):
+    """Runs with ties, missing and non-finite metrics, internal tags and a second experiment."""
+    for i in range(12):
+        run = client.create_run("varied" if i % 4 else "aside", f"v{i:02d}")
+        client.log_params(run.id, {"depth": i % 5, **({"note": "x"} if i % 3 == 0 else {})})
+        client.log_metric(run.id, "loss", (float("nan"), float("inf"), -float("inf"), i / 7)[i % 4])
+        if i % 2:
+            client.log_metric(run.id, "acc", (i % 3) / 2)
+        client.set_tags(run.id, {"stage": "a" if i % 2 else "b", "mlm.internal": "hidden"})
+        client.end_run(run.id)
+
+
+@pytest.mark.parametrize("filter,order,experiment", [
+    ("", "", None), ("metrics.acc >= 0", "metrics.acc desc", None), ("params.depth >= 1", "params.depth asc", "varied"),
+    ("", "metrics.loss asc", None), ("tags.stage = 'a'", "attributes.name desc", None), ("", "metrics.acc asc", "varied")])
+def test_pages_and_frame_equal_the_search_runs_ones(client, varied, filter, order, experiment):
+    table = RunsTable(experiment, live=False, page_size=4)
+    for offset in (0, 4, 8, 12):
+        page = call(table, "page", offset=offset, limit=4, orderBy=order or None, filter=filter)
+        old = client.search_runs(filter or None, experiment, order_by=[order] if order else None, max_results=4,
+                                 offset=offset)
+        before = rows_of(old)  # the page as the widget built it from search_runs' frame
+        assert [row.pop("user") for row in page["runs"]] == list(old["user"])  # the one field added
+        assert [r["id"] for r in page["runs"]] == [r["id"] for r in before] and page["total"] == old.attrs["total"]
+        for new_row, old_row in zip(page["runs"], before):
+            assert {k: v for k, v in new_row.items() if k not in ("start_time", "end_time")} == \
+                {k: v for k, v in old_row.items() if k not in ("start_time", "end_time")}
+            for key in ("start_time", "end_time"):  # the frame rounds times to microseconds
+                assert (new_row[key] is None) == (old_row[key] is None)
+                assert new_row[key] is None or abs(new_row[key] - old_row[key]) < 1e-5
+        json.dumps(page, allow_nan=False)
+        assert all("mlm.internal" not in row["tags"] and "stage" in row["tags"] for row in page["runs"])
+        pd.testing.assert_frame_equal(table.frame, old.reset_index(drop=True))
+        assert table.frame.attrs["total"] == old.attrs["total"]
+
+
+def test_default_columns_come_from_the_page(client, varied):
+    table = RunsTable("varied", live=False)
+    assert table.columns == ["name", "status", "start_time", "duration", "params.depth", "params.note",
+                             "metrics.acc", "metrics.loss"]
+    assert table.columns == default_columns(table.frame)  # the same as from the frame the page was before
+
+
+def test_a_table_whose_first_filter_fails_has_an_empty_frame_and_base_columns(client, varied):
+    table = RunsTable("varied", "metrics.acc >", live=False)
+    assert table.error["column"] > 0 and table.page == {} and table.frame.empty
+    assert table.columns == ["name", "status", "start_time", "duration"]
+    assert table.fallback_text().startswith("RunsTable: 0 of 0 runs")
