@@ -32,7 +32,7 @@ def cell_text(value: Any) -> str:
         if value is pd.NaT or (not isinstance(value, (str, bytes)) and pd.isna(value)):
             return ""
         if isinstance(value, pd.Timestamp):
-            return value.strftime("%Y-%m-%d %H:%M")
+            return str(value.strftime("%Y-%m-%d %H:%M"))
     except (TypeError, ValueError):
         pass
     return str(value)
