@@ -106,24 +106,10 @@ def runs_page_view(client: MlmClient, *, experiment: str | None, filter: str | N
     """
     if experiment:
         experiment = experiment_name(client, experiment)
-    result = client.store.read("search_runs", filter=filter or None, experiments=[experiment] if experiment else None,
-                               order_by=order_by, max_results=limit, offset=offset)
-    runs: list[dict[str, Any]] = []
-    by_id: dict[str, dict[str, Any]] = {}
-    for row in result["runs"].to_pylist():
-        item = {"id": row["run_id"], "name": row["name"], "experiment": row["experiment"],
-                "status": row["status"], "status_reason": row["status_reason"],
-                "start_time": jsonable(row["start_time"]), "end_time": jsonable(row["end_time"]),
-                "user": row["user_name"], "parent_run_id": row["parent_run_id"], "source": row["source"],
-                "owner": row["owner"], "params": {}, "metrics": {}, "tags": {}}
-        runs.append(item)
-        by_id[item["id"]] = item
-    for part in ("params", "metrics", "tags"):
-        table = result[part]
-        for run_id, key, value in zip(table.column("run_id").to_pylist(), table.column("key").to_pylist(),
-                                      table.column("value").to_pylist()):
-            by_id[run_id][part][key] = jsonable(value)
-    return {"runs": runs, "total": int(result["total"]), "offset": offset, "limit": limit}
+    # the store's page of plain rows (``runs_page``), the one the runs table widget reads too
+    page = client.store.read("runs_page", filter=filter or None, experiments=[experiment] if experiment else None,
+                             order_by=order_by, max_results=limit, offset=offset, detail=True)
+    return {"runs": jsonable(page["runs"]), "total": int(page["total"]), "offset": offset, "limit": limit}
 
 
 def metric_points_view(client: MlmClient, run_id: str, key: str, max_points: int | None) -> dict[str, Any]:
