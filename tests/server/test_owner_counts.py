@@ -93,3 +93,16 @@ def test_a_filter_on_a_running_runs_duration_is_counted_every_time(owner: OwnerS
     assert page(owner, filter=by_age, max_results=1)["total"] == 1
     time.sleep(0.7)  # two more runs are now older than 1.5 s, and nothing was written
     assert page(owner, filter=by_age, max_results=1, offset=1)["total"] == 3  # not the 1 counted a moment ago
+
+
+def test_the_widget_and_sidebar_page_shares_the_count_cache(owner: OwnerStore, counts: list[str]) -> None:
+    assert page(owner)["total"] == 19 and len(counts) == 1
+    plain = owner.read("runs_page", filter=FILTER, max_results=5)  # a full page: its total is a count ...
+    assert plain["total"] == 19 and len(counts) == 1  # ... search_runs' one, reused
+    assert [run["id"] for run in plain["runs"]] == ["r39", "r38", "r37", "r36", "r35"]
+    other = owner.read("runs_page", filter="metrics.acc > 0.8", max_results=5)
+    assert other["total"] == 7 and len(counts) == 2  # a new filter: counted once ...
+    assert page(owner, filter="metrics.acc > 0.8")["total"] == 7 and len(counts) == 2  # ... for both reads
+    owner.write(WriteBatch.of(Op("create_run", {"run_id": "new", "experiment": "e", "name": "new",
+                                                "start_time": time.time()})))
+    assert owner.read("runs_page", filter=FILTER, max_results=5)["total"] == 19 and len(counts) == 3
