@@ -45,8 +45,10 @@ def runs_page(s: Session, filter: str | None = None, experiments: list[str] | No
     where_sql, params = search_where(filter, experiments)
     limit, offset = max(int(max_results), 0), max(int(offset), 0)
     known = None if total is None else max(int(total), 0)
-    columns = _BASE + (_DETAIL if detail else ()) + tuple((name, name) for name in _MAPS)
-    select = f"SELECT {', '.join(f's.{column}' for column, _ in columns)} FROM run_summaries s"
+    columns = _BASE + (_DETAIL if detail else ())
+    # a map's keys and values as two lists: DuckDB hands lists over at twice the speed of maps
+    maps = ", ".join(f"map_keys(s.{name}), map_values(s.{name})" for name in _MAPS)
+    select = f"SELECT {', '.join(f's.{column}' for column, _ in columns)}, {maps} FROM run_summaries s"
     rows: list[tuple[Any, ...]] | None = None
     if limit and not order_by:
         rows, count = _matches_in_default_order(s, select, where_sql, params, offset, limit)
@@ -97,9 +99,10 @@ def _ordered_page(s: Session, select: str, where_sql: str, params: list[Any], or
 
 def _run_object(names: Sequence[str], row: tuple[Any, ...]) -> dict[str, Any]:
     run = dict(zip(names, row))
-    for name in _MAPS:
-        values = run[name]
-        run[name] = dict(sorted(values.items())) if values else {}
+    at = len(names)
+    for index, name in enumerate(_MAPS):
+        keys, values = row[at + 2 * index], row[at + 2 * index + 1]
+        run[name] = dict(sorted(zip(keys, values))) if keys else {}
     return run
 
 
