@@ -92,15 +92,20 @@ def create_run(s: Session, args: dict[str, Any]) -> None:
          args.get("pid_start"), args.get("owner", "process"), identity_provider(args)])
     # Metrics may precede their run (a create_run journaled while later points went straight through),
     # so their latest values are looked up: a scan of latest_metrics (~40 ms at 1M runs). A run whose
-    # writes are queued in order with its points ("queued", see MetricBuffer.queue) has none before it.
-    latest = "MAP {}" if args.get("queued") else \
-        "coalesce((SELECT map(list(key), list(value)) FROM latest_metrics WHERE run_id = ?), MAP {})"
+    # writes are queued in order with its points ("queued", see MetricBuffer.queue) has none of its own
+    # before it; another writer's early points (a forked child's) are listed in early_metric_runs.
+    look = not args.get("queued") or s.one("SELECT 1 FROM early_metric_runs WHERE run_id = ?",
+                                           [args["run_id"]]) is not None
+    latest = "coalesce((SELECT map(list(key), list(value)) FROM latest_metrics WHERE run_id = ?), MAP {})" \
+        if look else "MAP {}"
     s.con.execute(
         "INSERT INTO run_summaries (run_id, experiment_id, experiment, name, status, start_time, user_name,"
         f" parent_run_id, source, owner, metrics) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, {latest})",
         [args["run_id"], experiment_id, experiment, args["name"],
          args["start_time"], args.get("user"), args.get("parent_run_id"), args.get("source"),
-         args.get("owner", "process"), *([] if args.get("queued") else [args["run_id"]])])
+         args.get("owner", "process"), *([args["run_id"]] if look else [])])
+    if look:  # (a create that looks anyway pays one more statement next to its scan)
+        s.con.execute("DELETE FROM early_metric_runs WHERE run_id = ?", [args["run_id"]])
 
 
 def _require_run(s: Session, run_id: str) -> None:
@@ -273,11 +278,14 @@ def log_metrics(s: Session, args: dict[str, Any]) -> None:
             keys, values = by_run.setdefault(run_id, ([], []))
             keys.append(key)
             values.append(value)
-        s.con.execute(
+        updated = s.con.execute(
             "UPDATE run_summaries SET metrics = map_concat(run_summaries.metrics, map(u.keys, u.vals)) "
             "FROM (SELECT unnest(?::VARCHAR[]) AS run_id, unnest(?::VARCHAR[][]) AS keys, "
-            "unnest(?::DOUBLE[][]) AS vals) u WHERE run_summaries.run_id = u.run_id",
-            [list(by_run), [k for k, _ in by_run.values()], [v for _, v in by_run.values()]])
+            "unnest(?::DOUBLE[][]) AS vals) u WHERE run_summaries.run_id = u.run_id RETURNING run_summaries.run_id",
+            [list(by_run), [k for k, _ in by_run.values()], [v for _, v in by_run.values()]]).fetchall()
+        if len(updated) < len(by_run):  # points of runs not created yet: their create must look for them
+            early = sorted(set(by_run) - {row[0] for row in updated})
+            s.con.execute("INSERT INTO early_metric_runs SELECT unnest(?::VARCHAR[]) ON CONFLICT DO NOTHING", [early])
 
 
 def log_artifact(s: Session, args: dict[str, Any]) -> None:
