@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from mlm_jupyter.core.errors import InvalidInputError, NotFoundError, ParamConflictError
 from mlm_jupyter.core.query import compile_filter, compile_order_by
 from mlm_jupyter.core.validation import check_key, check_run_name
+from mlm_jupyter.store.lazy_schemas import LazySchemas
 from mlm_jupyter.store.session import Session
 from mlm_jupyter.store.stamping import identity_provider
 
@@ -31,12 +32,8 @@ def _metric_schema() -> pa.Schema:
     ])
 
 
-def __getattr__(name: str) -> Any:
-    if name == "METRIC_SCHEMA":  # built on first use, so importing the domain imports no pyarrow
-        schema = _metric_schema()
-        globals()[name] = schema
-        return schema
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+_SCHEMAS = LazySchemas(__name__, lambda: {"METRIC_SCHEMA": _metric_schema()}, ("METRIC_SCHEMA",))
+__getattr__ = _SCHEMAS.module_getattr
 
 
 def metric_columns(points: Any) -> dict[str, list[Any]] | None:
@@ -51,8 +48,7 @@ def metric_columns(points: Any) -> dict[str, list[Any]] | None:
 
 
 def _schema() -> pa.Schema:
-    schema: pa.Schema = globals().get("METRIC_SCHEMA") or __getattr__("METRIC_SCHEMA")
-    return schema
+    return _SCHEMAS["METRIC_SCHEMA"]
 
 
 def _unnest_points() -> str:
