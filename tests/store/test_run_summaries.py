@@ -147,6 +147,18 @@ def test_metrics_that_arrive_before_their_run(store: DuckDbStore) -> None:
     assert assert_consistent(store)["early"]["metrics"] == {"loss": 0.4}
 
 
+def test_metrics_that_arrive_before_a_queued_create_of_their_run(store: DuckDbStore) -> None:
+    # "queued": the client made the id and queued the create ahead of its own points, so the store skips the
+    # look for earlier points. Another writer that knew the id (a forked child logging before the parent's
+    # first flush) may still have stored some: they must reach the summary all the same.
+    write(store, points("forked", "loss", [0, 3], [0.9, 0.2]), points("forked", "acc", [0], [0.5]))
+    write(store, Op("create_run", {**create("forked").args, "queued": True}))
+    write(store, points("forked", "acc", [1], [0.7]))
+    assert assert_consistent(store)["forked"]["metrics"] == {"loss": 0.2, "acc": 0.7}
+    write(store, Op("create_run", {**create("fresh").args, "queued": True}), points("fresh", "loss", [0], [1.0]))
+    assert assert_consistent(store)["fresh"]["metrics"] == {"loss": 1.0}
+
+
 def test_a_failed_batch_leaves_the_summary_untouched(store: DuckDbStore) -> None:
     write(store, create("r1"), Op("log_params", {"run_id": "r1", "params": {"lr": "0.1"}}))
     with pytest.raises(Exception):

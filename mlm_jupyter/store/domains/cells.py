@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from mlm_jupyter.core.errors import NotFoundError
+from mlm_jupyter.store.lazy_schemas import LazySchemas
 from mlm_jupyter.store.session import Session
 
 if TYPE_CHECKING:  # imported by the appliers and reads that make tables (importing the domain imports none)
@@ -36,16 +37,9 @@ def _schemas() -> dict[str, pa.Schema]:
     }
 
 
-def __getattr__(name: str) -> Any:
-    if name in ("SOURCE_SCHEMA", "RECORD_SCHEMA", "CELL_DATA_SCHEMA"):  # built on first use: no pyarrow import
-        globals().update(_schemas())
-        return globals()[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def _schema(name: str) -> pa.Schema:
-    schema: pa.Schema = globals().get(name) or __getattr__(name)
-    return schema
+_SCHEMAS = LazySchemas(__name__, _schemas, ("SOURCE_SCHEMA", "RECORD_SCHEMA", "CELL_DATA_SCHEMA"))
+__getattr__ = _SCHEMAS.module_getattr
+_schema = _SCHEMAS.__getitem__
 
 _RECORD_UPDATE = ", ".join(
     f"{c} = coalesce(excluded.{c}, cell_records.{c})"

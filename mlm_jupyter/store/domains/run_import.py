@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlm_jupyter.store.contract import Op
 from mlm_jupyter.store.domains.runs import RUN_STATUSES, as_number, metric_columns
+from mlm_jupyter.store.lazy_schemas import LazySchemas
 from mlm_jupyter.store.session import Session
 
 if TYPE_CHECKING:  # imported where runs are stored in bulk; importing the domain imports no pyarrow
@@ -43,11 +44,8 @@ def _schemas() -> dict[str, pa.Schema]:
     }
 
 
-def __getattr__(name: str) -> Any:
-    if name in ("RUN_SCHEMA", "PARAM_SCHEMA", "TAG_SCHEMA"):  # built on first use
-        globals().update(_schemas())
-        return globals()[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+_SCHEMAS = LazySchemas(__name__, _schemas, ("RUN_SCHEMA", "PARAM_SCHEMA", "TAG_SCHEMA"))
+__getattr__ = _SCHEMAS.module_getattr
 
 
 def _schema(name: str) -> pa.Schema:
@@ -55,8 +53,7 @@ def _schema(name: str) -> pa.Schema:
         from mlm_jupyter.store.domains.runs import METRIC_SCHEMA
 
         return METRIC_SCHEMA
-    schema: pa.Schema = globals().get(name) or __getattr__(name)
-    return schema
+    return _SCHEMAS[name]
 
 
 def _as(table: pa.Table, schema: pa.Schema) -> pa.Table:

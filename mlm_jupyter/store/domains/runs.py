@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from mlm_jupyter.core.errors import InvalidInputError, NotFoundError, ParamConflictError
 from mlm_jupyter.core.query import compile_filter, compile_order_by
 from mlm_jupyter.core.validation import check_key, check_run_name
+from mlm_jupyter.store.lazy_schemas import LazySchemas
 from mlm_jupyter.store.session import Session
 from mlm_jupyter.store.stamping import identity_provider
 
@@ -32,12 +33,8 @@ def _metric_schema() -> pa.Schema:
     ])
 
 
-def __getattr__(name: str) -> Any:
-    if name == "METRIC_SCHEMA":  # built on first use, so importing the domain imports no pyarrow
-        schema = _metric_schema()
-        globals()[name] = schema
-        return schema
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+_SCHEMAS = LazySchemas(__name__, lambda: {"METRIC_SCHEMA": _metric_schema()}, ("METRIC_SCHEMA",))
+__getattr__ = _SCHEMAS.module_getattr
 
 
 def metric_columns(points: Any) -> dict[str, list[Any]] | None:
@@ -52,8 +49,7 @@ def metric_columns(points: Any) -> dict[str, list[Any]] | None:
 
 
 def _schema() -> pa.Schema:
-    schema: pa.Schema = globals().get("METRIC_SCHEMA") or __getattr__("METRIC_SCHEMA")
-    return schema
+    return _SCHEMAS["METRIC_SCHEMA"]
 
 
 def _unnest_points() -> str:
@@ -93,15 +89,20 @@ def create_run(s: Session, args: dict[str, Any]) -> None:
          args.get("pid_start"), args.get("owner", "process"), identity_provider(args)])
     # Metrics may precede their run (a create_run journaled while later points went straight through),
     # so their latest values are looked up: a scan of latest_metrics (~40 ms at 1M runs). A run whose
-    # writes are queued in order with its points ("queued", see MetricBuffer.queue) has none before it.
-    latest = "MAP {}" if args.get("queued") else \
-        "coalesce((SELECT map(list(key), list(value)) FROM latest_metrics WHERE run_id = ?), MAP {})"
+    # writes are queued in order with its points ("queued", see MetricBuffer.queue) has none of its own
+    # before it; another writer's early points (a forked child's) are listed in early_metric_runs.
+    look = not args.get("queued") or s.one("SELECT 1 FROM early_metric_runs WHERE run_id = ?",
+                                           [args["run_id"]]) is not None
+    latest = "coalesce((SELECT map(list(key), list(value)) FROM latest_metrics WHERE run_id = ?), MAP {})" \
+        if look else "MAP {}"
     s.con.execute(
         "INSERT INTO run_summaries (run_id, experiment_id, experiment, name, status, start_time, user_name,"
         f" parent_run_id, source, owner, metrics) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, {latest})",
         [args["run_id"], experiment_id, experiment, args["name"],
          args["start_time"], args.get("user"), args.get("parent_run_id"), args.get("source"),
-         args.get("owner", "process"), *([] if args.get("queued") else [args["run_id"]])])
+         args.get("owner", "process"), *([args["run_id"]] if look else [])])
+    if look:  # (a create that looks anyway pays one more statement next to its scan)
+        s.con.execute("DELETE FROM early_metric_runs WHERE run_id = ?", [args["run_id"]])
 
 
 def _require_run(s: Session, run_id: str) -> None:
@@ -274,11 +275,14 @@ def log_metrics(s: Session, args: dict[str, Any]) -> None:
             keys, values = by_run.setdefault(run_id, ([], []))
             keys.append(key)
             values.append(value)
-        s.con.execute(
+        updated = s.con.execute(
             "UPDATE run_summaries SET metrics = map_concat(run_summaries.metrics, map(u.keys, u.vals)) "
             "FROM (SELECT unnest(?::VARCHAR[]) AS run_id, unnest(?::VARCHAR[][]) AS keys, "
-            "unnest(?::DOUBLE[][]) AS vals) u WHERE run_summaries.run_id = u.run_id",
-            [list(by_run), [k for k, _ in by_run.values()], [v for _, v in by_run.values()]])
+            "unnest(?::DOUBLE[][]) AS vals) u WHERE run_summaries.run_id = u.run_id RETURNING run_summaries.run_id",
+            [list(by_run), [k for k, _ in by_run.values()], [v for _, v in by_run.values()]]).fetchall()
+        if len(updated) < len(by_run):  # points of runs not created yet: their create must look for them
+            early = sorted(set(by_run) - {row[0] for row in updated})
+            s.con.execute("INSERT INTO early_metric_runs SELECT unnest(?::VARCHAR[]) ON CONFLICT DO NOTHING", [early])
 
 
 def log_artifact(s: Session, args: dict[str, Any]) -> None:
