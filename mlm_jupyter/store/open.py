@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 from mlm_jupyter.store.contract import Store
-from mlm_jupyter.store.duckdb_store import DuckDbStore
 from mlm_jupyter.store.location import resolve_store_dir
 
 __all__ = ["open_store"]
@@ -31,4 +30,6 @@ def open_store(directory: str | os.PathLike[str] | None = None) -> Store:
     remote = discover_server_store(path)
     if remote is not None:
         return remote
+    from mlm_jupyter.store.duckdb_store import DuckDbStore  # a kernel reading over REST never imports DuckDB
+
     return DuckDbStore(path)
