@@ -458,8 +458,9 @@ class RunsClient:
         """
         self.flush()
         experiments = [experiment] if isinstance(experiment, str) else (list(experiment) if experiment else None)
+        orders = [order_by] if isinstance(order_by, str) else list(order_by or [])
         page: dict[str, Any] = self.store.read("runs_page", filter=filter, experiments=experiments,
-                                               order_by=list(order_by or []), max_results=int(max_results),
+                                               order_by=orders, max_results=int(max_results),
                                                offset=int(offset))
         return page
 
