@@ -24,8 +24,10 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Sequence
+from typing import Any, BinaryIO, Sequence
 from urllib.parse import quote
+
+import pyarrow as pa
 
 from mlm_jupyter.core.errors import (
     InvalidInputError,
@@ -39,9 +41,6 @@ from mlm_jupyter.core.errors import (
 from mlm_jupyter.store import codec, domains
 from mlm_jupyter.store.contract import Store, WriteBatch
 from mlm_jupyter.store.journal import Journal
-
-if TYPE_CHECKING:  # imported by the reads that carry tables: a page of plain rows needs none
-    import pyarrow as pa
 
 __all__ = ["RestStore"]
 
@@ -206,8 +205,6 @@ class RestStore(Store):
         response = self._request("POST", "sql", data=body, timeout=timeout_s + self.timeout,
                                  headers={"Content-Type": "application/json"})
         table = codec.loads(response.content)["result"]
-        import pyarrow as pa
-
         return table if isinstance(table, pa.Table) else pa.table({})
 
     def describe(self) -> dict[str, Any]:
