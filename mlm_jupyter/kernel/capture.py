@@ -241,6 +241,8 @@ class CellCapture:
         self._created_at, self._created = time.time(), time.perf_counter()
         self._runs_at_load = _runs_started()  # runs made before capture are no cell's
         self._pandas_seen = "pandas" in sys.modules
+        # frames kept at cell ends and not hashed yet, so a later cell naming an unchanged one shares its copy
+        self._recent_frames: dict[int, tuple[Any, Any]] = {}
         self.hook_times: deque[tuple[str, float]] = deque(maxlen=100_000)  # (hook, seconds): the cell-path cost
         self._outbox: list[tuple[dict[str, Any], str, list[dict[str, Any]]]] = []  # records not yet given to the client
         self._outbox_since: float | None = None
@@ -440,11 +442,12 @@ class CellCapture:
             if value is not _MISSING:
                 found[name] = value
         # hashed later, in a pause: keep what lets that hash see the values as this cell left them
-        return at_cell_end(found, frame_limit=_rehash_limit())
+        return at_cell_end(found, frame_limit=_rehash_limit(), recent=self._recent_frames)
 
     # ------------------------------------------------------------ background thread
 
     def _process(self, event: _CellEvent) -> None:
+        self._recent_frames.clear()  # hashed from here on: later cells make their own copies (and hold no frame)
         with self.lock:
             if event.started_runs and event.pending.run_id is None:
                 event.pending.run_id = event.started_runs[0]
