@@ -35,7 +35,9 @@ CORPUS = Path(__file__).parent / "corpus"
 HOOKS = ("from mlm_jupyter.kernel.extension import extension_for\n"
          "_c = extension_for(get_ipython()).capture\n"
          "print('HOOKS', __import__('json').dumps([[k, t] for k, t in _c.hook_times]))")
-CPU = "print('CPU', __import__('time').process_time())"  # the kernel's CPU time so far, all threads
+# the kernel's CPU time so far (all threads) and its full (generation-2) garbage collections so far: a short
+# notebook's ratio jumps when the extension's objects bring a due full collection (50-70 ms) into its cells
+CPU = "print('CPU', __import__('time').process_time(), __import__('gc').get_stats()[2]['collections'])"
 
 
 def run_notebook(path: Path, with_extension: bool, store: Path) -> dict[str, Any]:
@@ -67,7 +69,8 @@ def run_notebook(path: Path, with_extension: bool, store: Path) -> dict[str, Any
         cpu_probe = nbformat.v4.new_code_cell(CPU)
         nb.cells.append(cpu_probe)
         client.execute_cell(cpu_probe, len(nb.cells) - 1)
-        cpu = next(float(o["text"].split()[1]) for o in cpu_probe.outputs if o.get("name") == "stdout")
+        probe_out = next(o["text"].split() for o in cpu_probe.outputs if o.get("name") == "stdout")
+        cpu, full_collections = float(probe_out[1]), int(probe_out[2])
         if with_extension:
             probe = nbformat.v4.new_code_cell(HOOKS)
             nb.cells.append(probe)
@@ -79,7 +82,7 @@ def run_notebook(path: Path, with_extension: bool, store: Path) -> dict[str, Any
     log_text = (workdir / "kernel.log").read_text(errors="replace")
     ours = [line for line in log_text.splitlines() if "mlm" in line.lower() or "Traceback" in line]
     executed = len(nb.cells)  # with the extension: its %load_ext cell and the probes are recorded too
-    return {"wall": wall, "cells_wall": cells_wall, "per_cell": per_cell[1:] if with_extension else per_cell, "cpu": cpu, "load": load_time, "hooks": hooks, "cells": executed,
+    return {"wall": wall, "cells_wall": cells_wall, "per_cell": per_cell[1:] if with_extension else per_cell, "cpu": cpu, "full_gc": full_collections, "load": load_time, "hooks": hooks, "cells": executed,
             "errors": errors, "log_lines": ours}
 
 
@@ -124,6 +127,7 @@ def main() -> None:
         cells_bare: list[list[float]] = []
         cells_loaded: list[list[float]] = []
         cpu_bare, cpu_loaded, counts = [], [], [0, 0]
+        full_gc: dict[bool, list[int]] = {False: [], True: []}
         r = 0
         while r < args.rounds or (r < args.max_rounds and r % 2 == 1) or \
                 (r < args.max_rounds and sum(bare) < args.min_seconds):
@@ -136,6 +140,7 @@ def main() -> None:
                 if with_extension:
                     loaded_cells.append(result["cells_wall"])
                 (cpu_loaded if with_extension else cpu_bare).append(result["cpu"])
+                full_gc[with_extension].append(result["full_gc"])
                 errors.add(result["errors"])
                 if with_extension:
                     loads.append(result["load"])
@@ -155,20 +160,21 @@ def main() -> None:
         per_cell_ratio = sum(statistics.median(c) for c in zip(*cells_loaded)) / \
             sum(statistics.median(c) for c in zip(*cells_bare))
         cpu_ratio = statistics.median(cpu_loaded) / statistics.median(cpu_bare)
+        gcs = f"{statistics.median(full_gc[False]):g} / {statistics.median(full_gc[True]):g}"
         rows.append((path.stem, statistics.median(bare), statistics.median(loaded), ratio, len(log_lines),
-                     cpu_ratio, counts, cells_ratio, r, per_cell_ratio))
+                     cpu_ratio, counts, cells_ratio, r, per_cell_ratio, gcs))
         all_log_lines.extend(log_lines)
         print(f"{path.stem:<26} bare {statistics.median(bare):6.2f} s  loaded {statistics.median(loaded):6.2f} s  "
               f"ratio {ratio:5.3f}  without the %load_ext cell {cells_ratio:5.3f} (per-cell medians {per_cell_ratio:5.3f})  "
-              f"kernel CPU ratio {cpu_ratio:5.3f}  "
+              f"kernel CPU ratio {cpu_ratio:5.3f}  full collections bare/loaded {gcs}  "
               f"rounds {r}  recorded {counts[0]}/{counts[1]}  kernel-log lines of ours: {len(log_lines)}", flush=True)
     print()
     print("| notebook | rounds | bare (s) | with extension (s) | wall ratio | without the `%load_ext` cell "
-          "| same, sum of per-cell medians | kernel CPU ratio | recorded / executed |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for name, b, lo, ratio, _, cpu_ratio, counts, cells_ratio, rounds, per_cell_ratio in rows:
+          "| same, sum of per-cell medians | kernel CPU ratio | full GCs bare / loaded | recorded / executed |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, b, lo, ratio, _, cpu_ratio, counts, cells_ratio, rounds, per_cell_ratio, gcs in rows:
         print(f"| {name} | {rounds} | {b:.2f} | {lo:.2f} | {ratio:.3f} | {cells_ratio:.3f} | {per_cell_ratio:.3f} "
-              f"| {cpu_ratio:.3f} | {counts[0]} / {counts[1]} |")
+              f"| {cpu_ratio:.3f} | {gcs} | {counts[0]} / {counts[1]} |")
     ratios = [r[3] for r in rows]
     cells_ratios = [r[7] for r in rows]
     per_cell_ratios = [r[9] for r in rows]

@@ -7,13 +7,17 @@ first use from the module that implements it (see ``_EXPORTS``).
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlm_jupyter._version import __version__
-from mlm_jupyter.core.errors import MlmError
+
+if TYPE_CHECKING:  # for type checkers and IDEs; at run time looked up on first use like the rest
+    from mlm_jupyter.core.errors import MlmError
 
 # public name -> "module:attribute"; each layer adds its own lines
 _EXPORTS: dict[str, str] = {
+    # the base of every error this package raises (looked up too: %load_ext needs none of the error classes)
+    "MlmError": "mlm_jupyter.core.errors:MlmError",
     # tracking (foundation)
     "MlmClient": "mlm_jupyter.tracking.client:MlmClient",
     "start_run": "mlm_jupyter.tracking.fluent:start_run",
@@ -102,7 +106,7 @@ _EXPORTS: dict[str, str] = {
     "scan_view": "mlm_jupyter.widgets.scan:scan_view",
 }
 
-__all__ = ["MlmError", "__version__", *_EXPORTS]
+__all__ = ["__version__", *_EXPORTS]
 
 
 def __getattr__(name: str) -> Any:

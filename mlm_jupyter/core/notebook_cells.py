@@ -9,7 +9,6 @@ previously matched cell wins, so a top-to-bottom run matches in order.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["CodeCell", "NotebookIndex", "normalize_source"]
@@ -20,26 +19,47 @@ def normalize_source(source: str) -> str:
     return source.replace("\r\n", "\n").strip()
 
 
-@dataclass(frozen=True)
 class CodeCell:
-    index: int
-    cell_id: str | None
-    source: str
+    """One code cell: its position among the notebook's code cells, its id (if the format has one), its source."""
+
+    __slots__ = ("cell_id", "index", "source")
+
+    def __init__(self, index: int, cell_id: str | None, source: str) -> None:
+        self.index = index
+        self.cell_id = cell_id
+        self.source = source
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CodeCell) and (self.index, self.cell_id, self.source) == (
+            other.index, other.cell_id, other.source)
+
+    def __hash__(self) -> int:
+        return hash((self.index, self.cell_id, self.source))
+
+    def __repr__(self) -> str:
+        return f"CodeCell(index={self.index!r}, cell_id={self.cell_id!r}, source={self.source!r})"
 
 
-@dataclass
 class NotebookIndex:
-    """The code cells of one notebook, indexed for matching."""
+    """The code cells of one notebook, indexed for matching.
 
-    cells: Sequence[CodeCell]
-    _by_id: dict[str, CodeCell] = field(default_factory=dict, repr=False)
-    _by_source: dict[str, list[CodeCell]] = field(default_factory=dict, repr=False)
+    Plain classes, not dataclasses: the kernel extension imports this module at ``%load_ext``, and every
+    object made then counts towards the notebook's next garbage collection (see docs/kernel-capture.md).
+    """
 
-    def __post_init__(self) -> None:
-        for cell in self.cells:
+    __slots__ = ("_by_id", "_by_source", "cells")
+
+    def __init__(self, cells: Sequence[CodeCell]) -> None:
+        self.cells = cells
+        self._by_id: dict[str, CodeCell] = {}
+        self._by_source: dict[str, list[CodeCell]] = {}
+        for cell in cells:
             if cell.cell_id:
                 self._by_id[cell.cell_id] = cell
             self._by_source.setdefault(normalize_source(cell.source), []).append(cell)
+
+    def __repr__(self) -> str:
+        return f"NotebookIndex(cells={list(self.cells)!r})"
 
     @classmethod
     def from_notebook(cls, notebook: Mapping[str, Any]) -> NotebookIndex:

@@ -38,7 +38,6 @@ import uuid
 import weakref
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlm_jupyter.kernel.cell_end_values import CHANGED, at_cell_end, resolve
@@ -102,50 +101,65 @@ def _runs_started() -> int:
     return len(fluent.started_run_ids()) if fluent is not None else 0
 
 
-@dataclass
+# Plain classes with __slots__, not dataclasses: this module is imported at %load_ext and these are made for
+# every cell; each object counts towards the notebook's next garbage collection (docs/kernel-capture.md).
+
 class PendingCell:
     """A cell between its pre and post hooks."""
 
-    record_id: str
-    source: str
-    cell_id: str | None
-    start_time: float
-    started: float
-    run_id: str | None = None
-    runs_mark: int = 0  # how many runs start_run had made when the cell began
+    __slots__ = ("cell_id", "record_id", "run_id", "runs_mark", "source", "start_time", "started")
+
+    def __init__(self, record_id: str, source: str, cell_id: str | None, start_time: float, started: float,
+                 run_id: str | None = None, runs_mark: int = 0) -> None:
+        self.record_id = record_id
+        self.source = source
+        self.cell_id = cell_id
+        self.start_time = start_time
+        self.started = started
+        self.run_id = run_id
+        self.runs_mark = runs_mark  # how many runs start_run had made when the cell began
 
 
-@dataclass
 class HistoryEntry:
     """One execution of this session, kept in memory for staleness verdicts."""
 
-    record_id: str
-    seq: int
-    execution_count: int | None
-    cell_id: str | None
-    source: str
-    names: CellNames
-    start_time: float
-    success: bool
-    digests: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("cell_id", "digests", "execution_count", "names", "record_id", "seq", "source", "start_time",
+                 "success")
+
+    def __init__(self, record_id: str, seq: int, execution_count: int | None, cell_id: str | None, source: str,
+                 names: CellNames, start_time: float, success: bool, digests: dict[str, str] | None = None) -> None:
+        self.record_id = record_id
+        self.seq = seq
+        self.execution_count = execution_count
+        self.cell_id = cell_id
+        self.source = source
+        self.names = names
+        self.start_time = start_time
+        self.success = success
+        self.digests = {} if digests is None else digests
 
 
-@dataclass
 class _CellEvent:
     """What the post hook hands to the background thread."""
 
-    pending: PendingCell
-    duration: float
-    error: tuple[str, str] | None
-    execution_count: int | None
-    started_runs: list[str]
-    values: dict[str, Any] | None  # the cell's names -> values at its end; None: no data capture
+    __slots__ = ("duration", "error", "execution_count", "pending", "started_runs", "values")
+
+    def __init__(self, pending: PendingCell, duration: float, error: tuple[str, str] | None,
+                 execution_count: int | None, started_runs: list[str], values: dict[str, Any] | None) -> None:
+        self.pending = pending
+        self.duration = duration
+        self.error = error
+        self.execution_count = execution_count
+        self.started_runs = started_runs
+        self.values = values  # the cell's names -> values at its end; None: no data capture
 
 
-@dataclass
 class _Match:
-    cell: CodeCell | None
-    by_frontend: bool
+    __slots__ = ("by_frontend", "cell")
+
+    def __init__(self, cell: CodeCell | None, by_frontend: bool) -> None:
+        self.cell = cell
+        self.by_frontend = by_frontend
 
 
 _DEFAULT_REHASH_LIMIT = 256 * 1024 * 1024
@@ -227,6 +241,8 @@ class CellCapture:
         self._created_at, self._created = time.time(), time.perf_counter()
         self._runs_at_load = _runs_started()  # runs made before capture are no cell's
         self._pandas_seen = "pandas" in sys.modules
+        # frames kept at cell ends and not hashed yet, so a later cell naming an unchanged one shares its copy
+        self._recent_frames: dict[int, tuple[Any, Any]] = {}
         self.hook_times: deque[tuple[str, float]] = deque(maxlen=100_000)  # (hook, seconds): the cell-path cost
         self._outbox: list[tuple[dict[str, Any], str, list[dict[str, Any]]]] = []  # records not yet given to the client
         self._outbox_since: float | None = None
@@ -426,11 +442,12 @@ class CellCapture:
             if value is not _MISSING:
                 found[name] = value
         # hashed later, in a pause: keep what lets that hash see the values as this cell left them
-        return at_cell_end(found, frame_limit=_rehash_limit())
+        return at_cell_end(found, frame_limit=_rehash_limit(), recent=self._recent_frames)
 
     # ------------------------------------------------------------ background thread
 
     def _process(self, event: _CellEvent) -> None:
+        self._recent_frames.clear()  # hashed from here on: later cells make their own copies (and hold no frame)
         with self.lock:
             if event.started_runs and event.pending.run_id is None:
                 event.pending.run_id = event.started_runs[0]
@@ -515,7 +532,7 @@ class CellCapture:
             self.ship()
         if final:
             self.history.append(HistoryEntry(
-                record_id=pending.record_id, seq=record["seq"], execution_count=execution_count,
+                record_id=pending.record_id, seq=int(record["seq"]), execution_count=execution_count,
                 cell_id=pending.cell_id, source=self._sources.setdefault(digest, source), names=names,
                 start_time=pending.start_time,
                 success=failure is None, digests={d["name"]: d["digest"] for d in data}))

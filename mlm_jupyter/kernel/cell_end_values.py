@@ -80,11 +80,16 @@ def resolve(value: Any) -> Any:
     return value.resolve() if isinstance(value, AtCellEnd) else value
 
 
-def at_cell_end(values: Mapping[str, Any], frame_limit: float = float("inf")) -> dict[str, Any]:
+def at_cell_end(values: Mapping[str, Any], frame_limit: float = float("inf"),
+                recent: dict[int, tuple[Any, AtCellEnd]] | None = None) -> dict[str, Any]:
     """``values`` with each pandas frame, numpy array and file path wrapped in an ``AtCellEnd``.
 
     ``frame_limit``: frames with more bytes of column memory keep no copy (a copy makes the user's next
     in-place write copy the block it writes to, which on a huge frame is a cost a cell would feel).
+    ``recent``: the frames kept for earlier cells not hashed yet (the caller clears it once they are).
+    A frame whose blocks are still the ones kept then shares that copy (its state is the same): under
+    Run All most cells name the same few frames, and each copy is ~15 objects that count towards the
+    notebook's next garbage collection (docs/kernel-capture.md).
 
     Runs in the post-run hook: type checks by module name (nothing is imported), a shallow copy per
     frame, a copy per small array within ``CELL_COPY_BUDGET``, a ``stat`` per path. Any failure keeps
@@ -102,7 +107,7 @@ def at_cell_end(values: Mapping[str, Any], frame_limit: float = float("inf")) ->
             kind = type(value).__module__.partition(".")[0]
             if kind == "pandas" and type(value).__name__ in ("DataFrame", "Series") and _copy_on_write():
                 if _frame_bytes(value) <= frame_limit:
-                    kept = AtCellEnd(value, "pandas", _shallow(value))
+                    kept = _frame_kept(value, recent)
             elif kind == "numpy" and type(value).__name__ == "ndarray" and value.dtype.kind != "O":
                 if value.nbytes <= COPY_LIMIT and value.nbytes <= budget:
                     budget -= value.nbytes
@@ -119,6 +124,20 @@ def at_cell_end(values: Mapping[str, Any], frame_limit: float = float("inf")) ->
         wrapped += kept is not None
         out[name] = kept if kept is not None else value
     return out
+
+
+def _frame_kept(frame: Any, recent: dict[int, tuple[Any, AtCellEnd]] | None) -> AtCellEnd:
+    """A frame's cell-end state: the copy kept for an earlier cell if no write replaced a block since, else
+    a new shallow copy (remembered in ``recent``)."""
+    earlier = recent.get(id(frame)) if recent is not None else None
+    if earlier is not None and earlier[0] is frame:
+        shared = earlier[1].kept  # read once: the background thread releases it when it hashes
+        if shared is not None and _same_blocks(frame, shared[0]):
+            return AtCellEnd(frame, "pandas", shared)
+    kept = AtCellEnd(frame, "pandas", _shallow(frame))
+    if recent is not None:
+        recent[id(frame)] = (frame, kept)
+    return kept
 
 
 def _frame_bytes(frame: Any) -> int:

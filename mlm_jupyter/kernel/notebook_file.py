@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlm_jupyter.core.notebook_cells import NotebookIndex
+if TYPE_CHECKING:  # imported when the file is first parsed (on the capture's thread), not at %load_ext
+    from mlm_jupyter.core.notebook_cells import NotebookIndex
 
 __all__ = ["NotebookFile"]
 
@@ -46,6 +47,8 @@ class NotebookFile:
         except (OSError, ValueError):
             self._stamp, self._index, self._bytes = stamp, None, None
             return
+        from mlm_jupyter.core.notebook_cells import NotebookIndex
+
         self._stamp, self._bytes = stamp, data
         self._index = NotebookIndex.from_notebook(notebook) if isinstance(notebook, dict) else None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import time
 import uuid
 from collections.abc import Mapping
@@ -15,6 +16,8 @@ __all__ = ["KernelSession", "kernel_id", "notebook_path", "resolve_notebook"]
 
 def kernel_id() -> str | None:
     """The Jupyter kernel id, from the connection file name ``kernel-<id>.json``; ``None`` outside a kernel."""
+    if "ipykernel" not in sys.modules:  # a kernel has it imported; plain IPython must not import it (zmq, tornado)
+        return None
     try:
         from ipykernel.connect import get_connection_file
 

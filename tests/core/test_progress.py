@@ -13,6 +13,17 @@ from mlm_jupyter.core.filehash import NullHashCache, hash_directory, hash_file
 from mlm_jupyter.core.progress import interactive, progress
 
 
+@pytest.fixture(autouse=True)
+def _as_in_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about a plain process; an earlier test in this pytest process may have imported
+    ipykernel, after which ``tqdm.auto`` picks its notebook bar (which writes to stdout)."""
+    import tqdm.auto
+    import tqdm.std
+
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
+    monkeypatch.setattr(tqdm.auto, "tqdm", tqdm.std.tqdm)
+
+
 def test_quiet_when_nobody_watches(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.delenv("MLM_PROGRESS", raising=False)
     assert not interactive()  # pytest captures stderr: not a terminal, not a kernel

@@ -109,3 +109,22 @@ def test_a_cell_naming_hundreds_of_values_keeps_the_state_of_a_bounded_number() 
     values = {f"x{i}": np.zeros(4) for i in range(MAX_KEPT_PER_CELL + 50)}
     kept = at_cell_end(values)
     assert sum(isinstance(v, AtCellEnd) for v in kept.values()) == MAX_KEPT_PER_CELL
+
+
+def test_cells_naming_an_unchanged_frame_share_one_copy_and_a_write_makes_a_new_one() -> None:
+    """Under Run All most cells name the same frames: each copy is ~15 objects towards the next garbage
+    collection, so an unchanged frame shares the copy kept for an earlier cell (same state)."""
+    df = frame()
+    recent: dict[int, Any] = {}
+    first = at_cell_end({"df": df}, recent=recent)["df"]
+    second = at_cell_end({"df": df}, recent=recent)["df"]
+    assert second.kept is first.kept  # nothing written in between: the same state, one copy
+    before = digest(df)
+    df.loc[0, "a"] = -1.0  # a later cell writes in place (Copy-on-Write gives df new blocks)
+    third = at_cell_end({"df": df}, recent=recent)["df"]
+    assert third.kept is not first.kept
+    after = digest(df)
+    assert digest(resolve(first)) == digest(resolve(second)) == before != after
+    assert digest(resolve(third)) == after
+    other = frame()  # another frame (even if an id were reused, it is not the one remembered)
+    assert at_cell_end({"df": other}, recent=recent)["df"].kept is not first.kept
