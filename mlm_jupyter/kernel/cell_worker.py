@@ -154,8 +154,9 @@ class CellWorker:
             return
         deadline = time.monotonic() + self.max_setup_delay
         with self._cond:
+            # a drain, a wait_ready or a submit(now=True) (a cell that started a run: linked at once) ends it
             while not self._urgent and not self._stopping and not self._wanted_ready \
-                    and time.monotonic() < deadline:
+                    and self._done >= self._needed and time.monotonic() < deadline:
                 try:
                     if self._setup_when():
                         return

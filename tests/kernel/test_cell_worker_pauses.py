@@ -81,3 +81,18 @@ def test_a_full_queue_is_served_while_a_cell_runs() -> None:
     assert done == [0] and not worker.busy()
     worker.stop()
     assert _wait_for(lambda: done == [0, 1, 2])  # stopping (kernel exit) serves the rest
+
+
+def test_a_cell_that_started_a_run_is_served_before_the_notebook_imports_numpy() -> None:
+    """The set-up waits for the notebook's own numpy import (up to 30 s); a cell that started a run with
+    mlm.start_run() is linked to it at once all the same (submit(now=True))."""
+    kernel = Kernel()
+    kernel.busy = False
+    worker, done, setups = _worker(kernel, setup_when=lambda: False, max_setup_delay=30.0)
+    worker.submit("plain cell")
+    time.sleep(0.3)
+    assert (setups, done) == ([], [])  # still waiting for numpy
+    worker.submit("start_run cell", now=True)
+    assert _wait_for(lambda: done == ["plain cell", "start_run cell"], timeout=5.0)
+    assert setups == ["mlm-cell-capture"]
+    worker.stop()
