@@ -26,25 +26,61 @@ export const INSTALL_HINT =
   '(then restart JupyterLab; `jupyter server extension list` must show mlm_jupyter enabled)';
 
 /**
+ * How long a read (GET) may take before it fails with `TIMEOUT`. A request the server never answers would
+ * otherwise hold the view's poller forever (it skips its ticks while one is in flight): the list would stay
+ * frozen on the previous answer until a reload. The slowest reads take a few seconds at a million runs.
+ */
+export const READ_TIMEOUT_MS = 60_000;
+
+/**
  * Call `/mlm/api/<endPoint>` on the Jupyter server.
  *
  * `ServerConnection.makeRequest` adds the token and the XSRF header. A non-2xx
  * answer becomes an `ApiError` carrying the server's MlmError code and message;
  * a 404 from a server that has no mlm routes at all says how to install them.
+ * A read gives up after `timeoutMs` (default `READ_TIMEOUT_MS`; writes wait: 0).
  */
 export async function requestAPI<T>(
   endPoint: string,
   init: RequestInit = {},
-  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings(),
+  timeoutMs: number = (init.method ?? 'GET').toUpperCase() === 'GET' ? READ_TIMEOUT_MS : 0
 ): Promise<T> {
   const url = URLExt.join(settings.baseUrl, 'mlm', 'api', endPoint);
-  let response: Response;
-  try {
-    response = await ServerConnection.makeRequest(url, init, settings);
-  } catch (error) {
-    throw new ApiError(0, 'NETWORK', `cannot reach the Jupyter server: ${String(error)}`);
+  let controller: AbortController | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  if (timeoutMs > 0 && !init.signal) {
+    const aborter = new AbortController();
+    controller = aborter;
+    init = { ...init, signal: aborter.signal };
+    timer = setTimeout(() => aborter.abort(), timeoutMs);
   }
-  const text = await response.text();
+  const timedOut = () =>
+    new ApiError(0, 'TIMEOUT', `the Jupyter server did not answer ${endPoint} within ${timeoutMs / 1000} s`);
+  let response: Response;
+  let text: string;
+  try {
+    try {
+      response = await ServerConnection.makeRequest(url, init, settings);
+    } catch (error) {
+      if (controller?.signal.aborted) {
+        throw timedOut();
+      }
+      throw new ApiError(0, 'NETWORK', `cannot reach the Jupyter server: ${String(error)}`);
+    }
+    try {
+      text = await response.text();
+    } catch (error) {
+      if (controller?.signal.aborted) {
+        throw timedOut();
+      }
+      throw new ApiError(0, 'NETWORK', `the Jupyter server's answer broke off: ${String(error)}`);
+    }
+  } finally {
+    if (timer !== null) {
+      clearTimeout(timer);
+    }
+  }
   let body: any = null;
   if (text.length > 0) {
     try {
