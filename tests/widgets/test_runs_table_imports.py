@@ -2,13 +2,12 @@
 
 Importing pandas is about half a second of a fresh kernel's first ``mlm.runs()``; the page
 and its static repr come from plain rows. Checked in new processes: on the store file (no
-pyarrow or numpy either), and the way a kernel of a Jupyter server reads it (the server's REST
-API: no DuckDB).
+pyarrow or numpy either); the way a kernel of a Jupyter server reads it (the server's REST API: no
+DuckDB) is checked in ``tests/server/test_runs_table_over_rest.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
@@ -16,12 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-from pytest_jupyter.jupyter_server import *  # noqa: F403  (jp_serverapp and friends for the REST case)
-from traitlets.config import Config
-
 from mlm_jupyter.tracking.client import MlmClient
-from tests.in_process_server import mlm_server_config
 
 HEAVY = ("pandas", "pyarrow", "numpy")
 
@@ -73,33 +67,3 @@ def test_the_first_table_on_the_store_file_imports_no_pandas(tmp_path: Path) -> 
     result = json.loads(done.stdout.splitlines()[-1])
     assert result["store"] == "DuckDbStore"
     check(result, imported=["duckdb"])
-
-
-@pytest.fixture
-def jp_server_config(store_dir: Path) -> Config:
-    return mlm_server_config(store_dir)
-
-
-def test_the_first_table_of_a_kernel_reading_over_rest_imports_no_pandas(
-        store_dir: Path, jp_serverapp: Any, jp_asyncio_loop: asyncio.AbstractEventLoop, http_server_client: Any) -> None:
-    app = jp_serverapp.extension_manager.extension_points["mlm_jupyter"].app
-    seed(app.context.client)  # through the server's own client: the server owns the file
-    env = {key: value for key, value in os.environ.items() if key != "MLM_NO_SERVER"}
-    # what the server exports to the kernels it starts: its store, URL, token and pid
-    env.update({"MLM_STORE": str(store_dir), "MLM_SERVER_URL": f"http://127.0.0.1:{jp_serverapp.port}{jp_serverapp.base_url}",
-                "MLM_SERVER_TOKEN": jp_serverapp.identity_provider.token, "MLM_SERVER_PID": str(os.getpid()),
-                "JPY_PARENT_PID": str(os.getpid())})
-
-    async def cell() -> tuple[int, bytes, bytes]:
-        process = await asyncio.create_subprocess_exec(sys.executable, "-c", CELL, "", env=env,
-                                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        out, err = await asyncio.wait_for(process.communicate(), 120)
-        return process.returncode or 0, out, err
-
-    code, out, err = jp_asyncio_loop.run_until_complete(cell())
-    assert code == 0, err.decode()
-    result = json.loads(out.decode().splitlines()[-1])
-    assert result["store"] == "RestStore"
-    # nor DuckDB (the server reads the file); the REST store imports pyarrow (and numpy) for the tables other
-    # reads carry, and the kernel's cell capture waits for numpy before it records (kernel/capture.py)
-    check(result, imported=["numpy", "pyarrow"])
