@@ -165,8 +165,10 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--mlflow-repeats", type=int, default=3)
-    parser.add_argument("--search-repeats", type=int, default=31,
-                        help="mlm search repeats (one takes milliseconds, so a median of few is noisy)")
+    parser.add_argument("--search-repeats", type=int, default=11,
+                        help="mlm search calls per timing in a round (one takes milliseconds: a median of several)")
+    parser.add_argument("--search-rounds", type=int, default=7,
+                        help="paired rounds of the search comparison (each: mlm, MLflow's two calls, mlm)")
     parser.add_argument("--cache", default=None, help="Keep the seeded search stores in this folder.")
     parser.add_argument("--only", choices=["loop", "ingest", "search"], action="append",
                         help="Run only these parts (repeatable); default: all.")
@@ -228,17 +230,40 @@ def bench_search(args: argparse.Namespace) -> None:
         found = mlm_client.search_runs(FILTER, max_results=args.runs)
         found_mlflow = mlflow_client.search_runs([experiment], MLFLOW_FILTER, max_results=50_000)
         assert len(found) == len(found_mlflow), (len(found), len(found_mlflow))
-        mlm_search = median_of(lambda: mlm_client.search_runs(FILTER, max_results=args.runs), args.search_repeats)
-        mlflow_search = median_of(
-            lambda: mlflow_client.search_runs([experiment], MLFLOW_FILTER, max_results=50_000), args.mlflow_repeats)
         import mlflow
 
-        mlflow_frame = median_of(
-            lambda: mlflow.search_runs([experiment], MLFLOW_FILTER, max_results=50_000), args.mlflow_repeats)
+        def mlm_search() -> object:
+            return mlm_client.search_runs(FILTER, max_results=args.runs)
+
+        def mlflow_frame_search() -> object:
+            return mlflow.search_runs([experiment], MLFLOW_FILTER, max_results=50_000)
+
+        def mlflow_client_search() -> object:
+            return mlflow_client.search_runs([experiment], MLFLOW_FILTER, max_results=50_000)
+
+        # Paired rounds: this VM's speed drifts by ~30% from minute to minute, and a median of mlm's
+        # 10 ms calls taken in one second against MLflow's 1 s calls taken in the next seconds
+        # compares two machines. Each round times mlm (median of a few calls) right before and
+        # right after each MLflow call; the ratio is the median of the rounds' ratios.
+        frames, clients, mlm_times = [], [], []
+        for _ in range(args.search_rounds):
+            before = median_of(mlm_search, args.search_repeats)
+            frame_time = median_of(mlflow_frame_search, 1)
+            between = median_of(mlm_search, args.search_repeats)
+            client_time = median_of(mlflow_client_search, 1)
+            after = median_of(mlm_search, args.search_repeats)
+            frames.append(frame_time / ((before + between) / 2))
+            clients.append(client_time / ((between + after) / 2))
+            mlm_times += [before, between, after]
+            last = (frame_time, client_time)
+        mlm_median = statistics.median(mlm_times)
         print(f"[3] search_runs over {args.runs:,} runs x 20 params x 5 metrics ({len(found):,} matches, "
-              f"all columns): mlm (DataFrame) {mlm_search * 1000:.1f} ms; "
-              f"mlflow.search_runs (DataFrame) {mlflow_frame * 1000:.0f} ms -> {mlflow_frame / mlm_search:,.0f}x; "
-              f"MlflowClient.search_runs (entities) {mlflow_search * 1000:.0f} ms -> {mlflow_search / mlm_search:,.0f}x"
+              f"all columns), {args.search_rounds} paired rounds: mlm (DataFrame) median {mlm_median * 1000:.1f} ms "
+              f"(rounds {min(mlm_times) * 1000:.1f}-{max(mlm_times) * 1000:.1f}); "
+              f"mlflow.search_runs (DataFrame) -> median {statistics.median(frames):,.0f}x "
+              f"(rounds {min(frames):,.0f}-{max(frames):,.0f}x, last call {last[0] * 1000:.0f} ms); "
+              f"MlflowClient.search_runs (entities) -> median {statistics.median(clients):,.0f}x "
+              f"(rounds {min(clients):,.0f}-{max(clients):,.0f}x, last call {last[1] * 1000:.0f} ms)"
               f"  (seeding: mlm {mlm_seed:.1f} s, mlflow {mlflow_seed:.0f} s)  [{load()}]")
         mlm_client.close()
 

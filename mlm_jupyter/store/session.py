@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["Session", "first_row"]
+__all__ = ["Session", "arrow_table", "first_row"]
 
 
 def first_row(con: Any, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
@@ -57,5 +57,30 @@ class Session:
         return [dict(zip(names, row)) for row in cursor.fetchall()]
 
     def table(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
-        """Query a result as an Arrow table (for large results)."""
-        return self.con.sql(sql, params=list(params) or None).to_arrow_table()
+        """Query a result as an Arrow table (for large results); see ``arrow_table``."""
+        return arrow_table(self.con, sql, params)
+
+
+_ARROW_BATCH_ROWS = 131_072  # DuckDB's own default Arrow batch size
+
+
+def arrow_table(con: Any, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+    """One statement's rows as an Arrow table.
+
+    DuckDB 2's Python client builds ``con.sql(...)`` as a lazy relation in Python: it parses,
+    binds (looking up Python variables by name) and renders the statement before it runs it,
+    which adds 0.4-0.9 ms to every read (a tenth of a search over 10,000 runs). Store
+    statements name only tables and registered views, so they go straight to the engine
+    through the connection's ``_submit``, the call that relation ends with. That method is
+    private: when a DuckDB release lacks it (1.x) or changes its signature, the relation runs.
+    """
+    values = list(params) or None
+    submit = getattr(con, "_submit", None)
+    if submit is not None:
+        try:
+            result = submit(sql, values, "arrow", _ARROW_BATCH_ROWS)
+        except TypeError:  # another signature: fall back below
+            pass
+        else:
+            return result.arrow_table()
+    return con.sql(sql, params=values).to_arrow_table()
