@@ -599,6 +599,8 @@ def _shared_keys_grid(keys: Any, row_positions: Any, runs: int) -> tuple[list[st
     lengths = np.diff(offsets).reshape(runs, width)
     if not (lengths == lengths[0]).all():
         return None
+    if keys.buffers()[2] is None:  # every key empty: no data buffer to compare
+        return None
     data = np.frombuffer(keys.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(runs, -1)
     if not (data == data[0]).all():
         return None

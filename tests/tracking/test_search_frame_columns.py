@@ -110,3 +110,8 @@ def test_search_runs_over_a_sweep_gives_each_run_its_own_values(client: MlmClien
         assert {key: row[f"params.{key}"] for key in params} == params
         assert row["metrics.auc"] == pytest.approx(auc)
         assert row["metrics.loss"] == pytest.approx(1 - auc)
+
+
+def test_empty_key_names_pivot_like_any_other() -> None:
+    runs = {"a": {"": "1"}, "b": {"": "2"}}
+    assert _pivot(_long(runs, ["b", "a"]), ["a", "b"]) == {"params.": ["1", "2"]}
