@@ -54,9 +54,9 @@ def active_experiment_name() -> str | None:
 
 def experiment_name_of(experiment_id: str) -> str:
     """The name of the experiment with this id (our ids; MLflow's default id "0" is the Default experiment)."""
-    for experiment in client().experiments():
-        if experiment.id == experiment_id or experiment.name == experiment_id:
-            return experiment.name
+    for name, id_ in client().experiment_ids().items():
+        if id_ == experiment_id or name == experiment_id:
+            return name
     if experiment_id.lower() in _DEFAULT_IDS:
         return "Default"
     raise NotFoundError(f"no experiment with id {experiment_id!r}; mlflow.search_experiments() lists them",
@@ -64,8 +64,8 @@ def experiment_name_of(experiment_id: str) -> str:
 
 
 def experiment_id_of(name: str) -> str:
-    found = client().get_experiment_by_name(name)
-    return found.id if found is not None else client().create_experiment(name)
+    found = client().experiment_ids().get(name)
+    return found if found is not None else client().create_experiment(name)
 
 
 def ensure_run() -> str:

@@ -26,6 +26,7 @@ from mlm_jupyter.tracking.run_names import new_run_name
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
     from mlm_jupyter.tracking.metric_buffer import MetricBuffer
 
@@ -78,6 +79,14 @@ class RunsClient:
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         """The experiment called ``name``, or ``None`` (MLflow's lookup)."""
         return next((e for e in self.experiments() if e.name == name), None)
+
+    def experiment_ids(self) -> dict[str, str]:
+        """``{name: id}`` of every experiment, without the run counts ``experiments`` reads every run for."""
+        try:
+            rows = self.store.read("experiment_names")
+        except InvalidInputError:  # a server from before this read: the full list has the same names
+            return {e.name: e.id for e in self.experiments()}
+        return {str(row["name"]): str(row["id"]) for row in rows}
 
     # ------------------------------------------------------------ run lifecycle
 
@@ -440,12 +449,21 @@ class RunsClient:
         Columns: ``run_id, experiment, name, status, start_time, end_time``,
         then ``params.*``, ``metrics.*`` (latest values) and ``tags.*``.
         """
+        return _frame_of(self.search_runs_table(filter, experiment, order_by, max_results, offset))
+
+    def search_runs_table(self, filter: str | None = None, experiment: str | Iterable[str] | None = None,
+                          order_by: Sequence[str] | None = None, max_results: int = 1000,
+                          offset: int = 0) -> pa.Table:
+        """``search_runs`` as an Arrow table (same columns and rows, before pandas), for Arrow or
+        polars users and for views that reshape the columns: reshaping Arrow columns and converting
+        once costs a fraction of reshaping a DataFrame. The total is ``table.schema.metadata[b"total"]``.
+        """
         self.flush()
         experiments = [experiment] if isinstance(experiment, str) else (list(experiment) if experiment else None)
         result = self.store.read("search_runs", filter=filter, experiments=experiments,
                                  order_by=list(order_by or []), max_results=int(max_results), offset=int(offset),
                                  detail=False)  # the frame has no column for status_reason, source, ...
-        return _runs_frame(result)
+        return _runs_table(result)
 
     def runs_page(self, filter: str | None = None, experiment: str | Iterable[str] | None = None,
                   order_by: Sequence[str] | None = None, max_results: int = 50, offset: int = 0) -> dict[str, Any]:
@@ -615,6 +633,20 @@ def _shared_keys_grid(keys: Any, row_positions: Any, runs: int) -> tuple[list[st
 
 
 def _runs_frame(result: Mapping[str, Any]) -> pd.DataFrame:
+    return _frame_of(_runs_table(result))
+
+
+def _frame_of(table: pa.Table) -> pd.DataFrame:
+    """A ``_runs_table`` as the DataFrame ``search_runs`` returns (``attrs["total"]``: all matches)."""
+    metadata = table.schema.metadata or {}
+    frame = table.to_pandas(use_threads=False)  # threads cost more here
+    frame.attrs["total"] = int(metadata.get(b"total", len(frame)))
+    return frame
+
+
+def _runs_table(result: Mapping[str, Any]) -> pa.Table:
+    """The store's search result as ``search_runs``' columns: run fields, then ``params.*``,
+    ``metrics.*`` and ``tags.*`` (sorted within each), the total in the schema metadata."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -633,9 +665,7 @@ def _runs_frame(result: Mapping[str, Any]) -> pd.DataFrame:
         extra_names, extra_arrays = _wide_columns(result[prefix], run_ids, prefix)
         names += extra_names
         arrays += extra_arrays
-    frame = pa.Table.from_arrays(arrays, names=names).to_pandas(use_threads=False)  # threads cost more here
-    frame.attrs["total"] = int(result["total"])
-    return frame
+    return pa.Table.from_arrays(arrays, names=names, metadata={"total": str(int(result["total"]))})
 
 
 def runs_frame(runs: Sequence[Mapping[str, Any]], total: int | None = None) -> pd.DataFrame:

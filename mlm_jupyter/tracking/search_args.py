@@ -63,21 +63,36 @@ class MlflowSearchNames:
     """``MlmClient.search_runs`` also under MLflow's keyword names (a mixin placed before ``RunsClient``).
 
     ``client.search_runs(experiment_ids=[...], filter_string="...", order_by="metrics.acc desc")``
-    works as it does in MLflow; our own positional form is unchanged.
+    works as it does in MLflow; our own positional form is unchanged. ``search_runs_table`` takes the same.
     """
 
     def search_runs(self, filter: str | None = None, experiment: str | Iterable[str] | None = None,
                     order_by: str | Sequence[str] | None = None, max_results: int = 1000, offset: int = 0, *,
                     filter_string: str | None = None, experiment_names: str | Iterable[str] | None = None,
                     experiment_ids: str | Iterable[str] | None = None) -> Any:
+        arguments = self._search_arguments(filter, experiment, order_by, max_results, offset, filter_string,
+                                           experiment_names, experiment_ids)
+        return super().search_runs(*arguments)  # type: ignore[misc]
+
+    def search_runs_table(self, filter: str | None = None, experiment: str | Iterable[str] | None = None,
+                          order_by: str | Sequence[str] | None = None, max_results: int = 1000, offset: int = 0, *,
+                          filter_string: str | None = None, experiment_names: str | Iterable[str] | None = None,
+                          experiment_ids: str | Iterable[str] | None = None) -> Any:
+        arguments = self._search_arguments(filter, experiment, order_by, max_results, offset, filter_string,
+                                           experiment_names, experiment_ids)
+        return super().search_runs_table(*arguments)  # type: ignore[misc]
+
+    def _search_arguments(self, filter: Any, experiment: Any, order_by: Any, max_results: Any, offset: Any,
+                          filter_string: Any, experiment_names: Any,
+                          experiment_ids: Any) -> tuple[str | None, list[str] | None, list[str], int, Any]:
         try:
             limit = operator.index(max_results)  # ints and numpy ints; not floats or strings
         except TypeError:
             limit = -1
         if isinstance(max_results, bool) or limit < 0:
             raise InvalidInputError(f"max_results is a whole number of runs (0 or more), not {max_results!r}")
-        experiments_of: Callable[[], Any] = getattr(self, "experiments")  # noqa: B009 -- provided by RunsClient
+        names_to_ids: Callable[[], dict[str, str]] = getattr(self, "experiment_ids")  # noqa: B009 -- RunsClient's
         text, experiments, orders = search_arguments(
             filter, experiment, order_by, filter_string=filter_string, experiment_names=experiment_names,
-            experiment_ids=experiment_ids, id_to_name=lambda: {e.id: e.name for e in experiments_of()})
-        return super().search_runs(text, experiments, orders, limit, offset)  # type: ignore[misc]
+            experiment_ids=experiment_ids, id_to_name=lambda: {id_: name for name, id_ in names_to_ids().items()})
+        return text, experiments, orders, limit, offset

@@ -324,6 +324,12 @@ def experiments(s: Session) -> list[dict[str, Any]]:
         "GROUP BY e.id, e.name, e.created_at ORDER BY e.created_at")
 
 
+def experiment_names(s: Session) -> list[dict[str, Any]]:
+    """Each experiment's id and name, oldest first: ``experiments`` without the run counts, which
+    read every run (a lookup by name or id needs no count, and at a million runs they cost)."""
+    return s.rows("SELECT id, name FROM experiments ORDER BY created_at")
+
+
 def run(s: Session, run_id: str) -> dict[str, Any]:
     rows = s.rows(f"SELECT {_RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id "
                   "WHERE r.id = ?", [run_id])
@@ -569,6 +575,7 @@ def counts(s: Session) -> dict[str, int]:
 
 READERS = {
     "experiments": experiments,
+    "experiment_names": experiment_names,
     "run": run,
     "search_runs": search_runs,
     "metric_history": metric_history,
