@@ -599,7 +599,7 @@ def _shared_keys_grid(keys: Any, row_positions: Any, runs: int) -> tuple[list[st
     import pyarrow as pa
 
     total = len(keys)
-    if runs == 0 or total % runs or keys.null_count:
+    if runs == 0 or total == 0 or total % runs or keys.null_count:
         return None
     if pa.types.is_string(keys.type):
         offset_type: Any = np.int32

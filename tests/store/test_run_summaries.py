@@ -121,6 +121,20 @@ def test_one_batch_of_points_for_many_runs_and_keys(store: DuckDbStore) -> None:
     assert actual["a"]["metrics"] == {"x": 3.0, "y": -1.0} and actual["b"]["metrics"] == {"x": 0.0, "y": 4.0}
 
 
+def test_metrics_logged_together_are_kept_in_name_order(store: DuckDbStore) -> None:
+    """Runs that log the same metrics the same way hold them in one order (the search frame pivots by it)."""
+    runs = [f"r{i}" for i in range(30)]
+    write(store, *[create(run_id) for run_id in runs])
+    keys = ["zeta", "alpha", "mid", "beta", "omega"]
+    n = len(runs) * len(keys)
+    write(store, Op("log_metrics", {"points": pa.table({
+        "run_id": [r for r in runs for _ in keys], "key": keys * len(runs), "step": [0] * n,
+        "value": [float(i) for i in range(n)], "time": [1.0] * n})}))
+    orders = store.sql("SELECT map_keys(metrics) AS keys FROM run_summaries").column("keys").to_pylist()
+    assert len(orders) == len(runs)
+    assert {tuple(order) for order in orders} == {("alpha", "beta", "mid", "omega", "zeta")}
+
+
 def test_tags_overwritten_and_deleted(store: DuckDbStore) -> None:
     write(store, create("r1"), Op("set_tags", {"run_id": "r1", "tags": {"stage": "dev", "team": "a"}}))
     write(store, Op("set_tags", {"run_id": "r1", "tags": {"stage": "prod"}}))

@@ -271,7 +271,9 @@ def log_metrics(s: Session, args: dict[str, Any]) -> None:
             s.con.unregister(source)
     if changed:  # a few rows (one per changed run and key): plain lists beat an Arrow round trip
         by_run: dict[str, tuple[list[str], list[float]]] = {}
-        for run_id, key, value in changed:
+        # keys in name order, not RETURNING's hash order: runs that log the same metrics the same way
+        # then hold them in one order, and a search frame pivots such runs by position (_shared_keys_grid)
+        for run_id, key, value in sorted(changed, key=lambda row: (row[0], row[1])):
             keys, values = by_run.setdefault(run_id, ([], []))
             keys.append(key)
             values.append(value)
