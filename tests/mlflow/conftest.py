@@ -41,3 +41,23 @@ def mlflow_uri(empty_mlflow_db: Path) -> str:
     shutil.copy(empty_mlflow_db, folder / "mlflow.db")
     yield f"sqlite:///{folder}/mlflow.db"
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    """The fluent API (native and MLflow layer) on a fresh store of this test, no server."""
+    from mlm_jupyter.tracking import fluent
+    from mlm_jupyter.tracking.client import MlmClient
+
+    monkeypatch.setenv("MLM_STORE", str(tmp_path / "store"))
+    monkeypatch.setenv("MLM_NO_SERVER", "1")
+    monkeypatch.delenv("MLM_SERVER_URL", raising=False)
+    client = MlmClient(tmp_path / "store")
+    fluent.set_client(client)
+    fluent.set_experiment(None)  # type: ignore[arg-type]
+    yield client
+    while fluent.active_run() is not None:
+        fluent.end_run()
+    fluent.set_experiment(None)  # type: ignore[arg-type]
+    fluent.set_client(None)
+    client.close()

@@ -18,22 +18,6 @@ X = np.array([-2, -1, 0, 1, 2, 1]).reshape(-1, 1)
 Y = np.array([0, 0, 1, 1, 1, 0])
 
 
-@pytest.fixture
-def store(tmp_path, monkeypatch):
-    monkeypatch.setenv("MLM_STORE", str(tmp_path / "store"))
-    monkeypatch.setenv("MLM_NO_SERVER", "1")
-    monkeypatch.delenv("MLM_SERVER_URL", raising=False)
-    client = MlmClient(tmp_path / "store")
-    fluent.set_client(client)
-    fluent.set_experiment(None)  # type: ignore[arg-type]
-    yield client
-    while fluent.active_run() is not None:
-        fluent.end_run()
-    fluent.set_experiment(None)  # type: ignore[arg-type]
-    fluent.set_client(None)
-    client.close()
-
-
 def test_entities_have_mlflows_shapes(store: MlmClient) -> None:
     experiment = mlflow.set_experiment("churn")
     assert experiment.name == "churn" and experiment.experiment_id

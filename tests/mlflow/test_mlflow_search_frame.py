@@ -13,24 +13,7 @@ import pytest
 
 import mlm_jupyter as mlm
 import mlm_jupyter.mlflow as mlflow
-from mlm_jupyter.tracking import fluent
 from mlm_jupyter.tracking.client import MlmClient
-
-
-@pytest.fixture
-def store(tmp_path, monkeypatch):
-    monkeypatch.setenv("MLM_STORE", str(tmp_path / "store"))
-    monkeypatch.setenv("MLM_NO_SERVER", "1")
-    monkeypatch.delenv("MLM_SERVER_URL", raising=False)
-    client = MlmClient(tmp_path / "store")
-    fluent.set_client(client)
-    fluent.set_experiment(None)  # type: ignore[arg-type]
-    yield client
-    while fluent.active_run() is not None:
-        fluent.end_run()
-    fluent.set_experiment(None)  # type: ignore[arg-type]
-    fluent.set_client(None)
-    client.close()
 
 
 def _expected(native: pd.DataFrame, client: MlmClient) -> pd.DataFrame:
