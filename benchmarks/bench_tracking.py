@@ -16,7 +16,6 @@ import os
 import statistics
 import tempfile
 import time
-import uuid
 import warnings
 from pathlib import Path
 
@@ -115,29 +114,15 @@ MLFLOW_FILTER = "params.p3 = 'v3' and metrics.m0 > 0.5"
 
 
 def seed_mlm(folder: Path, runs: int) -> object:
-    import pyarrow as pa
-
-    from mlm_jupyter.store.contract import Op, WriteBatch
+    """The same runs as ``seed_mlflow`` (20 params, 5 metrics at step 0), through the bulk path ``import_runs``."""
     from mlm_jupyter.tracking.client import MlmClient
 
     client = MlmClient(folder / "store")
     rng = np.random.default_rng(1)
-    for chunk in range(0, runs, 500):
-        ops = []
-        keys, run_ids, values = [], [], []
-        for i in range(chunk, min(chunk + 500, runs)):
-            run_id = uuid.uuid4().hex
-            ops.append(Op("create_run", {"run_id": run_id, "experiment": "bench", "name": f"run-{i}",
-                                         "start_time": time.time()}))
-            ops.append(Op("log_params", {"run_id": run_id, "params": {f"p{k}": f"v{(i + k) % 7}" for k in range(20)}}))
-            for k in range(5):
-                run_ids.append(run_id)
-                keys.append(f"m{k}")
-                values.append(float(rng.random()))
-        n = len(values)
-        ops.append(Op("log_metrics", {"points": pa.table({"run_id": run_ids, "key": keys, "step": [0] * n,
-                                                          "value": values, "time": [time.time()] * n})}))
-        client.store.write(WriteBatch(tuple(ops)))
+    now = time.time()
+    client.import_runs({"experiment": "bench", "name": f"run-{i}", "start_time": now, "end_time": now,
+                        "params": {f"p{k}": f"v{(i + k) % 7}" for k in range(20)},
+                        "metrics": {f"m{k}": float(rng.random()) for k in range(5)}} for i in range(runs))
     return client
 
 

@@ -125,26 +125,29 @@ def import_runs(s: Session, args: dict[str, Any]) -> dict[str, Any]:
                 "INSERT INTO latest_metrics SELECT run_id, key, step, value, time FROM ("
                 " SELECT p.*, row_number() OVER (PARTITION BY p.run_id, p.key ORDER BY p.step DESC, p.time DESC) AS k"
                 " FROM _imp_points p SEMI JOIN _imp_new n ON n.run_id = p.run_id) WHERE k = 1")
-            # the summaries are built from the imported rows (never a scan of the stored params)
+            # the summaries are built from the imported rows (never a scan of the stored params), each map
+            # in key order: runs with the same keys then hold them alike, and a search frame pivots by position
             con.execute("""
                 INSERT INTO run_summaries
                 WITH pk AS (
                     SELECT i.run_id, i.key, any_value(i.value) AS value, any_value(i.value_num) AS value_num
                     FROM _imp_params i SEMI JOIN _imp_new n ON n.run_id = i.run_id GROUP BY i.run_id, i.key),
                 p AS (
-                    SELECT run_id, map(list(key), list(value)) AS params,
-                           map(list(key) FILTER (WHERE value_num IS NOT NULL),
-                               list(value_num) FILTER (WHERE value_num IS NOT NULL)) AS params_num
+                    SELECT run_id, map(list(key ORDER BY key), list(value ORDER BY key)) AS params,
+                           map(list(key ORDER BY key) FILTER (WHERE value_num IS NOT NULL),
+                               list(value_num ORDER BY key) FILTER (WHERE value_num IS NOT NULL)) AS params_num
                     FROM pk GROUP BY run_id),
                 lm AS (
                     SELECT run_id, key, value FROM (
                         SELECT i.*, row_number() OVER (PARTITION BY i.run_id, i.key
                                                        ORDER BY i.step DESC, i.time DESC) AS k
                         FROM _imp_points i SEMI JOIN _imp_new n ON n.run_id = i.run_id) WHERE k = 1),
-                m AS (SELECT run_id, map(list(key), list(value)) AS metrics FROM lm GROUP BY run_id),
+                m AS (SELECT run_id, map(list(key ORDER BY key), list(value ORDER BY key)) AS metrics
+                      FROM lm GROUP BY run_id),
                 tk AS (SELECT i.run_id, i.key, last(i.value) AS value
                        FROM _imp_tags i SEMI JOIN _imp_new n ON n.run_id = i.run_id GROUP BY i.run_id, i.key),
-                t AS (SELECT run_id, map(list(key), list(value)) AS tags FROM tk GROUP BY run_id)
+                t AS (SELECT run_id, map(list(key ORDER BY key), list(value ORDER BY key)) AS tags
+                      FROM tk GROUP BY run_id)
                 SELECT n.run_id, e.id, e.name, n.name, n.status, n.status_reason, n.start_time, n.end_time,
                        n.user_name, n.parent_run_id, n.source, coalesce(n.owner, 'process'),
                        coalesce(p.params, MAP {}), coalesce(p.params_num, MAP {}),
