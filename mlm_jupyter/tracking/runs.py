@@ -607,6 +607,8 @@ def _shared_keys_grid(keys: Any, row_positions: Any, runs: int) -> tuple[list[st
         offset_type = np.int64
     else:
         return None
+    if row_positions.dtype.kind not in "iu":  # positions with gaps (nulls): the general path says what is wrong
+        return None
     width = total // runs
     blocks = row_positions.reshape(runs, width)
     first = blocks[:, 0]

@@ -13,6 +13,7 @@ import pytest
 
 import mlm_jupyter as mlm
 import mlm_jupyter.mlflow as mlflow
+from mlm_jupyter.core.errors import InvalidInputError
 from mlm_jupyter.tracking.client import MlmClient
 
 
@@ -79,3 +80,17 @@ def test_experiment_ids_names_every_experiment_without_counting_runs(store: MlmC
     _sweep()
     assert store.experiment_ids() == {e.name: e.id for e in store.experiments()}
     assert mlflow.get_experiment_by_name("churn").experiment_id == store.experiment_ids()["churn"]
+
+
+def test_a_server_without_the_names_read_still_names_the_experiments(store: MlmClient, monkeypatch) -> None:
+    _sweep()
+    read = store.store.read
+
+    def older_server(query: str, **args):
+        if query == "experiment_names":
+            raise InvalidInputError("unknown store read 'experiment_names'")
+        return read(query, **args)
+
+    monkeypatch.setattr(store.store, "read", older_server)
+    assert store.experiment_ids() == {e.name: e.id for e in store.experiments()}
+    assert len(mlflow.search_runs(search_all_experiments=True)) == 9
