@@ -248,18 +248,18 @@ def bench_pages(client: Any, size: int, repeats: int) -> None:
     """First pages as the sidebar (REST ``GET /mlm/api/runs``) and the runs table widget ask for them.
 
     Timed in Python on the code paths those requests run (``server.views.runs_page_view``: the REST
-    handler's whole work before JSON encoding; the widget's ``fetch_page``: ``search_runs`` + rows), not
+    handler's whole work before JSON encoding; the widget's page: ``runs_page`` + ``view_rows``), not
     in a browser: the JSON encoding and the paint of 50-100 rows come on top (a few ms here).
     """
     from mlm_jupyter.server.views import runs_page_view
-    from mlm_jupyter.widgets.runs_table import rows_of
+    from mlm_jupyter.widgets.runs_table import view_rows
 
     def rest(order: list[str], filter: str | None = None) -> Any:
         return runs_page_view(client, experiment=None, filter=filter, order_by=order, offset=0, limit=100)
 
-    def widget(order: str | None) -> Any:
-        frame = client.search_runs(None, None, order_by=[order] if order else None, max_results=50, offset=0)
-        return rows_of(frame.reset_index(drop=True)), int(frame.attrs.get("total", len(frame)))
+    def widget(order: str | None) -> Any:  # what RunsTable.page does: the store's page, then the view's rows
+        page = client.runs_page(None, None, order_by=[order] if order else None, max_results=50, offset=0)
+        return view_rows(page["runs"]), int(page["total"])
 
     rest([])  # warm
     figures = {

@@ -195,22 +195,6 @@ def view_rows(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def rows_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """The REST API's run objects (``id, name, status, ..., params, metrics, tags``) from a search frame."""
-    out = []
-    for record in frame.to_dict("records"):
-        row: dict[str, Any] = {"id": record.get("run_id"), "name": record.get("name"),
-                               "status": record.get("status"), "experiment": record.get("experiment"),
-                               "start_time": _epoch(record.get("start_time")),
-                               "end_time": _epoch(record.get("end_time")), "params": {}, "metrics": {}, "tags": {}}
-        for key, value in record.items():
-            kind, dot, name = key.partition(".")
-            if dot and kind in ("params", "metrics", "tags") and _shown(kind, name, value):
-                row[kind][name] = value
-        out.append(jsonable(row))
-    return out
-
-
 def default_columns(page: Any) -> list[str]:
     """Base columns plus the first few params and metrics of a page (run objects, or a search frame)."""
     if hasattr(page, "columns"):

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 import mlm_jupyter as mlm
-from mlm_jupyter.widgets.runs_table import RunsTable, default_columns, rows_of
+from mlm_jupyter.widgets.runs_table import RunsTable, _epoch, _shown, default_columns
+from mlm_jupyter.widgets.widget_base import jsonable
 from tests.widgets.conftest import CallError, call
 
 
@@ -22,6 +23,21 @@ def runs(client):
         client.end_run(run.id)
         ids.append(run.id)
     return ids
+
+
+def rows_of(frame):
+    """The page as the widget built it before it read ``runs_page``: run objects from a search frame (the oracle)."""
+    out = []
+    for record in frame.to_dict("records"):
+        row = {"id": record.get("run_id"), "name": record.get("name"), "status": record.get("status"),
+               "experiment": record.get("experiment"), "start_time": _epoch(record.get("start_time")),
+               "end_time": _epoch(record.get("end_time")), "params": {}, "metrics": {}, "tags": {}}
+        for key, value in record.items():
+            kind, dot, name = key.partition(".")
+            if dot and kind in ("params", "metrics", "tags") and _shown(kind, name, value):
+                row[kind][name] = value
+        out.append(jsonable(row))
+    return out
 
 
 def names(page):
