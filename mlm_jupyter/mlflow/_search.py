@@ -56,10 +56,9 @@ def mlflow_frame(table: Any) -> Any:
     columns.setdefault("tags.mlflow.runName", table.column("name"))
     if "user" in table.column_names:
         columns.setdefault("tags.mlflow.user", table.column("user"))
-    shaped = pa.table(columns, metadata=table.schema.metadata)
-    frame = shaped.to_pandas(use_threads=False)
-    frame.attrs["total"] = int((table.schema.metadata or {}).get(b"total", len(frame)))
-    return frame
+    from mlm_jupyter.tracking.runs import search_frame
+
+    return search_frame(pa.table(columns, metadata=table.schema.metadata))
 
 
 def search_runs(experiment_ids: Any, filter_string: str | None, max_results: int, order_by: Any,

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from mlm_jupyter.tracking.metric_buffer import MetricBuffer
 
-__all__ = ["RunsClient", "current_user", "default_source", "runs_frame"]
+__all__ = ["RunsClient", "current_user", "default_source", "runs_frame", "search_frame"]
 
 
 def current_user() -> str:
@@ -449,7 +449,7 @@ class RunsClient:
         Columns: ``run_id, experiment, name, status, start_time, end_time``,
         then ``params.*``, ``metrics.*`` (latest values) and ``tags.*``.
         """
-        return _frame_of(self.search_runs_table(filter, experiment, order_by, max_results, offset))
+        return search_frame(self.search_runs_table(filter, experiment, order_by, max_results, offset))
 
     def search_runs_table(self, filter: str | None = None, experiment: str | Iterable[str] | None = None,
                           order_by: Sequence[str] | None = None, max_results: int = 1000,
@@ -635,11 +635,12 @@ def _shared_keys_grid(keys: Any, row_positions: Any, runs: int) -> tuple[list[st
 
 
 def _runs_frame(result: Mapping[str, Any]) -> pd.DataFrame:
-    return _frame_of(_runs_table(result))
+    return search_frame(_runs_table(result))
 
 
-def _frame_of(table: pa.Table) -> pd.DataFrame:
-    """A ``_runs_table`` as the DataFrame ``search_runs`` returns (``attrs["total"]``: all matches)."""
+def search_frame(table: pa.Table) -> pd.DataFrame:
+    """A search table (``search_runs_table``, or one shaped from it) as a DataFrame, ``attrs["total"]``
+    read from its metadata (all matches)."""
     metadata = table.schema.metadata or {}
     frame = table.to_pandas(use_threads=False)  # threads cost more here
     frame.attrs["total"] = int(metadata.get(b"total", len(frame)))

@@ -161,6 +161,14 @@ def test_metrics_that_arrive_before_their_run(store: DuckDbStore) -> None:
     assert assert_consistent(store)["early"]["metrics"] == {"loss": 0.4}
 
 
+def test_metrics_that_arrive_before_their_run_are_kept_in_name_order(store: DuckDbStore) -> None:
+    for key in ("zeta", "alpha", "mid", "beta"):  # four batches: latest_metrics holds them in arrival order
+        write(store, points("early", key, [0], [1.0]))
+    write(store, create("early"))
+    keys = store.sql("SELECT map_keys(metrics) AS keys FROM run_summaries WHERE run_id = 'early'").column("keys")
+    assert keys.to_pylist() == [["alpha", "beta", "mid", "zeta"]]
+
+
 def test_metrics_that_arrive_before_a_queued_create_of_their_run(store: DuckDbStore) -> None:
     # "queued": the client made the id and queued the create ahead of its own points, so the store skips the
     # look for earlier points. Another writer that knew the id (a forked child logging before the parent's

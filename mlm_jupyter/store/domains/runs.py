@@ -93,8 +93,8 @@ def create_run(s: Session, args: dict[str, Any]) -> None:
     # before it; another writer's early points (a forked child's) are listed in early_metric_runs.
     look = not args.get("queued") or s.one("SELECT 1 FROM early_metric_runs WHERE run_id = ?",
                                            [args["run_id"]]) is not None
-    latest = "coalesce((SELECT map(list(key), list(value)) FROM latest_metrics WHERE run_id = ?), MAP {})" \
-        if look else "MAP {}"
+    latest = ("coalesce((SELECT map(list(key ORDER BY key), list(value ORDER BY key)) FROM latest_metrics"
+              " WHERE run_id = ?), MAP {})") if look else "MAP {}"  # key order, as log_metrics writes them
     s.con.execute(
         "INSERT INTO run_summaries (run_id, experiment_id, experiment, name, status, start_time, user_name,"
         f" parent_run_id, source, owner, metrics) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, {latest})",
@@ -453,7 +453,7 @@ def _top_matches(s: Session, select: str, where_sql: str, params: list[Any], ord
                        [*params, *order_params, limit, offset])
         if page.num_rows < limit and (page.num_rows or not offset):
             return page, offset + page.num_rows
-    return page, known_total if known_total is not None else _count(s, where_sql, params)
+    return page, known_total if known_total is not None else count_matches(s, where_sql, params)
 
 
 def _sorted_matches(s: Session, select: str, where_sql: str, params: list[Any], order_by: list[str],
@@ -471,7 +471,7 @@ def _sorted_matches(s: Session, select: str, where_sql: str, params: list[Any], 
         f"SELECT s.run_id, count(*) OVER () FROM run_summaries s WHERE {where_sql} "
         f"ORDER BY {order_sql} LIMIT ? OFFSET ?", [*params, *order_params, limit, offset]).fetchall()
     if not found:
-        return None, _count(s, where_sql, params)
+        return None, count_matches(s, where_sql, params)
     ids = [run_id for run_id, _ in found]
     rows = s.table(f"{select} WHERE list_contains(?, s.run_id)", [ids])
     position = {run_id: i for i, run_id in enumerate(rows.column("run_id").to_pylist())}
@@ -480,10 +480,6 @@ def _sorted_matches(s: Session, select: str, where_sql: str, params: list[Any], 
 
 def count_matches(s: Session, where_sql: str, params: list[Any]) -> int:
     """The number of runs matching ``search_where``'s condition."""
-    return _count(s, where_sql, params)
-
-
-def _count(s: Session, where_sql: str, params: list[Any]) -> int:
     row = s.one(f"SELECT count(*) FROM run_summaries s WHERE {where_sql}", params)
     return int(row[0]) if row else 0
 
