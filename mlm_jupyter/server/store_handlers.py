@@ -118,10 +118,19 @@ class StoreBlobHandler(MlmHandler):
         await stream_blob(self, check_sha256(sha256))
 
     def start_body(self, limit: int) -> None:
-        self._spool = BlobSpool(self.mlm.store)
+        self._spool: BlobSpool | None = None  # opened by the first chunk: a HEAD or GET makes no file
 
     def keep_chunk(self, chunk: bytes) -> None:
+        if self._spool is None:
+            self._spool = BlobSpool(self.mlm.store)
         self._spool.write(chunk)
+
+    def on_connection_close(self) -> None:
+        """A client gone mid-upload (killed, timed out) leaves no spool file behind: ``put`` never runs for
+        its request, and neither does ``on_finish``. Once ``put`` has the body, it cleans up itself."""
+        if not getattr(self, "_putting", False):
+            self.drop_body()
+        super().on_connection_close()
 
     def drop_body(self) -> None:
         spool = getattr(self, "_spool", None)
@@ -140,6 +149,7 @@ class StoreBlobHandler(MlmHandler):
                 f"Jupyter server that owns the store. Raise the limit (jupyter lab "
                 f"--MlmServer.max_blob_bytes=<bytes>, then restart it), or store the file elsewhere and log "
                 "its location (mlm.set_tag) instead.", limit=limit, size=error.details["size"])
+        self._putting = True
         spool = getattr(self, "_spool", None) or BlobSpool(self.mlm.store)
         try:
             actual = spool.finish()

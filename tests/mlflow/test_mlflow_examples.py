@@ -22,6 +22,9 @@ pytest.importorskip("mlflow")
 HERE = Path(__file__).parent
 EXAMPLES = sorted(p.stem for p in (HERE / "examples").glob("*.py"))
 RANDOM_VALUES = {"quickstart_tracking"}  # metric values come from random() after each library drew from it
+# its last line logs with synchronous=False just before the process exits: MLflow's background queue sometimes
+# writes that point and sometimes not (one CI run lost it); ours always keeps it. Compared without that point.
+ASYNC_AT_EXIT = {"client_log_batch": ("m", 0)}
 # what these print (run ids and epoch-ms times masked) must be the same too: search results, run entities
 SAME_OUTPUT = {"search_runs_docstring", "start_run_nested", "client_metric_history", "registering_first_model",
                "registry_aliases_tags", "tracking_manual_logging", "sklearn_logistic_regression"}
@@ -95,7 +98,13 @@ def test_example_leaves_the_same_store_as_mlflow(name: str, both_stores: tuple[d
         if their["status"] != "RUNNING":  # a client-made run left open is marked killed when its process ends
             assert mine["status"] == their["status"]
         assert mine["params"] == their["params"]
-        _same_metrics(mine["metrics"], their["metrics"], values=name not in RANDOM_VALUES)
+        mine_metrics = mine["metrics"]
+        if name in ASYNC_AT_EXIT:
+            key, step = ASYNC_AT_EXIT[name]
+            assert step in [s for s, _ in mine_metrics[key]], "the point logged with synchronous=False is kept"
+            mine_metrics = {**mine_metrics, key: [p for p in mine_metrics[key] if p[0] != step]}
+            their["metrics"] = {**their["metrics"], key: [p for p in their["metrics"][key] if p[0] != step]}
+        _same_metrics(mine_metrics, their["metrics"], values=name not in RANDOM_VALUES)
         assert mine["tags"] == their["tags"]
         assert mine["artifacts"] == their["artifacts"]
         assert mine["models"] == their["models"]

@@ -88,6 +88,33 @@ def test_a_big_artifact_streams_to_disk_and_one_over_the_limit_says_what_to_do(s
     store.close()
 
 
+def test_an_upload_cut_off_midway_leaves_no_spool_file(server: JupyterServerProcess) -> None:
+    import socket
+    from urllib.parse import urlparse
+
+    spools = server.store / "artifacts"
+    url = urlparse(server.url)
+    sha256 = "ab" * 32
+    head = (f"PUT {url.path}mlm/api/store/blobs/{sha256} HTTP/1.1\r\nHost: {url.netloc}\r\n"
+            f"Authorization: token {server.token}\r\nContent-Type: application/octet-stream\r\n"
+            f"Content-Length: {50 * MB}\r\n\r\n").encode()
+    with socket.create_connection((url.hostname, url.port), timeout=30) as connection:
+        connection.sendall(head + b"x" * (2 * MB))  # a client killed after 2 of 50 MB
+        deadline = time.monotonic() + 30
+        while not list(spools.glob(".upload-*")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert list(spools.glob(".upload-*")), "the server spools the upload as it arrives"
+    deadline = time.monotonic() + 30
+    while list(spools.glob(".upload-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not list(spools.glob(".upload-*"))
+    # and probes that carry no body make no spool file at all
+    store = RestStore(server.url, server.token)
+    for _ in range(20):
+        assert not store.has_blob(sha256)
+        assert not list(spools.glob(".upload-*"))
+
+
 def test_user_sql_does_not_stall_the_ui(server: JupyterServerProcess) -> None:
     slow = {"statement": "SELECT count(*) FROM range(100000000000) t(i) WHERE i % 7 = 3", "timeout_s": 4}
     replies: list[int] = []
