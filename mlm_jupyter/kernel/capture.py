@@ -20,9 +20,10 @@ copy of a pandas frame, a copy of a small numpy array, a witness of a big one,
 a ``stat`` of a file). ``%%track`` runs wait for the queue and hash their own
 inputs and outputs.
 
-This module imports nothing heavy: the tracking client and the fingerprint
-engine are imported by the background thread, so ``%load_ext`` costs the
-cell almost nothing and the first cells' records simply wait in the queue.
+In a kernel this module is imported when the capture starts, in the first
+pause (``early_cells`` notes the cells before that). It imports nothing
+heavy: the tracking client and the fingerprint engine are imported by the
+background thread, and the first cells' records simply wait in the queue.
 """
 
 from __future__ import annotations
@@ -30,23 +31,32 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import sys
 import threading
 import time
-import uuid
-import weakref
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from mlm_jupyter.kernel.cell_end_values import CHANGED, at_cell_end, resolve
+from mlm_jupyter.kernel.cell_end_values import CHANGED, resolve
 from mlm_jupyter.kernel.cell_worker import CellWorker
+from mlm_jupyter.kernel.early_cells import (
+    MAX_ANALYZED_SOURCE,
+    CellEvent,
+    CellNotes,
+    EarlyCells,
+    PendingCell,
+    error_fields,
+    fluent_module,
+    rehash_limit,
+    runs_started,
+    values_at_cell_end,
+)
 from mlm_jupyter.kernel.failsafe import FailSafe
 from mlm_jupyter.kernel.notebook_file import NotebookFile
 from mlm_jupyter.kernel.session import KernelSession, notebook_path
 
-if TYPE_CHECKING:  # imported where used: on the background thread, not by %load_ext
+if TYPE_CHECKING:  # imported where used: on the background thread, not when the capture starts
     from mlm_jupyter.core.cell_names import CellNames
     from mlm_jupyter.core.notebook_cells import CodeCell
     from mlm_jupyter.core.staleness import ExecutedCell
@@ -54,10 +64,7 @@ if TYPE_CHECKING:  # imported where used: on the background thread, not by %load
 
 __all__ = ["CellCapture", "HistoryEntry", "PendingCell", "default_fingerprinter", "source_digest"]
 
-MAX_ANALYZED_SOURCE = 256 * 1024  # bigger cells are recorded but not parsed (ast.parse is linear but slow)
 _MISSING = object()
-_FLUENT = "mlm_jupyter.tracking.fluent"
-_IDENTIFIER = re.compile(r"[^\W\d]\w*")
 log = logging.getLogger("mlm_jupyter.kernel")
 
 Fingerprinter = tuple[Callable[[Any], Any], Callable[[Any], bool]]
@@ -83,12 +90,6 @@ def default_fingerprinter() -> Fingerprinter | None:
     return digest_only, engine.is_supported
 
 
-def _fluent() -> Any:
-    """The fluent module if someone imported it (the hooks never import it themselves)."""
-    module = sys.modules.get(_FLUENT)
-    return module if module is not None and hasattr(module, "started_run_ids") else None
-
-
 def _numpy_imported() -> bool:
     """Whether the notebook imported numpy (fully): pyarrow, which we need, imports it, and numpy's import
     adds warnings filters and modules that a notebook without it would not have."""
@@ -96,29 +97,8 @@ def _numpy_imported() -> bool:
     return numpy is not None and not getattr(getattr(numpy, "__spec__", None), "_initializing", False)
 
 
-def _runs_started() -> int:
-    fluent = _fluent()
-    return len(fluent.started_run_ids()) if fluent is not None else 0
-
-
-# Plain classes with __slots__, not dataclasses: this module is imported at %load_ext and these are made for
-# every cell; each object counts towards the notebook's next garbage collection (docs/kernel-capture.md).
-
-class PendingCell:
-    """A cell between its pre and post hooks."""
-
-    __slots__ = ("cell_id", "record_id", "run_id", "runs_mark", "source", "start_time", "started")
-
-    def __init__(self, record_id: str, source: str, cell_id: str | None, start_time: float, started: float,
-                 run_id: str | None = None, runs_mark: int = 0) -> None:
-        self.record_id = record_id
-        self.source = source
-        self.cell_id = cell_id
-        self.start_time = start_time
-        self.started = started
-        self.run_id = run_id
-        self.runs_mark = runs_mark  # how many runs start_run had made when the cell began
-
+# Plain classes with __slots__, not dataclasses: these are made for every cell; each object counts towards the
+# notebook's next garbage collection (docs/kernel-capture.md).
 
 class HistoryEntry:
     """One execution of this session, kept in memory for staleness verdicts."""
@@ -139,39 +119,12 @@ class HistoryEntry:
         self.digests = {} if digests is None else digests
 
 
-class _CellEvent:
-    """What the post hook hands to the background thread."""
-
-    __slots__ = ("duration", "error", "execution_count", "pending", "started_runs", "values")
-
-    def __init__(self, pending: PendingCell, duration: float, error: tuple[str, str] | None,
-                 execution_count: int | None, started_runs: list[str], values: dict[str, Any] | None) -> None:
-        self.pending = pending
-        self.duration = duration
-        self.error = error
-        self.execution_count = execution_count
-        self.started_runs = started_runs
-        self.values = values  # the cell's names -> values at its end; None: no data capture
-
-
 class _Match:
     __slots__ = ("by_frontend", "cell")
 
     def __init__(self, cell: CodeCell | None, by_frontend: bool) -> None:
         self.cell = cell
         self.by_frontend = by_frontend
-
-
-_DEFAULT_REHASH_LIMIT = 256 * 1024 * 1024
-
-
-def _rehash_limit() -> float:
-    text = os.environ.get("MLM_CELL_REHASH_LIMIT", "")
-    try:
-        limit = int(text) if text else _DEFAULT_REHASH_LIMIT
-    except ValueError:
-        limit = _DEFAULT_REHASH_LIMIT
-    return float("inf") if limit <= 0 else float(limit)
 
 
 def _nbytes(value: Any) -> int:
@@ -190,17 +143,7 @@ def _nbytes(value: Any) -> int:
     return 0
 
 
-def _error_fields(error: BaseException | tuple[str, str] | None) -> tuple[str, str] | None:
-    if error is None or isinstance(error, tuple):
-        return error
-    try:
-        message = str(error)[:4000]
-    except Exception:  # noqa: BLE001 -- an exception whose __str__ fails
-        message = "(message unavailable)"
-    return type(error).__name__, message
-
-
-class CellCapture:
+class CellCapture(CellNotes):
     """Records every cell of one IPython shell.
 
     Args:
@@ -210,11 +153,15 @@ class CellCapture:
             background thread), or ``None`` to disable data fingerprints.
         failsafe: where failures go.
         on_ready: called on the background thread once the heavy parts are imported.
+        early: the hooks that noted the cells before this capture existed (``early_cells``): their
+            cells are queued first, in order, and a cell running now is this capture's current cell.
+            The caller holds ``early.lock``, so no hook notes a cell while they are handed over.
     """
 
     def __init__(self, shell: Any, client: Callable[[], Any],
                  fingerprinter: Fingerprinter | Callable[[], Fingerprinter | None] | None,
-                 failsafe: FailSafe, on_ready: Callable[[], None] | None = None) -> None:
+                 failsafe: FailSafe, on_ready: Callable[[], None] | None = None,
+                 early: EarlyCells | None = None) -> None:
         self.shell = shell
         self.client = client
         self.failsafe = failsafe
@@ -239,7 +186,7 @@ class CellCapture:
         self.recorded = 0
         self.lock = threading.RLock()  # the background thread holds it per event; %%track after drain()
         self._created_at, self._created = time.time(), time.perf_counter()
-        self._runs_at_load = _runs_started()  # runs made before capture are no cell's
+        self._runs_at_load = runs_started()  # runs made before capture are no cell's
         self._pandas_seen = "pandas" in sys.modules
         # frames kept at cell ends and not hashed yet, so a later cell naming an unchanged one shares its copy
         self._recent_frames: dict[int, tuple[Any, Any]] = {}
@@ -251,7 +198,23 @@ class CellCapture:
                                  on_idle=self._ship_when_idle, may_work=self._kernel_idle,
                                  max_defer=self.SHIP_MAX_AGE)
         self.worker.start()
-        self._register_producer()
+        if early is not None:
+            self._take_over(early)
+
+    def _take_over(self, early: EarlyCells) -> None:
+        """Continue where the early hooks left off: their state, then their cells, in order."""
+        self.current, self._depth = early.current, early._depth
+        self._created_at, self._created, self._runs_at_load = early._created_at, early._created, early._runs_at_load
+        self._pandas_seen = self._pandas_seen or early._pandas_seen
+        self._last_cell_end = early._last_cell_end
+        self._recent_frames = early.recent_frames
+        self.hook_times.extend(early.hook_times)
+        self.worker.dropped_data += early.dropped_data
+        for event in early.events:
+            if not self.data_enabled:
+                event.values = None
+            self.worker.submit(event, now=bool(event.started_runs))
+        early.events = []
 
     # ------------------------------------------------------------ setup
 
@@ -304,22 +267,6 @@ class CellCapture:
         if self._on_ready is not None:
             self._on_ready()
 
-    def _register_producer(self) -> None:
-        """Reads of the cell history (and ``flush_cells``) first wait for the cells that have finished.
-
-        Registered at load, in the light registry ``core.cell_producers`` (the tracking layer need not be
-        imported yet): a history read in the cell that first imports ``mlm_jupyter`` waits too."""
-        from mlm_jupyter.core.cell_producers import add_cell_producer
-
-        capture = weakref.ref(self)
-
-        def drain() -> None:
-            target = capture()
-            if target is not None:
-                target.drain()
-
-        add_cell_producer(drain)
-
     def drain(self, timeout: float | None = 60.0) -> bool:
         """Wait until every finished cell is recorded (history, data fingerprints) and handed to the client."""
         done = self.worker.drain(timeout)
@@ -367,7 +314,7 @@ class CellCapture:
         return max(0.01, min(waits))  # (a cell that ends wakes the thread sooner)
 
     def _store_quietly(self) -> None:
-        fluent = _fluent()
+        fluent = fluent_module()
         client = getattr(fluent, "_client", None) if fluent is not None else None
         if client is None:
             return
@@ -393,40 +340,16 @@ class CellCapture:
             self.hook_times.append(("post", time.perf_counter() - began))
 
     def _pre_run_cell(self, info: Any) -> None:
-        if self.current is not None:  # a magic called run_cell: the outer cell is the one we record
-            self._depth += 1
-            return
-        if not self._pandas_seen and "pandas" in sys.modules:  # imported between cells by some thread
-            self._pandas_seen = True
-            from mlm_jupyter.kernel.pandas_display import restore_notebook_display
-
-            restore_notebook_display(self.shell)
-        self.current = PendingCell(record_id=uuid.uuid4().hex, source=info.raw_cell or "",
-                                   cell_id=getattr(info, "cell_id", None), start_time=time.time(),
-                                   started=time.perf_counter(), runs_mark=_runs_started())
+        self._cell_begins(info)
 
     def _post_run_cell(self, result: Any) -> None:
-        if self._depth:
-            self._depth -= 1
+        noted = self._cell_ended(result)
+        if noted is None:
             return
-        pending, self.current = self.current, None
-        if pending is None:  # the cell that loaded the extension: it started before our pre hook existed
-            info = getattr(result, "info", None)
-            if info is None:
-                return
-            pending = PendingCell(record_id=uuid.uuid4().hex, source=info.raw_cell or "",
-                                  cell_id=getattr(info, "cell_id", None), start_time=self._created_at,
-                                  started=self._created, runs_mark=self._runs_at_load)
-        duration = time.perf_counter() - pending.started
-        self._last_cell_end = time.monotonic()
-        self._pandas_seen = self._pandas_seen or "pandas" in sys.modules
-        error = result.error_before_exec if result.error_before_exec is not None else result.error_in_exec
-        fluent = _fluent()
-        started = list(fluent.started_run_ids()[pending.runs_mark:]) if fluent is not None and pending.run_id is None \
-            else []
+        pending, duration, error, started = noted
         # a cell that started runs with mlm.start_run() is linked to them at once (the run shows its code)
-        self.worker.submit(_CellEvent(pending, duration, _error_fields(error), result.execution_count, started,
-                                      self._values_of(pending.source)), now=bool(started))
+        self.worker.submit(CellEvent(pending, duration, error, result.execution_count, started,
+                                     self._values_of(pending.source)), now=bool(started))
 
     def _values_of(self, source: str) -> dict[str, Any] | None:
         """The values bound to every identifier the source mentions (a superset of what it reads and writes)."""
@@ -435,18 +358,11 @@ class CellCapture:
         if self.worker.busy():
             self.worker.dropped_data += 1
             return None
-        namespace = self.shell.user_ns
-        found = {}
-        for name in set(_IDENTIFIER.findall(source)):
-            value = namespace.get(name, _MISSING)
-            if value is not _MISSING:
-                found[name] = value
-        # hashed later, in a pause: keep what lets that hash see the values as this cell left them
-        return at_cell_end(found, frame_limit=_rehash_limit(), recent=self._recent_frames)
+        return values_at_cell_end(self.shell.user_ns, source, self._recent_frames)
 
     # ------------------------------------------------------------ background thread
 
-    def _process(self, event: _CellEvent) -> None:
+    def _process(self, event: CellEvent) -> None:
         self._recent_frames.clear()  # hashed from here on: later cells make their own copies (and hold no frame)
         with self.lock:
             if event.started_runs and event.pending.run_id is None:
@@ -513,7 +429,7 @@ class CellCapture:
             self._last_index = matched.cell.index
         cell_id = pending.cell_id or (matched.cell.cell_id if matched.cell else None)
         data = self.capture_data(pending.record_id, names, values) if final and values is not None else []
-        failure = _error_fields(error)
+        failure = error_fields(error)
         record = {
             "id": pending.record_id, "session_id": self.session.id, "seq": len(self.history),
             "execution_count": execution_count, "cell_id": cell_id,
@@ -577,7 +493,7 @@ class CellCapture:
             if reason is not None:
                 self._left_alone(reason)
                 return None
-        if per_cell and kind_of(value) is None and _nbytes(value) > _rehash_limit():
+        if per_cell and kind_of(value) is None and _nbytes(value) > rehash_limit():
             self.skipped_large += 1
             return None
         try:

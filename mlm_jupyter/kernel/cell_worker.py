@@ -71,6 +71,7 @@ class CellWorker:
         self._ready = False
         self._stopping = False
         self._thread: threading.Thread | None = None
+        self._working_here = False
         self.dropped_data = 0
 
     @property
@@ -88,8 +89,12 @@ class CellWorker:
 
     def start(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="mlm-cell-capture", daemon=True)
-            self._thread.start()
+            thread = threading.Thread(target=self._run, name="mlm-cell-capture", daemon=True)
+            try:
+                thread.start()
+            except RuntimeError:  # the interpreter is exiting (a capture started by the exit flush): drain() works
+                return
+            self._thread = thread
 
     def busy(self) -> bool:
         """Whether more events wait than may keep their data (the caller then drops the data)."""
@@ -112,7 +117,10 @@ class CellWorker:
 
         Called on the worker thread itself (a record that reads history), it returns at once.
         """
-        if self._thread is None or self.on_worker_thread() or not self._thread.is_alive():
+        if self._thread is None or not self._thread.is_alive():
+            self._work_here()
+            return self._submitted == self._done
+        if self.on_worker_thread():
             return self._submitted == self._done
         target = self._submitted
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -126,6 +134,38 @@ class CellWorker:
                     return False
                 self._cond.wait(remaining)
         return True
+
+    def _work_here(self) -> None:
+        """No thread does the work (it could not start, or it ended): do it on the caller's thread, now."""
+        with self._cond:
+            if self._working_here:
+                return
+            self._working_here = True
+            self._urgent = True
+            self._needed = max(self._needed, self._submitted)
+        try:
+            if not self._ready:
+                try:
+                    self._setup()
+                except BaseException as error:  # noqa: BLE001 -- reported; the records still go through process()
+                    self._on_error("capture set-up", error)
+                self._ready = True
+            while True:
+                with self._cond:
+                    if not self._queue:
+                        return
+                    event = self._queue.popleft()[1]
+                try:
+                    self._process(event)
+                except BaseException as error:  # noqa: BLE001 -- one bad event never stops the recording
+                    self._on_error("cell record", error)
+                finally:
+                    with self._cond:
+                        self._done += 1
+                        self._cond.notify_all()
+        finally:
+            with self._cond:
+                self._working_here = False
 
     def wait_ready(self, timeout: float | None = 60.0) -> bool:
         if self._thread is None or self.on_worker_thread():

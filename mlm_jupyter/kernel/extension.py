@@ -1,11 +1,16 @@
 """``%load_ext mlm_jupyter``: register the cell hooks and the ``%%track`` / ``%mlm`` magics, and remove them.
 
 Loading costs the cell a few milliseconds: the hooks and magics are
-registered at once, and the heavy parts (the tracking client, pyarrow,
-DuckDB, the fingerprint engine) are imported by the capture's background
-thread; the magics import theirs on first use. Nothing a user can see
-changes: no environment variable, no working directory, no display option,
-no warnings filter, no random stream, no module the user did not import.
+registered at once. In a Jupyter kernel the hooks note the first cells
+(``early_cells``) and the capture itself (its thread, session and notebook
+file) starts in the first pause between cells, or sooner when something
+needs it: a ``%%track`` or ``%mlm`` cell, a read of the cell history, a cell
+that started a run, a shutdown. The heavy parts (the tracking client,
+pyarrow, DuckDB, the fingerprint engine) are imported by the capture's
+background thread; the magics import theirs on first use. Nothing a user can
+see changes: no environment variable, no working directory, no display
+option, no warnings filter, no random stream, no module the user did not
+import.
 """
 
 from __future__ import annotations
@@ -14,15 +19,19 @@ import logging
 import sys
 import threading
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlm_jupyter.kernel.capture import CellCapture, default_fingerprinter
-from mlm_jupyter.kernel.failsafe import FailSafe
+from mlm_jupyter.kernel.early_cells import EarlyCells
+
+if TYPE_CHECKING:  # imported when the capture starts (or something fails), not by %load_ext
+    from mlm_jupyter.kernel.capture import CellCapture
+    from mlm_jupyter.kernel.failsafe import FailSafe
 
 __all__ = ["Extension", "extension_for", "load", "unload"]
 
 _loaded: weakref.WeakKeyDictionary[Any, Extension] = weakref.WeakKeyDictionary()
 _captures: weakref.WeakKeyDictionary[Any, CellCapture] = weakref.WeakKeyDictionary()
+_watched: weakref.WeakSet[Any] = weakref.WeakSet()  # shells whose exit, shutdown and history reads we serve
 _FLUENT = "mlm_jupyter.tracking.fluent"
 
 
@@ -90,24 +99,125 @@ class _LazyMagic:
 class Extension:
     """Everything the extension adds to one shell, so ``unload`` can take exactly that away."""
 
+    START_GAP = 0.25  # seconds without a running cell before the capture starts (as CellCapture.IDLE_GAP)
+    START_MAX_DELAY = 10.0  # ... or at a cell's end once the first cell waited this long (CellCapture.SHIP_MAX_AGE)
+
     def __init__(self, shell: Any) -> None:
         self.shell = shell
-        self.failsafe = FailSafe(kernel_log())
+        self._failsafe: FailSafe | None = None
         self._notebook_mode = False
         self._mode_lock = threading.Lock()
         self._registered = False
+        self._start_lock = threading.RLock()
+        self._start_scheduled = False
+        self._early: EarlyCells | None = None
         # one capture (and session) per shell for the life of the process, across unload/load
         capture = _captures.get(shell)
-        if capture is None:
-            capture = CellCapture(shell, _client, default_fingerprinter, self.failsafe)
-            _captures[shell] = capture
-        capture.failsafe = self.failsafe
-        capture._on_ready = self._ready
-        self.capture = capture
+        if capture is not None:
+            capture.failsafe = self.failsafe
+            capture._on_ready = self._ready
+        elif getattr(shell, "kernel", None) is None:
+            capture = self._new_capture(None)  # plain IPython: no event loop to find a pause with
+        else:
+            self._early = EarlyCells(shell, on_cell_end=self._start_in_a_pause, on_run_started=self._start_now)
+        self._capture = capture
         self.track = _LazyMagic(self._track_magic)
         self.mlm = _LazyMagic(self._mlm_magic)
-        self._pre = self.failsafe.guard("pre_run_cell hook")(capture.pre_run_cell)
-        self._post = self.failsafe.guard("post_run_cell hook")(capture.post_run_cell)
+
+    @property
+    def failsafe(self) -> FailSafe:
+        """Where failures go (made on first use: a load that fails nothing imports nothing for it)."""
+        if self._failsafe is None:
+            from mlm_jupyter.kernel.failsafe import FailSafe
+
+            self._failsafe = FailSafe(kernel_log())
+        return self._failsafe
+
+    # ------------------------------------------------------------ the capture, started late
+
+    @property
+    def capture(self) -> CellCapture:
+        """The shell's capture; in a kernel that has not paused yet, started now (its early cells first)."""
+        capture = self._capture
+        return capture if capture is not None else self._start()
+
+    @property
+    def started(self) -> bool:
+        """Whether the capture exists (in a kernel: after the first pause, or once something needed it)."""
+        return self._capture is not None
+
+    def _new_capture(self, early: EarlyCells | None) -> CellCapture:
+        from mlm_jupyter.kernel.capture import CellCapture, default_fingerprinter
+
+        capture = CellCapture(self.shell, _client, default_fingerprinter, self.failsafe, on_ready=self._ready,
+                              early=early)
+        _captures[self.shell] = capture
+        return capture
+
+    def _start(self) -> CellCapture:
+        with self._start_lock:
+            if self._capture is not None:
+                return self._capture
+            early = self._early
+            assert early is not None  # noqa: S101 -- either a capture or early hooks exist
+            with early.lock:  # no hook notes a cell while the capture takes the early ones over
+                capture = self._new_capture(early)
+                early.target = capture
+                self._capture = capture
+            return capture
+
+    def _start_now(self) -> None:
+        self.failsafe.call("capture start", self._start)
+
+    def _start_in_a_pause(self) -> None:
+        """After a cell ends in a kernel: start the capture once no cell has run for ``START_GAP`` seconds.
+
+        An event-loop timer, not a thread: it fires on the kernel's main thread, between cells, and a
+        cell that keeps the loop busy simply delays it (each ending cell re-arms it)."""
+        if self._start_scheduled or self._capture is not None:
+            return
+        import asyncio  # imported already in a kernel (it runs on asyncio); not by %load_ext in plain IPython
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop (a kernel running cells synchronously): start now
+            self._start_now()
+            return
+        self._start_scheduled = True
+        loop.call_later(self.START_GAP, self._start_if_paused, loop)
+
+    def _start_if_paused(self, loop: Any) -> None:
+        self._start_scheduled = False
+        early = self._early
+        if self._capture is not None or early is None or not self._registered:
+            return
+        idle = early.idle_for()
+        if idle is None:  # a cell is running (an async cell awaits): its end re-arms the timer
+            return
+        if idle >= self.START_GAP or early.waited() >= self.START_MAX_DELAY:
+            self._start_now()
+            return
+        self._start_scheduled = True
+        try:
+            loop.call_later(self.START_GAP - idle, self._start_if_paused, loop)
+        except RuntimeError:  # the loop is closing
+            self._start_scheduled = False
+
+    # the registered hooks: never let a failure reach the cell (FailSafe's guard, written out to keep the load light)
+
+    def _pre(self, info: Any) -> None:
+        try:
+            capture = self._capture
+            (capture if capture is not None else self._early).pre_run_cell(info)  # type: ignore[union-attr]
+        except Exception as error:  # noqa: BLE001 -- logged once per kind, never raised into the cell
+            self.failsafe.report("pre_run_cell hook", error)
+
+    def _post(self, result: Any) -> None:
+        try:
+            capture = self._capture
+            (capture if capture is not None else self._early).post_run_cell(result)  # type: ignore[union-attr]
+        except Exception as error:  # noqa: BLE001 -- logged once per kind, never raised into the cell
+            self.failsafe.report("post_run_cell hook", error)
 
     def _track_magic(self) -> Any:
         from mlm_jupyter.kernel.track import TrackMagic
@@ -137,20 +247,16 @@ class Extension:
     def register(self) -> None:
         from mlm_jupyter.tracking.run_owner import set_run_owner
 
-        if self.capture.session.kernel_id:
-            set_run_owner(f"kernel:{self.capture.session.kernel_id}")
-        self._log_route = _route_package_log(self.failsafe.logger)
+        set_run_owner(_kernel_owner)  # looked up when a run starts
+        self._log_route = _route_package_log(self.failsafe.logger if self._failsafe is not None else kernel_log())
         self.shell.events.register("pre_run_cell", self._pre)
         self.shell.events.register("post_run_cell", self._post)
         self.shell.register_magic_function(self.track, "cell", "track")
         self.shell.register_magic_function(self.mlm, "line", "mlm")
         self._registered = True
-        if _FLUENT in sys.modules or self.capture.worker.ready:
+        if _FLUENT in sys.modules or (self._capture is not None and self._capture.worker.ready):
             self._enter_notebook_mode()
-        _register_exit(self.capture)
-        from mlm_jupyter.kernel import shutdown
-
-        shutdown.watch(self.capture)
+        _serve(self.shell)
 
     def unregister(self) -> None:
         with self._mode_lock:
@@ -188,28 +294,84 @@ def flush_capture(capture: CellCapture, timeout: float = 60.0) -> None:
         client.flush()
 
 
-_exit_registered: set[int] = set()
+def _kernel_owner() -> str | None:
+    """``kernel:<id>`` inside a Jupyter kernel (the server marks a dead kernel's open runs by it), else ``None``."""
+    global _kernel_owner_value
+    if _kernel_owner_value is _UNKNOWN:
+        from mlm_jupyter.kernel.session import kernel_id
+
+        this_kernel = kernel_id()
+        _kernel_owner_value = f"kernel:{this_kernel}" if this_kernel else None
+    return _kernel_owner_value  # type: ignore[return-value]
 
 
-def _register_exit(capture: CellCapture) -> None:
-    """Flush this capture's records when the interpreter starts to shut down.
+_UNKNOWN = object()
+_kernel_owner_value: object = _UNKNOWN
+
+
+def capture_of(shell: Any) -> CellCapture | None:
+    """The capture of ``shell``: started now if the loaded extension has not started it yet."""
+    extension = _loaded.get(shell)
+    if extension is not None:
+        return extension.capture
+    return _captures.get(shell)
+
+
+def _serve(shell: Any) -> None:
+    """Once per shell: its cells are recorded before the interpreter exits or the kernel shuts down, and a
+    read of the cell history waits for the cells that finished (starting the capture if it has not)."""
+    if shell in _watched:
+        return
+    _watched.add(shell)
+    ref = weakref.ref(shell)
+
+    def capture() -> CellCapture | None:
+        target = ref()
+        return capture_of(target) if target is not None else None
+
+    def drain() -> None:
+        target = capture()
+        if target is not None:
+            target.drain()
+
+    from mlm_jupyter.core.cell_producers import add_cell_producer
+
+    add_cell_producer(drain)
+    _register_exit(capture)
+    _watch_shutdown(shell, capture)
+
+
+def _watch_shutdown(shell: Any, capture: Any) -> None:
+    """Wrap the running kernel's ``do_shutdown`` (once per kernel; no-op outside ipykernel): a running
+    ``%%track`` cell learns why it stops and the cells are recorded first (``shutdown``, imported then)."""
+    kernel = getattr(shell, "kernel", None)
+    original = getattr(kernel, "do_shutdown", None)
+    if kernel is None or original is None or getattr(original, "_mlm_watch", False):
+        return
+
+    async def do_shutdown(restart: bool) -> Any:
+        from mlm_jupyter.kernel.shutdown import shut_down
+
+        return await shut_down(original, restart, capture)
+
+    do_shutdown._mlm_watch = True  # type: ignore[attr-defined]
+    kernel.do_shutdown = do_shutdown
+
+
+def _register_exit(capture: Any) -> None:
+    """Flush the records of ``capture()`` when the interpreter starts to shut down.
 
     ``threading``'s exit hooks run before ``atexit`` callbacks, so the records are written before
     DuckDB's own exit hook refuses Python-backed queries ("the interpreter is shutting down"), and
     before daemon threads are frozen. Failures there are logged at debug level: the journal keeps
     whatever the store refused, and nobody is left to read a warning.
     """
-    if id(capture) in _exit_registered:
-        return
-    _exit_registered.add(id(capture))
-    ref = weakref.ref(capture)
 
     def at_exit() -> None:
-        target = ref()
-        if target is None:
-            return
         try:
-            flush_capture(target, timeout=10.0)
+            target = capture()
+            if target is not None:
+                flush_capture(target, timeout=10.0)
         except Exception:  # noqa: BLE001 -- exit must stay quiet
             logging.getLogger("mlm_jupyter.kernel").debug("flush at exit failed", exc_info=True)
 

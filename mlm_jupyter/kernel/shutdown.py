@@ -18,11 +18,11 @@ import inspect
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["INTERRUPT_GRACE", "reason", "tracked_cell", "watch"]
+__all__ = ["INTERRUPT_GRACE", "reason", "shut_down", "tracked_cell"]
 
 INTERRUPT_GRACE = 0.3  # seconds an interrupted %%track cell waits to learn that a shutdown follows
 REPLY_GRACE = 0.6  # seconds a shutdown waits for the interrupted cell's post-run hook
@@ -79,34 +79,31 @@ def _wait_for_tracked_cells(timeout: float) -> bool:
     return True
 
 
-def watch(capture: Any) -> None:
-    """Wrap the running kernel's ``do_shutdown`` (once per kernel; no-op outside ipykernel)."""
-    kernel = getattr(capture.shell, "kernel", None)
-    original = getattr(kernel, "do_shutdown", None)
-    if kernel is None or original is None or getattr(original, "_mlm_watch", False):
-        return
+async def shut_down(original: Callable[[bool], Any], restart: bool, capture_of: Callable[[], Any]) -> Any:
+    """The kernel's ``do_shutdown``, wrapped by the extension (``extension._watch_shutdown``): note the
+    reason, let a running ``%%track`` cell end its run, record the cells, then shut down.
 
-    async def do_shutdown(restart: bool) -> Any:
-        _note(bool(restart))
-        began = time.monotonic()
-        try:  # on the control thread: blocking it briefly delays nothing but the shutdown itself
-            if not _wait_for_tracked_cells(CELL_GRACE):
-                log.debug("mlm-jupyter: a %%track cell was still running at %s", _reason)
-            # the interrupted cell's reply must leave before ipykernel closes its sockets (else ZMQError):
-            # wait for its post-run hook, then a moment for the reply itself
-            deadline = time.monotonic() + REPLY_GRACE
-            while capture.current is not None and time.monotonic() < deadline:
-                time.sleep(0.02)
-            time.sleep(0.2)
-            from mlm_jupyter.kernel.extension import flush_capture
+    ``capture_of()``: the shell's capture (the extension starts it now if it has not yet).
+    """
+    _note(bool(restart))
+    began = time.monotonic()
+    try:  # on the control thread: blocking it briefly delays nothing but the shutdown itself
+        capture = capture_of()
+        if not _wait_for_tracked_cells(CELL_GRACE):
+            log.debug("mlm-jupyter: a %%track cell was still running at %s", _reason)
+        # the interrupted cell's reply must leave before ipykernel closes its sockets (else ZMQError):
+        # wait for its post-run hook, then a moment for the reply itself
+        deadline = time.monotonic() + REPLY_GRACE
+        while capture is not None and capture.current is not None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.2)
+        from mlm_jupyter.kernel.extension import flush_capture
 
+        if capture is not None:
             flush_capture(capture, max(0.4, SHUTDOWN_BUDGET - (time.monotonic() - began)))
-        except Exception:  # noqa: BLE001 -- the shutdown must go on, quietly
-            log.debug("mlm-jupyter: flush at kernel shutdown failed", exc_info=True)
-        result = original(restart)
-        if inspect.isawaitable(result):
-            result = await result
-        return result
-
-    do_shutdown._mlm_watch = True  # type: ignore[attr-defined]
-    kernel.do_shutdown = do_shutdown
+    except Exception:  # noqa: BLE001 -- the shutdown must go on, quietly
+        log.debug("mlm-jupyter: flush at kernel shutdown failed", exc_info=True)
+    result = original(restart)
+    if inspect.isawaitable(result):
+        result = await result
+    return result
