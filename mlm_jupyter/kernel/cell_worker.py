@@ -155,14 +155,7 @@ class CellWorker:
                     if not self._queue:
                         return
                     event = self._queue.popleft()[1]
-                try:
-                    self._process(event)
-                except BaseException as error:  # noqa: BLE001 -- one bad event never stops the recording
-                    self._on_error("cell record", error)
-                finally:
-                    with self._cond:
-                        self._done += 1
-                        self._cond.notify_all()
+                self._process_one(event)
         finally:
             with self._cond:
                 self._working_here = False
@@ -265,11 +258,14 @@ class CellWorker:
                         self._on_error("cell record shipping", error)
                 continue
             idle_wait = self.idle_interval
-            try:
-                self._process(event)
-            except BaseException as error:  # noqa: BLE001 -- one bad event never stops the recording
-                self._on_error("cell record", error)
-            finally:
-                with self._cond:
-                    self._done += 1
-                    self._cond.notify_all()
+            self._process_one(event)
+
+    def _process_one(self, event: Any) -> None:
+        try:
+            self._process(event)
+        except BaseException as error:  # noqa: BLE001 -- one bad event never stops the recording
+            self._on_error("cell record", error)
+        finally:
+            with self._cond:
+                self._done += 1
+                self._cond.notify_all()

@@ -109,7 +109,7 @@ class Extension:
         self._mode_lock = threading.Lock()
         self._registered = False
         self._start_lock = threading.RLock()
-        self._start_scheduled = False
+        self._start_scheduled: Any = None  # the event loop the start timer is armed on
         self._early: EarlyCells | None = None
         # one capture (and session) per shell for the life of the process, across unload/load
         capture = _captures.get(shell)
@@ -174,7 +174,7 @@ class Extension:
 
         An event-loop timer, not a thread: it fires on the kernel's main thread, between cells, and a
         cell that keeps the loop busy simply delays it (each ending cell re-arms it)."""
-        if self._start_scheduled or self._capture is not None:
+        if self._capture is not None:
             return
         import asyncio  # imported already in a kernel (it runs on asyncio); not by %load_ext in plain IPython
 
@@ -183,11 +183,13 @@ class Extension:
         except RuntimeError:  # no event loop (a kernel running cells synchronously): start now
             self._start_now()
             return
-        self._start_scheduled = True
+        if self._start_scheduled is loop:  # armed on this loop already (a timer on a loop since closed is not)
+            return
+        self._start_scheduled = loop
         loop.call_later(self.START_GAP, self._start_if_paused, loop)
 
     def _start_if_paused(self, loop: Any) -> None:
-        self._start_scheduled = False
+        self._start_scheduled = None
         early = self._early
         if self._capture is not None or early is None or not self._registered:
             return
@@ -197,11 +199,11 @@ class Extension:
         if idle >= self.START_GAP or early.waited() >= self.START_MAX_DELAY:
             self._start_now()
             return
-        self._start_scheduled = True
+        self._start_scheduled = loop
         try:
             loop.call_later(self.START_GAP - idle, self._start_if_paused, loop)
         except RuntimeError:  # the loop is closing
-            self._start_scheduled = False
+            self._start_scheduled = None
 
     # the registered hooks: never let a failure reach the cell (FailSafe's guard, written out to keep the load light)
 
@@ -295,18 +297,13 @@ def flush_capture(capture: CellCapture, timeout: float = 60.0) -> None:
 
 
 def _kernel_owner() -> str | None:
-    """``kernel:<id>`` inside a Jupyter kernel (the server marks a dead kernel's open runs by it), else ``None``."""
-    global _kernel_owner_value
-    if _kernel_owner_value is _UNKNOWN:
-        from mlm_jupyter.kernel.session import kernel_id
+    """``kernel:<id>`` inside a Jupyter kernel (the server marks a dead kernel's open runs by it), else ``None``.
 
-        this_kernel = kernel_id()
-        _kernel_owner_value = f"kernel:{this_kernel}" if this_kernel else None
-    return _kernel_owner_value  # type: ignore[return-value]
+    Asked when a run starts (microseconds), so that ``%load_ext`` need not import the session module."""
+    from mlm_jupyter.kernel.session import kernel_id
 
-
-_UNKNOWN = object()
-_kernel_owner_value: object = _UNKNOWN
+    this_kernel = kernel_id()
+    return f"kernel:{this_kernel}" if this_kernel else None
 
 
 def capture_of(shell: Any) -> CellCapture | None:

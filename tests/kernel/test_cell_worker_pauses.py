@@ -7,6 +7,8 @@ import threading
 import time
 from typing import Any
 
+import pytest
+
 from mlm_jupyter.kernel.cell_worker import CellWorker
 
 
@@ -96,3 +98,23 @@ def test_a_cell_that_started_a_run_is_served_before_the_notebook_imports_numpy()
     assert _wait_for(lambda: done == ["plain cell", "start_run cell"], timeout=5.0)
     assert setups == ["mlm-cell-capture"]
     worker.stop()
+
+
+def test_with_no_thread_to_do_it_drain_sets_up_and_records_every_event_on_the_callers_thread(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The exit flush may start the capture while the interpreter refuses new threads: nothing is lost."""
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't create new thread at interpreter shutdown")
+
+    done: list[tuple[str, int]] = []
+    worker = CellWorker(lambda: done.append(("setup", threading.get_ident())),
+                        lambda event: done.append((event, threading.get_ident())), lambda kind, error: None)
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    worker.start()
+    assert worker.thread is None
+    for event in ("a", "b", "c"):
+        worker.submit(event)
+    assert worker.drain(5)
+    here = threading.get_ident()
+    assert done == [("setup", here), ("a", here), ("b", here), ("c", here)]
+    assert worker.ready and worker.pending == 0

@@ -1,0 +1,145 @@
+"""In a kernel, ``%load_ext`` registers light hooks that note the first cells; the capture starts in the first
+pause between cells (or when something needs it) and records those cells first, in order, with the values
+they left behind.
+
+These tests drive a real IPython shell on an asyncio loop, as ipykernel does (``run_cell_async``), with a
+``kernel`` attribute so the extension takes the kernel path; ``test_load_ext_footprint`` does the same in a
+real kernel process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+from mlm_jupyter.core.fingerprint import fingerprint
+from mlm_jupyter.kernel import extension
+from mlm_jupyter.kernel.early_cells import EarlyCells
+from mlm_jupyter.tracking.client import MlmClient
+
+
+class _Kernel:
+    """Stands for ipykernel's kernel on the shell (no ``do_shutdown``: nothing to wrap)."""
+
+
+@pytest.fixture
+def kernel_shell(shell: Any, client: MlmClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    extension.unload(shell)
+    extension._captures.pop(shell, None)
+    shell.extension_manager.loaded.discard("mlm_jupyter")  # IPython's own note that it is loaded
+    monkeypatch.setattr(shell, "kernel", _Kernel(), raising=False)
+    yield shell
+    extension.unload(shell)
+    extension._captures.pop(shell, None)
+    shell.extension_manager.loaded.discard("mlm_jupyter")
+
+
+def run_cells(shell: Any, sources: list[str], pause: float = 0.0) -> list[Any]:
+    """Run the cells back to back on one event loop, as a kernel does for "Run All", then idle ``pause`` s.
+
+    As ipykernel does: ``run_cell_async`` fires ``pre_run_cell``, the kernel fires ``post_run_cell`` after it."""
+    async def run() -> list[Any]:
+        results = []
+        for source in sources:
+            result = await shell.run_cell_async(source, store_history=True,
+                                                transformed_cell=shell.transform_cell(source))
+            shell.events.trigger("post_execute")
+            shell.events.trigger("post_run_cell", result)
+            results.append(result)
+        if pause:
+            await asyncio.sleep(pause)
+        return results
+
+    return asyncio.run(run())
+
+
+def loaded(shell: Any) -> extension.Extension:
+    found = extension.extension_for(shell)
+    assert found is not None
+    return found
+
+
+def test_cells_before_the_first_pause_wait_in_the_hooks_and_are_recorded_in_order_once_it_comes(
+        kernel_shell: Any) -> None:
+    sources = ["%load_ext mlm_jupyter", "a = 1", "b = a + 1", "c = b * 2"]
+    run_cells(kernel_shell, sources)
+    ext = loaded(kernel_shell)
+    assert not ext.started  # no pause yet: nothing but the early hooks
+    assert ext._early is not None and [e.pending.source for e in ext._early.events] == sources
+    run_cells(kernel_shell, ["d = c"], pause=start_gap() * 3)
+    assert ext.started  # the pause after "d = c" started it
+    capture = ext.capture
+    assert capture.drain(60)
+    assert [h.source for h in capture.history] == [*sources, "d = c"]
+    assert [h.seq for h in capture.history] == list(range(5))
+
+
+def start_gap() -> float:
+    return extension.Extension.START_GAP
+
+
+def test_needing_the_capture_inside_a_cell_starts_it_and_that_cell_is_recorded_after_the_earlier_ones(
+        kernel_shell: Any) -> None:
+    reader = "from mlm_jupyter.kernel.extension import extension_for\nstarted_inside = extension_for(get_ipython()).capture"
+    run_cells(kernel_shell, ["%load_ext mlm_jupyter", "x = 1", reader, "y = 2"])
+    ext = loaded(kernel_shell)
+    assert ext.started and kernel_shell.user_ns["started_inside"] is ext.capture
+    assert ext.capture.drain(60)
+    history = ext.capture.history
+    assert [h.source for h in history] == ["%load_ext mlm_jupyter", "x = 1", reader, "y = 2"]
+    assert all(h.success for h in history)
+
+
+def test_values_are_hashed_as_the_cell_left_them_even_if_a_later_cell_changes_them_before_the_pause(
+        kernel_shell: Any) -> None:
+    run_cells(kernel_shell, ["%load_ext mlm_jupyter", "import numpy as np\nx = np.zeros(3)", "x += 1"],
+              pause=start_gap() * 3)
+    capture = loaded(kernel_shell).capture
+    assert capture.drain(60)
+    first, second = capture.history[1].digests["x"], capture.history[2].digests["x"]
+    assert first == fingerprint(np.zeros(3), profile=False).digest
+    assert second == fingerprint(np.ones(3), profile=False).digest
+
+
+def test_past_64_waiting_cells_new_ones_keep_no_values_but_every_cell_is_recorded(kernel_shell: Any) -> None:
+    cells = [f"v{i} = [{i}]" for i in range(EarlyCells.MAX_DATA_EVENTS + 6)]
+    run_cells(kernel_shell, ["%load_ext mlm_jupyter", *cells])
+    ext = loaded(kernel_shell)
+    assert ext._early is not None
+    assert len(ext._early.events) == len(cells) + 1  # and the load cell
+    assert [e.values is None for e in ext._early.events] == [False] * 64 + [True] * 7
+    assert ext._early.dropped_data == 7
+    assert ext.capture.drain(60)
+    assert ext.capture.recorded == len(cells) + 1
+    assert ext.capture.worker.dropped_data == 7  # counted where %mlm status reads it
+
+
+def test_unloading_before_any_pause_stores_the_early_cells(kernel_shell: Any, client: MlmClient) -> None:
+    run_cells(kernel_shell, ["%load_ext mlm_jupyter", "p = 3", "q = p ** 2"])
+    assert not loaded(kernel_shell).started
+    extension.unload(kernel_shell)
+    assert list(client.cell_history()["source"]) == ["%load_ext mlm_jupyter", "p = 3", "q = p ** 2"]
+
+
+def test_a_history_read_before_any_pause_sees_the_cells_that_finished(kernel_shell: Any) -> None:
+    read = "import mlm_jupyter as mlm\nseen = list(mlm.get_client().cell_history()['source'])"
+    run_cells(kernel_shell, ["%load_ext mlm_jupyter", "m = 5", read])
+    assert kernel_shell.user_ns["seen"] == ["%load_ext mlm_jupyter", "m = 5"]
+
+
+def test_a_failing_early_hook_never_fails_the_cell_and_is_reported_once(kernel_shell: Any,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    run_cells(kernel_shell, ["%load_ext mlm_jupyter"])
+
+    def broken(self: EarlyCells, result: Any) -> bool:
+        raise RuntimeError("broken hook")
+
+    monkeypatch.setattr(EarlyCells, "_note_end", broken)
+    results = run_cells(kernel_shell, ["z = 1", "z = 2"])
+    assert all(result.success for result in results)
+    assert kernel_shell.user_ns["z"] == 2
+    assert loaded(kernel_shell).failsafe.failures == {"post_run_cell hook": 2}
