@@ -100,7 +100,8 @@ class Extension:
     """Everything the extension adds to one shell, so ``unload`` can take exactly that away."""
 
     START_GAP = 0.25  # seconds without a running cell before the capture starts (as CellCapture.IDLE_GAP)
-    START_MAX_DELAY = 10.0  # ... or at a cell's end once the first cell waited this long (CellCapture.SHIP_MAX_AGE)
+    START_MAX_DELAY = 10.0  # ... or this long after the load, pause or not (as CellCapture.SHIP_MAX_AGE): a
+    # kernel killed during a long cell loses no more than the old capture did
 
     def __init__(self, shell: Any) -> None:
         self.shell = shell
@@ -110,6 +111,7 @@ class Extension:
         self._registered = False
         self._start_lock = threading.RLock()
         self._start_scheduled: Any = None  # the event loop the start timer is armed on
+        self._watchdog: threading.Timer | None = None  # starts the capture after START_MAX_DELAY, pause or not
         self._early: EarlyCells | None = None
         # one capture (and session) per shell for the life of the process, across unload/load
         capture = _captures.get(shell)
@@ -205,12 +207,34 @@ class Extension:
         except RuntimeError:  # the loop is closing
             self._start_scheduled = None
 
+    def _arm_watchdog(self) -> None:
+        """Start the capture ``START_MAX_DELAY`` seconds after the load even if no pause comes: the event-loop
+        timer cannot fire while a long cell runs, and the early cells' records must not wait for its end (a
+        kernel killed in it would lose them). Armed by the first cell after the load; a thread, made once."""
+        early = self._early
+        if early is None:
+            return
+        timer = threading.Timer(max(0.0, self.START_MAX_DELAY - early.waited()), self._start_if_still_early)
+        timer.daemon = True
+        timer.name = "mlm-capture-start"
+        self._watchdog = timer
+        timer.start()
+
+    def _start_if_still_early(self) -> None:
+        if self._registered and self._capture is None:
+            self._start_now()
+
     # the registered hooks: never let a failure reach the cell (FailSafe's guard, written out to keep the load light)
 
     def _pre(self, info: Any) -> None:
         try:
             capture = self._capture
-            (capture if capture is not None else self._early).pre_run_cell(info)  # type: ignore[union-attr]
+            if capture is not None:
+                capture.pre_run_cell(info)
+                return
+            self._early.pre_run_cell(info)  # type: ignore[union-attr]
+            if self._watchdog is None:
+                self._arm_watchdog()
         except Exception as error:  # noqa: BLE001 -- logged once per kind, never raised into the cell
             self.failsafe.report("pre_run_cell hook", error)
 
@@ -261,6 +285,8 @@ class Extension:
         _serve(self.shell)
 
     def unregister(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         with self._mode_lock:
             self._registered = False
             if self._notebook_mode:

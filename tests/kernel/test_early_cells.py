@@ -143,3 +143,20 @@ def test_a_failing_early_hook_never_fails_the_cell_and_is_reported_once(kernel_s
     assert all(result.success for result in results)
     assert kernel_shell.user_ns["z"] == 2
     assert loaded(kernel_shell).failsafe.failures == {"post_run_cell hook": 2}
+
+
+def test_a_long_cell_does_not_hold_back_the_earlier_cells_records(kernel_shell: Any,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """No pause comes while a long cell runs (the event loop is blocked); START_MAX_DELAY after the load the
+    capture starts anyway, so a kernel killed in that cell has the earlier cells recorded."""
+    monkeypatch.setattr(extension.Extension, "START_MAX_DELAY", 0.5)
+    long_cell = ("import time\nfrom mlm_jupyter.kernel.extension import extension_for\n_ext = extension_for(get_ipython())\n"
+                 "_deadline = time.monotonic() + 20\nwhile not _ext.started and time.monotonic() < _deadline:\n"
+                 "    time.sleep(0.05)\nstarted_during = _ext.started\n"
+                 "recorded_during = [h.source for h in _ext.capture.history] if _ext.capture.drain(30) else None")
+    run_cells(kernel_shell, ["%load_ext mlm_jupyter", "early = 1", long_cell])
+    assert kernel_shell.user_ns["started_during"]
+    assert kernel_shell.user_ns["recorded_during"] == ["%load_ext mlm_jupyter", "early = 1"]
+    capture = loaded(kernel_shell).capture
+    assert capture.drain(60)
+    assert [h.source for h in capture.history] == ["%load_ext mlm_jupyter", "early = 1", long_cell]
