@@ -302,7 +302,11 @@ class Extension:
             del magics["cell"]["track"]
         if magics["line"].get("mlm") is self.mlm:
             del magics["line"]["mlm"]
-        self.failsafe.call("flush at unload", flush_capture, self.capture)
+        capture = self.capture
+        self.failsafe.call("flush at unload", flush_capture, capture)
+        # the unloading cell gets no post hook (IPython calls the hooks registered when it ends): without this,
+        # the next load's first cell would be recorded as this one
+        capture.current, capture._depth = None, 0
         _unroute_package_log(getattr(self, "_log_route", None))
 
 

@@ -160,3 +160,18 @@ def test_a_long_cell_does_not_hold_back_the_earlier_cells_records(kernel_shell: 
     capture = loaded(kernel_shell).capture
     assert capture.drain(60)
     assert [h.source for h in capture.history] == ["%load_ext mlm_jupyter", "early = 1", long_cell]
+
+
+def test_unloading_and_loading_again_before_any_pause_keeps_one_session_in_order(kernel_shell: Any,
+                                                                                  client: MlmClient) -> None:
+    run_cells(kernel_shell, ["%load_ext mlm_jupyter", "one = 1", "%unload_ext mlm_jupyter", "unseen = 0",
+                             "%load_ext mlm_jupyter", "two = 2"], pause=start_gap() * 3)
+    capture = loaded(kernel_shell).capture
+    assert capture.drain(60)
+    # the unload cell ends after its hooks are gone, and the cell run while unloaded has none: neither is recorded,
+    # and the second load cell is recorded as itself (it was once recorded as the unload cell)
+    assert [h.source for h in capture.history] == ["%load_ext mlm_jupyter", "one = 1", "%load_ext mlm_jupyter",
+                                                    "two = 2"]
+    extension.unload(kernel_shell)
+    sessions = set(client.cell_history()["session_id"])
+    assert len(sessions) == 1
