@@ -302,11 +302,12 @@ class Extension:
             del magics["cell"]["track"]
         if magics["line"].get("mlm") is self.mlm:
             del magics["line"]["mlm"]
-        capture = self.capture
-        self.failsafe.call("flush at unload", flush_capture, capture)
-        # the unloading cell gets no post hook (IPython calls the hooks registered when it ends): without this,
-        # the next load's first cell would be recorded as this one
-        capture.current, capture._depth = None, 0
+        capture = self._capture if self._capture is not None else self.failsafe.call("capture start", self._start)
+        if capture is not None:
+            self.failsafe.call("flush at unload", flush_capture, capture)
+            # the unloading cell gets no post hook (IPython calls the hooks registered when it ends): without
+            # this, the next load's first cell would be recorded as this one
+            capture.current, capture._depth = None, 0
         _unroute_package_log(getattr(self, "_log_route", None))
 
 
@@ -356,10 +357,15 @@ def _serve(shell: Any) -> None:
         target = ref()
         return capture_of(target) if target is not None else None
 
-    def drain() -> None:
-        target = capture()
-        if target is not None:
-            target.drain()
+    def drain() -> None:  # runs inside a user's history read or client.close(): it must not fail them
+        try:
+            target = capture()
+            if target is not None:
+                target.drain()
+        except Exception as error:  # noqa: BLE001 -- the read goes on with what the store has
+            extension = _loaded.get(ref())
+            if extension is not None:
+                extension.failsafe.report("recording the finished cells before a read", error)
 
     from mlm_jupyter.core.cell_producers import add_cell_producer
 

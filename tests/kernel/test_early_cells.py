@@ -175,3 +175,23 @@ def test_unloading_and_loading_again_before_any_pause_keeps_one_session_in_order
     extension.unload(kernel_shell)
     sessions = set(client.cell_history()["session_id"])
     assert len(sessions) == 1
+
+
+def test_a_capture_that_cannot_start_fails_no_cell_and_is_reported(kernel_shell: Any,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlm_jupyter.kernel.capture import CellCapture
+
+    def broken(self: CellCapture, *args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("no capture today")
+
+    monkeypatch.setattr(CellCapture, "__init__", broken)
+    read = "import mlm_jupyter as mlm\nseen = len(mlm.get_client().cell_history())"
+    results = run_cells(kernel_shell, ["%load_ext mlm_jupyter", "a = 1", read], pause=start_gap() * 3)
+    ext = loaded(kernel_shell)
+    results += run_cells(kernel_shell, ["%unload_ext mlm_jupyter"])
+    assert all(result.success for result in results)  # the history read and the unload included
+    assert kernel_shell.user_ns["seen"] == 0
+    assert not ext.started
+    failures = ext.failsafe.failures
+    assert failures["recording the finished cells before a read"] == 1
+    assert failures["capture start"] >= 2  # the pause after the read, and the unload
