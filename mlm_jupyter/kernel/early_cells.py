@@ -146,6 +146,13 @@ class CellNotes:
     _runs_at_load: int
     _last_cell_end: float
 
+    def loaded_now(self) -> None:
+        """The extension was loaded (again) over these hooks: the loading cell began before any hook of this load
+        existed, so it is recorded as starting now, not at an earlier load (after ``%unload_ext``, or in a
+        ``%reload_ext`` cell, it was recorded with the first load's start and a duration spanning both)."""
+        self._created_at, self._created = time.time(), time.perf_counter()
+        self._runs_at_load = runs_started()
+
     def _cell_begins(self, info: Any) -> None:
         if self.current is not None:  # a magic called run_cell: the outer cell is the one we record
             self._depth += 1

@@ -115,9 +115,10 @@ class Extension:
         self._early: EarlyCells | None = None
         # one capture (and session) per shell for the life of the process, across unload/load
         capture = _captures.get(shell)
-        if capture is not None:
+        if capture is not None:  # loaded again (after %unload_ext, or by %reload_ext)
             capture.failsafe = self.failsafe
             capture._on_ready = self._ready
+            capture.loaded_now()
         elif getattr(shell, "kernel", None) is None:
             capture = self._new_capture(None)  # plain IPython: no event loop to find a pause with
         else:

@@ -173,8 +173,22 @@ def test_unloading_and_loading_again_before_any_pause_keeps_one_session_in_order
     assert [h.source for h in capture.history] == ["%load_ext mlm_jupyter", "one = 1", "%load_ext mlm_jupyter",
                                                     "two = 2"]
     extension.unload(kernel_shell)
-    sessions = set(client.cell_history()["session_id"])
-    assert len(sessions) == 1
+    history = client.cell_history()  # the store's order: by start time
+    assert len(set(history["session_id"])) == 1
+    assert list(history["source"]) == ["%load_ext mlm_jupyter", "one = 1", "%load_ext mlm_jupyter", "two = 2"]
+    # the second load cell starts when it loads, not at the first load (it spanned both, recorded second)
+    assert history["start_time"].is_monotonic_increasing
+
+
+def test_a_reload_cell_is_recorded_once_in_its_place(kernel_shell: Any, client: MlmClient) -> None:
+    run_cells(kernel_shell, ["%load_ext mlm_jupyter", "one = 1", "%reload_ext mlm_jupyter", "two = 2"],
+              pause=start_gap() * 3)
+    capture = loaded(kernel_shell).capture
+    assert capture.drain(60)
+    extension.unload(kernel_shell)
+    history = client.cell_history()
+    assert list(history["source"]) == ["%load_ext mlm_jupyter", "one = 1", "%reload_ext mlm_jupyter", "two = 2"]
+    assert history["start_time"].is_monotonic_increasing
 
 
 def test_a_capture_that_cannot_start_fails_no_cell_and_is_reported(kernel_shell: Any,
