@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Mapping
 
 from mlm_jupyter.core.errors import QuerySyntaxError
 
@@ -109,8 +109,9 @@ MAX_TERMS = 1000
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, columns: Mapping[tuple[str, str], str] | None = None) -> None:
         self.text = text
+        self.columns = columns or {}
         self.tokens = _tokenize(text)
         self.index = 0
         self.params: list[Any] = []
@@ -285,11 +286,11 @@ class _Parser:
         if field.prefix == "metrics":
             if not isinstance(value, (int, float)):
                 raise self.error(f"metrics.{field.name} is numeric: compare it with a number", token)
-            return _number_lookup("metrics", field.name, operator, value, self.params)
+            return _number_lookup("metrics", field.name, operator, value, self.params, self.columns)
         if field.prefix == "params":
             if isinstance(value, (int, float)):
-                return _number_lookup("params_num", field.name, operator, float(value), self.params)
-            return _lookup("params", field.name, f"{operator} ?", [value], self.params)
+                return _number_lookup("params_num", field.name, operator, float(value), self.params, self.columns)
+            return _lookup("params", field.name, f"{operator} ?", [value], self.params, self.columns)
         if field.prefix == "attributes":
             column = ATTRIBUTES[field.name.lower()]
             value = self.attribute_value(field, value, token)
@@ -307,7 +308,7 @@ class _Parser:
             self.params.extend(values)
             column = _DATASET_COLUMNS[field.name.lower()]
             return f"s.run_id IN (SELECT x.run_id FROM run_inputs x WHERE x.{column} {condition})"
-        return _lookup(field.prefix, field.name, condition, values, self.params)
+        return _lookup(field.prefix, field.name, condition, values, self.params, self.columns)
 
     def compile_in(self, field: Field, values: list[tuple[Any, Token]], negate: bool, start: Token | None) -> str:
         marks = ", ".join("?" for _ in values)
@@ -315,9 +316,10 @@ class _Parser:
             for value, token in values:
                 if not isinstance(value, (int, float)):
                     raise self.error(f"metrics.{field.name} is numeric: IN needs numbers", token)
-            sql = _lookup("metrics", field.name, f"IN ({marks})", [v for v, _ in values], self.params)
+            sql = _lookup("metrics", field.name, f"IN ({marks})", [v for v, _ in values], self.params, self.columns)
         elif field.prefix == "params" and all(isinstance(v, (int, float)) for v, _ in values):
-            sql = _lookup("params_num", field.name, f"IN ({marks})", [float(v) for v, _ in values], self.params)
+            sql = _lookup("params_num", field.name, f"IN ({marks})", [float(v) for v, _ in values], self.params,
+                          self.columns)
         elif field.prefix == "attributes":
             self.params.extend(self.attribute_value(field, v, t) for v, t in values)
             sql = f"{ATTRIBUTES[field.name.lower()]} IN ({marks})"
@@ -332,6 +334,9 @@ class _Parser:
         if field.prefix == "datasets":
             exists = "s.run_id IN (SELECT x.run_id FROM run_inputs x)"
             return exists if negate else f"(NOT {exists})"
+        typed = self.columns.get((field.prefix, field.name)) if field.prefix == "params" else None
+        if typed is not None:  # (not a metric's column: it holds a NaN as NULL, and a NaN is not missing)
+            return f's."{typed}" IS {"NOT " if negate else ""}NULL'
         self.params.append(field.name)  # map values are never NULL: a NULL lookup means "no such key"
         return f"s.{field.prefix}[?] IS {'NOT ' if negate else ''}NULL"
 
@@ -361,31 +366,45 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
-def _lookup(column: str, key: str, condition: str, values: list[Any], params: list[Any]) -> str:
+def _lookup(column: str, key: str, condition: str, values: list[Any], params: list[Any],
+            columns: Mapping[tuple[str, str], str]) -> str:
     # a missing key makes the lookup NULL: coalesce keeps the two-valued logic of a semi-join,
     # so "not params.x = 'a'" matches runs without params.x
+    typed = columns.get((column, key))
+    if typed is not None and column != "metrics":  # (a metric's column holds NaN as NULL: not for != )
+        params.extend(values)
+        return f'coalesce(s."{typed}" {condition}, false)'
     params.append(key)
     params.extend(values)
     return f"coalesce(s.{column}[?] {condition}, false)"
 
 
-def _number_lookup(column: str, key: str, operator: str, value: Any, params: list[Any]) -> str:
+def _number_lookup(column: str, key: str, operator: str, value: Any, params: list[Any],
+                   columns: Mapping[tuple[str, str], str]) -> str:
     # NaN is stored (and shown) as NaN but, as in IEEE arithmetic and MLflow, it is neither above nor below
     # a number: DuckDB would otherwise sort it above everything, so "metrics.loss > 0" matched diverged runs
     # (DuckDB's NaN equals NaN, so nullif turns it into a missing value)
     if operator not in ("<", "<=", ">", ">=", "="):
-        return _lookup(column, key, f"{operator} ?", [value], params)
+        return _lookup(column, key, f"{operator} ?", [value], params, columns)
+    typed = columns.get((column, key))
+    if typed is not None:  # a typed column holds a NaN as NULL already
+        params.append(value)
+        return f'coalesce(s."{typed}" {operator} ?, false)'
     params.extend([key, value])
     return f"coalesce(nullif(s.{column}[?], 'NaN'::DOUBLE) {operator} ?, false)"
 
 
-def compile_filter(text: str) -> tuple[str, list[Any]]:
+def compile_filter(text: str, columns: Mapping[tuple[str, str], str] | None = None) -> tuple[str, list[Any]]:
     """Compile a filter string to ``(sql_condition, params)``.
+
+    ``columns``: the store's typed search columns, ``(kind, key) -> column`` (``store.domains.search_columns``);
+    a comparison on such a key reads its column instead of looking the key up in every run's map (same
+    result). Without it every lookup reads the maps.
 
     Raises:
         QuerySyntaxError: with the 1-based ``column`` of the offending token.
     """
-    parser = _Parser(text)
+    parser = _Parser(text, columns)
     return parser.parse(), parser.params
 
 

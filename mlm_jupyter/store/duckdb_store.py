@@ -43,6 +43,7 @@ from mlm_jupyter.core.errors import (
 )
 from mlm_jupyter.store import codec, domains, exit_steps, quiet_connect
 from mlm_jupyter.store.contract import Op, Store, WriteBatch
+from mlm_jupyter.store.domains import search_columns
 from mlm_jupyter.store.journal import Journal
 from mlm_jupyter.store.object_artifacts import ObjectArtifacts, artifacts_location
 from mlm_jupyter.store.liveness import is_alive, this_process
@@ -409,6 +410,7 @@ class DuckDbStore(Store):
                 con.execute("ROLLBACK")
             except duckdb.Error:  # a failed COMMIT (disk full) already ended the transaction: keep its error
                 pass
+            search_columns.forget(con)  # the typed search columns the batch added are gone with it
             raise
 
     def write(self, batch: WriteBatch) -> list[Any]:

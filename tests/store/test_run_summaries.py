@@ -83,7 +83,20 @@ def recomputed(store: DuckDbStore) -> dict[str, dict[str, Any]]:
 def assert_consistent(store: DuckDbStore) -> dict[str, dict[str, Any]]:
     actual = summaries(store)
     assert actual == recomputed(store)
+    assert_typed_columns_mirror_the_maps(store)
     return actual
+
+
+def assert_typed_columns_mirror_the_maps(store: DuckDbStore) -> None:
+    """Every typed search column (store.domains.search_columns) holds its key's map value in every run
+    (a metric's NaN as NULL)."""
+    listed = store.sql("SELECT kind, key, name FROM search_columns", max_rows=1_000_000).to_pylist()
+    for row in store.sql("SELECT * FROM run_summaries", max_rows=1_000_000).to_pylist():
+        for column in (c for c in listed if c["name"] in row):  # (a listed column that is gone is unlisted)
+            value = dict(row[column["kind"]] or []).get(column["key"])
+            if isinstance(value, float) and math.isnan(value):
+                value = None
+            assert row[column["name"]] == value, (row["run_id"], column)
 
 
 def test_a_new_run_has_an_empty_summary(store: DuckDbStore) -> None:

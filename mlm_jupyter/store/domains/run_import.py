@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mlm_jupyter.store.contract import Op
+from mlm_jupyter.store.domains import search_columns
 from mlm_jupyter.store.domains.runs import RUN_STATUSES, as_number, metric_columns
 from mlm_jupyter.store.lazy_schemas import LazySchemas
 from mlm_jupyter.store.session import Session
@@ -126,9 +127,15 @@ def import_runs(s: Session, args: dict[str, Any]) -> dict[str, Any]:
                 " SELECT p.*, row_number() OVER (PARTITION BY p.run_id, p.key ORDER BY p.step DESC, p.time DESC) AS k"
                 " FROM _imp_points p SEMI JOIN _imp_new n ON n.run_id = p.run_id) WHERE k = 1")
             # the summaries are built from the imported rows (never a scan of the stored params), each map
-            # in key order: runs with the same keys then hold them alike, and a search frame pivots by position
-            con.execute("""
-                INSERT INTO run_summaries
+            # in key order: runs with the same keys then hold them alike, and a search frame pivots by position;
+            # the typed search columns (search_columns) are read off the same maps
+            typed = _typed_columns(s, _distinct(params.column("key")), _distinct(points.column("key")))
+            typed_names = "".join(f', "{name}"' for name, _, _ in typed)
+            typed_values = "".join(f", {expression}" for _, expression, _ in typed)
+            con.execute(f"""
+                INSERT INTO run_summaries (run_id, experiment_id, experiment, name, status, status_reason,
+                    start_time, end_time, user_name, parent_run_id, source, owner, params, params_num, metrics,
+                    tags{typed_names})
                 WITH pk AS (
                     SELECT i.run_id, i.key, any_value(i.value) AS value, any_value(i.value_num) AS value_num
                     FROM _imp_params i SEMI JOIN _imp_new n ON n.run_id = i.run_id GROUP BY i.run_id, i.key),
@@ -150,18 +157,40 @@ def import_runs(s: Session, args: dict[str, Any]) -> dict[str, Any]:
                       FROM tk GROUP BY run_id)
                 SELECT n.run_id, e.id, e.name, n.name, n.status, n.status_reason, n.start_time, n.end_time,
                        n.user_name, n.parent_run_id, n.source, coalesce(n.owner, 'process'),
-                       coalesce(p.params, MAP {}), coalesce(p.params_num, MAP {}),
-                       coalesce(m.metrics, MAP {}), coalesce(t.tags, MAP {})
+                       coalesce(p.params, MAP {{}}), coalesce(p.params_num, MAP {{}}),
+                       coalesce(m.metrics, MAP {{}}), coalesce(t.tags, MAP {{}}){typed_values}
                 FROM _imp_new n
                 JOIN experiments e ON e.name = coalesce(n.experiment, 'Default')
                 LEFT JOIN p ON p.run_id = n.run_id
                 LEFT JOIN m ON m.run_id = n.run_id
-                LEFT JOIN t ON t.run_id = n.run_id""")
+                LEFT JOIN t ON t.run_id = n.run_id""", [key for _, _, key in typed])
         con.execute("DROP TABLE IF EXISTS _imp_new")
     finally:
         for name in names:
             con.unregister(name)
     return {"imported": new, "skipped": skipped}
+
+
+def _distinct(keys: Any) -> list[str]:
+    """The distinct keys of an Arrow column, sorted (computed here: a query would cost more per import)."""
+    return sorted(set(keys.unique().to_pylist()))
+
+
+def _typed_columns(s: Session, param_keys: list[str], metric_keys: list[str]) -> list[tuple[str, str, str]]:
+    """The typed search columns the imported runs fill: ``(column, SQL reading it off the summary's maps, key)``,
+    after adding columns for the imported keys that have none (``search_columns.ensure``). The keys may
+    include those of runs already stored (skipped): a column for a key the store holds is no harm."""
+    search_columns.ensure(s, "params", param_keys)
+    columns = search_columns.ensure(s, "metrics", metric_keys)
+    wanted = {("params", key) for key in param_keys} | {("params_num", key) for key in param_keys} | {
+        ("metrics", key) for key in metric_keys}
+    sources = {"params": "p.params", "params_num": "p.params_num", "metrics": "m.metrics"}
+    typed = []
+    for (kind, key), name in sorted(columns.items(), key=lambda item: item[1]):
+        if (kind, key) in wanted:
+            read = f"{sources[kind]}[?]"
+            typed.append((name, f"nullif({read}, 'NaN'::DOUBLE)" if kind == "metrics" else read, key))
+    return typed
 
 
 def fold(ops: list[Op]) -> list[Op]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from mlm_jupyter.core.query import compile_order_by
+from mlm_jupyter.store.domains import search_columns
 from mlm_jupyter.store.domains.runs import count_matches, search_where
 from mlm_jupyter.store.session import Session
 
@@ -42,7 +43,8 @@ def runs_page(s: Session, filter: str | None = None, experiments: list[str] | No
     keep every stored value, NaN and infinities included (the REST codec carries them).
     Arguments and ``total`` (a count the caller already holds) are those of ``search_runs``.
     """
-    where_sql, params = search_where(filter, experiments)
+    where_sql, params = search_where(filter, experiments,
+                                     columns=search_columns.for_search(s) if filter else None)
     limit, offset = max(int(max_results), 0), max(int(offset), 0)
     known = None if total is None else max(int(total), 0)
     columns = _BASE + (_DETAIL if detail else ())

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from mlm_jupyter.core.errors import InvalidInputError, NotFoundError, ParamConflictError
 from mlm_jupyter.core.query import compile_filter, compile_order_by
 from mlm_jupyter.core.validation import check_key, check_run_name
+from mlm_jupyter.store.domains import search_columns
 from mlm_jupyter.store.lazy_schemas import LazySchemas
 from mlm_jupyter.store.session import Session
 from mlm_jupyter.store.stamping import identity_provider
@@ -103,6 +104,20 @@ def create_run(s: Session, args: dict[str, Any]) -> None:
          args.get("owner", "process"), *([args["run_id"]] if look else [])])
     if look:  # (a create that looks anyway pays one more statement next to its scan)
         s.con.execute("DELETE FROM early_metric_runs WHERE run_id = ?", [args["run_id"]])
+        _fill_metric_columns(s, args["run_id"])
+
+
+def _fill_metric_columns(s: Session, run_id: str) -> None:
+    """The typed metric columns of a run created after some of its points (rare: see ``create_run``)."""
+    row = s.one("SELECT map_keys(metrics) FROM run_summaries WHERE run_id = ?", [run_id])
+    keys = list(row[0]) if row and row[0] else []
+    if not keys:
+        return
+    columns = search_columns.ensure(s, "metrics", keys)
+    typed = [(columns[("metrics", key)], key) for key in keys if ("metrics", key) in columns]
+    if typed:
+        sets = ", ".join(f'"{name}" = {search_columns.expression("metrics")}' for name, _ in typed)
+        s.con.execute(f"UPDATE run_summaries SET {sets} WHERE run_id = ?", [key for _, key in typed] + [run_id])
 
 
 def _require_run(s: Session, run_id: str) -> None:
@@ -196,9 +211,14 @@ def log_params(s: Session, args: dict[str, Any]) -> None:
         return  # every key is stored already, so the run exists
     numbers = [as_number(v) for v in fresh.values()]
     numeric = {k: n for k, n in zip(fresh, numbers) if n is not None}
+    columns = search_columns.ensure(s, "params", fresh)
+    typed = [(columns[(kind, key)], value) for key, text, number in zip(fresh, fresh.values(), numbers)
+             for kind, value in (("params", text), ("params_num", number)) if (kind, key) in columns]
     _update_run(s, "UPDATE run_summaries SET params = map_concat(params, map(?::VARCHAR[], ?::VARCHAR[])), "
-                "params_num = map_concat(params_num, map(?::VARCHAR[], ?::DOUBLE[])) WHERE run_id = ?",
-                [list(fresh), list(fresh.values()), list(numeric), list(numeric.values()), run_id], run_id)
+                "params_num = map_concat(params_num, map(?::VARCHAR[], ?::DOUBLE[]))"
+                + "".join(f', "{name}" = ?' for name, _ in typed) + " WHERE run_id = ?",
+                [list(fresh), list(fresh.values()), list(numeric), list(numeric.values()),
+                 *(value for _, value in typed), run_id], run_id)
     # a few rows: list parameters and one statement (no Arrow, no executemany)
     s.con.execute("INSERT INTO params (run_id, key, value, value_num) SELECT ?, unnest(?::VARCHAR[]), "
                   "unnest(?::VARCHAR[]), unnest(?::DOUBLE[])", [run_id, list(fresh), list(fresh.values()), numbers])
@@ -277,11 +297,17 @@ def log_metrics(s: Session, args: dict[str, Any]) -> None:
             keys, values = by_run.setdefault(run_id, ([], []))
             keys.append(key)
             values.append(value)
+        # each changed key's typed column takes its new value (NaN as NULL); a run without it keeps its own
+        columns = search_columns.ensure(s, "metrics", sorted({key for _, key, _ in changed}))
+        typed = sorted({(columns[("metrics", key)], key) for _, key, _ in changed if ("metrics", key) in columns})
         updated = s.con.execute(
-            "UPDATE run_summaries SET metrics = map_concat(run_summaries.metrics, map(u.keys, u.vals)) "
-            "FROM (SELECT unnest(?::VARCHAR[]) AS run_id, unnest(?::VARCHAR[][]) AS keys, "
+            "UPDATE run_summaries SET metrics = map_concat(run_summaries.metrics, map(u.keys, u.vals))"
+            + "".join(f', "{name}" = CASE WHEN list_contains(u.keys, ?) THEN nullif(u.vals[list_position(u.keys, ?)],'
+                      f" 'NaN'::DOUBLE) ELSE run_summaries.\"{name}\" END" for name, _ in typed)
+            + " FROM (SELECT unnest(?::VARCHAR[]) AS run_id, unnest(?::VARCHAR[][]) AS keys, "
             "unnest(?::DOUBLE[][]) AS vals) u WHERE run_summaries.run_id = u.run_id RETURNING run_summaries.run_id",
-            [list(by_run), [k for k, _ in by_run.values()], [v for _, v in by_run.values()]]).fetchall()
+            [*(key for _, key in typed for _ in range(2)),
+             list(by_run), [k for k, _ in by_run.values()], [v for _, v in by_run.values()]]).fetchall()
         if len(updated) < len(by_run):  # points of runs not created yet: their create must look for them
             early = sorted(set(by_run) - {row[0] for row in updated})
             s.con.execute("INSERT INTO early_metric_runs SELECT unnest(?::VARCHAR[]) ON CONFLICT DO NOTHING", [early])
@@ -367,9 +393,11 @@ _DETAIL_COLUMNS = frozenset({"status_reason", "parent_run_id", "source", "owner"
 
 
 def search_where(filter: str | None, experiments: list[str] | None = None,
-                 run_ids: list[str] | None = None) -> tuple[str, list[Any]]:
-    """The WHERE condition over ``run_summaries s`` (and its parameters) of a run search."""
-    where, params = compile_filter(filter or "")
+                 run_ids: list[str] | None = None,
+                 columns: Mapping[tuple[str, str], str] | None = None) -> tuple[str, list[Any]]:
+    """The WHERE condition over ``run_summaries s`` (and its parameters) of a run search; ``columns``: the
+    store's typed search columns (``search_columns.for_search``), read instead of the maps where they exist."""
+    where, params = compile_filter(filter or "", columns)
     conditions = [where]
     if experiments:
         conditions.append("list_contains(?, s.experiment)")
@@ -393,7 +421,7 @@ def search_runs(s: Session, filter: str | None = None, experiments: list[str] | 
     and run ids (the server's count cache): no count runs. At a million runs the count is the
     costly part of a page (it evaluates the filter over every run).
     """
-    where_sql, params = search_where(filter, experiments, run_ids)
+    where_sql, params = search_where(filter, experiments, run_ids, search_columns.for_search(s) if filter else None)
     limit, offset = max(int(max_results), 0), max(int(offset), 0)
     total = None if total is None else max(int(total), 0)
     import pyarrow as pa
