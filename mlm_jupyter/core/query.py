@@ -428,11 +428,15 @@ def parse_field(text: str) -> Field:
     return field
 
 
-def compile_order_by(order_by: list[str]) -> tuple[str, list[Any]]:
+def compile_order_by(order_by: list[str],
+                     columns: Mapping[tuple[str, str], str] | None = None) -> tuple[str, list[Any]]:
     """Compile ``["metrics.acc desc", "attributes.start_time"]`` to ``(sql, params)``.
 
-    Runs without the ordering value sort last; ties fall back to newest first.
+    Runs without the ordering value sort last; ties fall back to newest first. ``columns``: as for
+    ``compile_filter``; a param orders on its typed columns (a metric on its map, where a NaN sorts
+    above every number instead of among the runs without the metric).
     """
+    columns = columns or {}
     parts: list[str] = []
     params: list[Any] = []
     for clause in order_by:
@@ -446,6 +450,10 @@ def compile_order_by(order_by: list[str]) -> tuple[str, list[Any]]:
         if field.prefix == "attributes":
             parts.append(f"{ATTRIBUTES[field.name.lower()]} {direction} NULLS LAST")
         elif field.prefix in ("metrics", "params", "tags"):
+            typed = [columns.get((kind, field.name)) for kind in ("params_num", "params")]
+            if field.prefix == "params" and None not in typed:
+                parts.extend(f's."{name}" {direction} NULLS LAST' for name in typed)
+                continue
             if field.prefix == "params":  # numbers in numeric order first, then text
                 params.append(field.name)
                 parts.append(f"s.params_num[?] {direction} NULLS LAST")

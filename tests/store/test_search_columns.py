@@ -86,6 +86,18 @@ def test_every_filter_finds_the_same_runs_on_the_columns_as_on_the_maps(client: 
     assert_consistent(client.store)  # type: ignore[arg-type]
 
 
+def test_ordering_by_a_param_on_its_columns_keeps_the_map_order(client: MlmClient,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    _log_sweep(client)
+    for order in (["params.lr"], ["params.lr desc"], ["params.depth desc", "params.kind"], ["metrics.loss desc"]):
+        for text in ("", "params.depth > 1"):
+            typed = list(client.search_runs(text, order_by=order, max_results=10)["run_id"])
+            with monkeypatch.context() as patch:
+                patch.setattr(search_columns, "for_search", lambda s: {})
+                on_maps = list(client.search_runs(text, order_by=order, max_results=10)["run_id"])
+            assert typed == on_maps, (order, text)
+
+
 def test_a_metric_that_becomes_nan_leaves_the_comparisons_but_not_the_difference(client: MlmClient) -> None:
     run = client.create_run("nan")
     client.log_metric(run.id, "loss", 0.9, step=0)

@@ -79,7 +79,7 @@ def _ordered_page(s: Session, select: str, where_sql: str, params: list[Any], or
     A filtered page in a chosen order takes its total from the same scan as the page's ids
     (``_sorted_matches``): the filter is what costs at a million runs.
     """
-    order_sql, order_params = compile_order_by(order_by)
+    order_sql, order_params = compile_order_by(order_by, search_columns.for_search(s))
     if limit and order_by and where_sql != "(TRUE)" and known is None:
         found = s.con.execute(
             f"SELECT s.run_id, count(*) OVER () FROM run_summaries s WHERE {where_sql} "

@@ -476,7 +476,7 @@ def _top_matches(s: Session, select: str, where_sql: str, params: list[Any], ord
     if limit and order_by and where_sql != "(TRUE)" and known_total is None:
         return _sorted_matches(s, select, where_sql, params, order_by, limit, offset)
     if limit:
-        order_sql, order_params = compile_order_by(order_by)
+        order_sql, order_params = compile_order_by(order_by, search_columns.for_search(s))
         page = s.table(f"{select} WHERE {where_sql} ORDER BY {order_sql} LIMIT ? OFFSET ?",
                        [*params, *order_params, limit, offset])
         if page.num_rows < limit and (page.num_rows or not offset):
@@ -494,7 +494,7 @@ def _sorted_matches(s: Session, select: str, where_sql: str, params: list[Any], 
     """
     import pyarrow as pa
 
-    order_sql, order_params = compile_order_by(order_by)
+    order_sql, order_params = compile_order_by(order_by, search_columns.for_search(s))
     found = s.con.execute(
         f"SELECT s.run_id, count(*) OVER () FROM run_summaries s WHERE {where_sql} "
         f"ORDER BY {order_sql} LIMIT ? OFFSET ?", [*params, *order_params, limit, offset]).fetchall()
