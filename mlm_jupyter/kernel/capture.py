@@ -194,15 +194,19 @@ class CellCapture(CellNotes):
         self._outbox: list[tuple[dict[str, Any], str, list[dict[str, Any]]]] = []  # records not yet given to the client
         self._outbox_since: float | None = None
         self._last_cell_end = time.monotonic()
+        # cells noted before this capture existed wait from the load, not from now: started by the extension's
+        # watchdog during a long cell, their records are made at once, as a capture made at the load would have
+        loaded_at = None if early is None else time.monotonic() - early.waited()
         self.worker = CellWorker(self._setup, self._process, self.failsafe.report, setup_when=_numpy_imported,
                                  on_idle=self._ship_when_idle, may_work=self._kernel_idle,
-                                 max_defer=self.SHIP_MAX_AGE)
+                                 max_defer=self.SHIP_MAX_AGE, started_at=loaded_at)
         self.worker.start()
         if early is not None:
-            self._take_over(early)
+            self._take_over(early, loaded_at)
 
-    def _take_over(self, early: EarlyCells) -> None:
-        """Continue where the early hooks left off: their state, then their cells, in order."""
+    def _take_over(self, early: EarlyCells, loaded_at: float | None) -> None:
+        """Continue where the early hooks left off: their state, then their cells (waiting since the load), in
+        order."""
         self.current, self._depth = early.current, early._depth
         self._created_at, self._created, self._runs_at_load = early._created_at, early._created, early._runs_at_load
         self._pandas_seen = self._pandas_seen or early._pandas_seen
@@ -213,7 +217,7 @@ class CellCapture(CellNotes):
         for event in early.events:
             if not self.data_enabled:
                 event.values = None
-            self.worker.submit(event, now=bool(event.started_runs))
+            self.worker.submit(event, now=bool(event.started_runs), at=loaded_at)
         early.events = []
 
     # ------------------------------------------------------------ setup

@@ -43,19 +43,23 @@ class CellWorker:
         process: handles one event; its exceptions go to ``on_error``.
         on_error: ``fn(kind, error)``.
         max_data_events: how many queued events may keep their data values.
+        started_at: the ``time.monotonic()`` its delays (``max_setup_delay``, ``max_defer`` of the set-up)
+            count from; default: now. A capture that takes over cells noted before it existed passes the
+            load time, so those cells wait no longer than if it had existed then.
     """
 
     def __init__(self, setup: Callable[[], None], process: Callable[[Any], None],
                  on_error: Callable[[str, BaseException], None], *, max_data_events: int = 64,
                  setup_when: Callable[[], bool] | None = None, max_setup_delay: float = 30.0,
                  on_idle: Callable[[], float | None] | None = None, idle_interval: float = 0.25,
-                 may_work: Callable[[], float | None] | None = None, max_defer: float = 10.0) -> None:
+                 may_work: Callable[[], float | None] | None = None, max_defer: float = 10.0,
+                 started_at: float | None = None) -> None:
         self._setup = setup
         self._may_work = may_work
         self.max_defer = max_defer
         self._needed = 0  # a drain() waits for the events up to this count: they are served at once
         self._wanted_ready = False  # a wait_ready() waits: set up at once
-        self._started_at = time.monotonic()
+        self._started_at = time.monotonic() if started_at is None else started_at
         self._on_idle = on_idle
         self.idle_interval = idle_interval
         self._setup_when = setup_when
@@ -100,10 +104,11 @@ class CellWorker:
         """Whether more events wait than may keep their data (the caller then drops the data)."""
         return len(self._queue) >= self.max_data_events
 
-    def submit(self, event: Any, *, now: bool = False) -> None:
-        """Queue ``event``; ``now``: process it (and those before it) without waiting for a pause."""
+    def submit(self, event: Any, *, now: bool = False, at: float | None = None) -> None:
+        """Queue ``event``; ``now``: process it (and those before it) without waiting for a pause; ``at``: the
+        ``time.monotonic()`` it waits from (``max_defer``), if earlier than now."""
         with self._cond:
-            self._queue.append((time.monotonic(), event))
+            self._queue.append((time.monotonic() if at is None else at, event))
             self._submitted += 1
             if now:
                 self._needed = max(self._needed, self._submitted)
@@ -185,7 +190,7 @@ class CellWorker:
         """Hold the heavy imports until ``setup_when()`` (or a drain, or ``max_setup_delay`` seconds)."""
         if self._setup_when is None:
             return
-        deadline = time.monotonic() + self.max_setup_delay
+        deadline = self._started_at + self.max_setup_delay
         with self._cond:
             # a drain, a wait_ready or a submit(now=True) (a cell that started a run: linked at once) ends it
             while not self._urgent and not self._stopping and not self._wanted_ready \

@@ -162,6 +162,24 @@ def test_a_long_cell_does_not_hold_back_the_earlier_cells_records(kernel_shell: 
     assert [h.source for h in capture.history] == ["%load_ext mlm_jupyter", "early = 1", long_cell]
 
 
+def test_a_capture_started_during_a_long_cell_records_the_earlier_cells_as_soon_as_one_made_at_the_load_would(
+        kernel_shell: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The earlier cells have waited since the load: once the watchdog starts the capture, their records are made
+    at once, not SHIP_MAX_AGE later (they then reached the store ~30 s after the load instead of ~20 s: a kernel
+    killed between the two lost them; found by killing a real kernel 23 s into a long cell)."""
+    from mlm_jupyter.kernel.capture import CellCapture
+
+    monkeypatch.setattr(extension.Extension, "START_MAX_DELAY", 1.0)
+    monkeypatch.setattr(CellCapture, "SHIP_MAX_AGE", 1.0)  # as in a kernel: both 10 s
+    long_cell = ("import time\nfrom mlm_jupyter.kernel.extension import extension_for\n_ext = extension_for(get_ipython())\n"
+                 "_deadline = time.monotonic() + 20\n"
+                 "while not (_ext.started and _ext.capture.recorded >= 2) and time.monotonic() < _deadline:\n"
+                 "    time.sleep(0.02)\nrecorded_after = _ext._early.waited()")
+    run_cells(kernel_shell, ["%load_ext mlm_jupyter", "early = 1", long_cell])
+    # made at the start, 1 s after the load (a capture made at the load would have too); not 1 s after the start
+    assert kernel_shell.user_ns["recorded_after"] < 1.7
+
+
 def test_unloading_and_loading_again_before_any_pause_keeps_one_session_in_order(kernel_shell: Any,
                                                                                   client: MlmClient) -> None:
     run_cells(kernel_shell, ["%load_ext mlm_jupyter", "one = 1", "%unload_ext mlm_jupyter", "unseen = 0",
