@@ -16,6 +16,7 @@ import.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import weakref
@@ -353,9 +354,12 @@ def _serve(shell: Any) -> None:
         return
     _watched.add(shell)
     ref = weakref.ref(shell)
+    pid = os.getpid()
 
     def capture() -> CellCapture | None:
-        target = ref()
+        # a forked child (multiprocessing's "fork" workers run the exit hooks as they end) records nothing: its
+        # copies of the cells are the parent's, which records them itself
+        target = ref() if os.getpid() == pid else None
         return capture_of(target) if target is not None else None
 
     def drain() -> None:  # runs inside a user's history read or client.close(): it must not fail them

@@ -180,6 +180,21 @@ def test_a_capture_started_during_a_long_cell_records_the_earlier_cells_as_soon_
     assert kernel_shell.user_ns["recorded_after"] < 1.7
 
 
+def test_a_forked_worker_records_nothing_of_the_cells_it_inherited(kernel_shell: Any, client: MlmClient) -> None:
+    """multiprocessing's "fork" workers run the interpreter's thread exit hooks as they end, the extension's
+    flush among them: each child started its own capture and stored the parent's early cells under a session of
+    its own pid (and took ~1 s to exit instead of ~10 ms). Found with a fork Process in a real kernel."""
+    fork = ("import multiprocessing\ndef work():\n    pass\n"
+            "worker = multiprocessing.get_context('fork').Process(target=work)\nworker.start()\nworker.join()")
+    run_cells(kernel_shell, ["%load_ext mlm_jupyter", "a = 1", fork, "b = 2"], pause=start_gap() * 3)
+    assert kernel_shell.user_ns["worker"].exitcode == 0
+    session = loaded(kernel_shell).capture.session.id
+    extension.unload(kernel_shell)  # stores what is queued
+    history = client.cell_history()
+    assert list(history["source"]) == ["%load_ext mlm_jupyter", "a = 1", fork, "b = 2"]
+    assert set(history["session_id"]) == {session}
+
+
 def test_unloading_and_loading_again_before_any_pause_keeps_one_session_in_order(kernel_shell: Any,
                                                                                   client: MlmClient) -> None:
     run_cells(kernel_shell, ["%load_ext mlm_jupyter", "one = 1", "%unload_ext mlm_jupyter", "unseen = 0",
