@@ -104,11 +104,11 @@ def at_cell_end(values: Mapping[str, Any], frame_limit: float = float("inf"),
             out[name] = value
             continue
         try:
-            kind = type(value).__module__.partition(".")[0]
-            if kind == "pandas" and type(value).__name__ in ("DataFrame", "Series") and _copy_on_write():
+            kind = _family(value)
+            if kind in ("DataFrame", "Series") and _copy_on_write():
                 if _frame_bytes(value) <= frame_limit:
-                    kept = _frame_kept(value, recent)
-            elif kind == "numpy" and type(value).__name__ == "ndarray" and value.dtype.kind != "O":
+                    kept = _frame_kept(value, recent, kind == "Series")
+            elif kind == "ndarray" and value.dtype.kind != "O":
                 if value.nbytes <= COPY_LIMIT and value.nbytes <= budget:
                     budget -= value.nbytes
                     kept = AtCellEnd(value, "numpy-copy", value.copy())
@@ -126,7 +126,19 @@ def at_cell_end(values: Mapping[str, Any], frame_limit: float = float("inf"),
     return out
 
 
-def _frame_kept(frame: Any, recent: dict[int, tuple[Any, AtCellEnd]] | None) -> AtCellEnd:
+def _family(value: Any) -> str | None:
+    """"DataFrame" or "Series" for a pandas frame or series, "ndarray" for a numpy array, subclasses included
+    (geopandas' GeoDataFrame, ``np.memmap``), else ``None``; by module name: nothing is imported."""
+    for klass in type(value).__mro__[:-1]:  # not object
+        module, name = klass.__module__, klass.__name__
+        if name in ("DataFrame", "Series") and module.partition(".")[0] == "pandas":
+            return str(name)
+        if name == "ndarray" and module == "numpy":
+            return "ndarray"
+    return None
+
+
+def _frame_kept(frame: Any, recent: dict[int, tuple[Any, AtCellEnd]] | None, series: bool) -> AtCellEnd:
     """A frame's cell-end state: the copy kept for an earlier cell if no write replaced a block since, else
     a new shallow copy (remembered in ``recent``)."""
     earlier = recent.get(id(frame)) if recent is not None else None
@@ -134,7 +146,7 @@ def _frame_kept(frame: Any, recent: dict[int, tuple[Any, AtCellEnd]] | None) -> 
         shared = earlier[1].kept  # read once: the background thread releases it when it hashes
         if shared is not None and _same_blocks(frame, shared[0]):
             return AtCellEnd(frame, "pandas", shared)
-    kept = AtCellEnd(frame, "pandas", _shallow(frame))
+    kept = AtCellEnd(frame, "pandas", _shallow(frame, series))
     if recent is not None:
         recent[id(frame)] = (frame, kept)
     return kept
@@ -158,17 +170,17 @@ def _copy_on_write() -> bool:
         return False
 
 
-def _shallow(frame: Any) -> tuple[Any, Any]:
-    """The frame's block manager, shallow-copied (8 us; ``frame.copy(deep=False)`` takes 12-23 us), and the
-    Series name, which lives outside the manager."""
-    return frame._mgr.copy(deep=False), getattr(frame, "name", None) if type(frame).__name__ == "Series" else None
+def _shallow(frame: Any, series: bool) -> tuple[Any, Any, bool]:
+    """The frame's block manager, shallow-copied (8 us; ``frame.copy(deep=False)`` takes 12-23 us), and, for a
+    Series, its name, which lives outside the manager."""
+    return frame._mgr.copy(deep=False), getattr(frame, "name", None) if series else None, series
 
 
-def _rebuild(live: Any, kept: tuple[Any, Any]) -> Any:
+def _rebuild(live: Any, kept: tuple[Any, Any, bool]) -> Any:
     """A frame of the live one's type over the kept manager (the state at the cell's end)."""
-    manager, name = kept
+    manager, name, series = kept
     frame = type(live)._from_mgr(manager, axes=manager.axes)
-    if type(live).__name__ == "Series":
+    if series:
         frame.name = name
     return frame
 

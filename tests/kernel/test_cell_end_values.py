@@ -128,3 +128,34 @@ def test_cells_naming_an_unchanged_frame_share_one_copy_and_a_write_makes_a_new_
     assert digest(resolve(third)) == after
     other = frame()  # another frame (even if an id were reused, it is not the one remembered)
     assert at_cell_end({"df": other}, recent=recent)["df"].kept is not first.kept
+
+
+class Measurements(pd.DataFrame):
+    """A DataFrame subclass, as geopandas' GeoDataFrame or a user's own frame class."""
+
+    @property
+    def _constructor(self) -> type[Measurements]:
+        return Measurements
+
+
+class Labels(pd.Series):
+    @property
+    def _constructor(self) -> type[Labels]:
+        return Labels
+
+
+def test_a_subclassed_frame_or_array_written_in_place_later_is_hashed_as_the_cell_left_it(tmp_path: Path) -> None:
+    """Found by naming a DataFrame subclass in one cell and writing to it in the next before the pause: the type
+    check went by the exact class name and module, so subclasses (and numpy memmaps) were kept live and hashed in
+    their later state."""
+    values = {"df": Measurements({"a": np.arange(10.0)}), "labels": Labels(["x", "y", "z"], name="label"),
+              "mapped": np.memmap(tmp_path / "x.bin", dtype="float64", mode="w+", shape=(10,))}
+    expected = {name: digest(value) for name, value in values.items()}
+    kept = at_cell_end(values)
+    values["df"].loc[0, "a"] = -1.0
+    values["labels"].iloc[0] = "changed"
+    values["mapped"][0] = 99.0
+    states = {name: resolve(value) for name, value in kept.items()}
+    for name, state in states.items():
+        assert digest(state) == expected[name] != digest(values[name]), name
+    assert type(states["df"]) is Measurements and states["labels"].name == "label"
