@@ -209,6 +209,7 @@ class CellCapture(CellNotes):
         order."""
         self.current, self._depth = early.current, early._depth
         self._created_at, self._created, self._runs_at_load = early._created_at, early._created, early._runs_at_load
+        self.session.started_at = early._created_at  # its first cell began at the load, before this capture
         self._pandas_seen = self._pandas_seen or early._pandas_seen
         self._last_cell_end = early._last_cell_end
         self._recent_frames = early.recent_frames

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from mlm_jupyter.core.fingerprint import fingerprint
@@ -193,6 +194,17 @@ def test_a_forked_worker_records_nothing_of_the_cells_it_inherited(kernel_shell:
     history = client.cell_history()
     assert list(history["source"]) == ["%load_ext mlm_jupyter", "a = 1", fork, "b = 2"]
     assert set(history["session_id"]) == {session}
+
+
+def test_the_session_starts_when_the_extension_was_loaded_not_when_the_capture_started(kernel_shell: Any,
+                                                                                       client: MlmClient) -> None:
+    """Found reading kernel_sessions after a late start: the session began after its own first cells."""
+    run_cells(kernel_shell, ["%load_ext mlm_jupyter", "import time\ntime.sleep(0.2)", "a = 1"],
+              pause=start_gap() * 3)
+    extension.unload(kernel_shell)
+    history = client.cell_history()
+    started_at = client.sql("SELECT started_at FROM kernel_sessions")["started_at"]
+    assert len(started_at) == 1 and pd.Timestamp(started_at[0], unit="s", tz="UTC") <= history["start_time"].min()
 
 
 def test_unloading_and_loading_again_before_any_pause_keeps_one_session_in_order(kernel_shell: Any,
