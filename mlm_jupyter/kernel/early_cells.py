@@ -168,7 +168,10 @@ class CellNotes:
 
     def _cell_ended(self, result: Any) -> tuple[PendingCell, float, tuple[str, str] | None, list[str]] | None:
         """The cell that ended, its duration, its error and the runs it started with ``mlm.start_run()``;
-        ``None`` for a nested ``run_cell``."""
+        ``None`` for a nested ``run_cell`` or an empty cell."""
+        raw_cell = getattr(getattr(result, "info", None), "raw_cell", None)
+        if isinstance(raw_cell, str) and (not raw_cell or raw_cell.isspace()):
+            return None  # IPython runs no empty cell (no pre hook), but ipykernel and run_cell still fire this one
         if self._depth:
             self._depth -= 1
             return None

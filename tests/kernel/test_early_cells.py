@@ -207,6 +207,27 @@ def test_the_session_starts_when_the_extension_was_loaded_not_when_the_capture_s
     assert len(started_at) == 1 and pd.Timestamp(started_at[0], unit="s", tz="UTC") <= history["start_time"].min()
 
 
+@pytest.mark.parametrize("pause_first", [False, True], ids=["early", "captured"])
+def test_an_empty_cell_is_not_recorded_and_leaves_the_cells_around_it_as_they_ran(kernel_shell: Any, client: MlmClient,
+                                                                                  pause_first: bool) -> None:
+    """IPython runs no empty cell but ipykernel still fires its post hook: it was recorded as a phantom cell that
+    began at the load (found by sending an empty execute request to a real kernel); inside a cell, an empty
+    ``run_cell`` ended the outer cell early, which was then recorded as starting at the load."""
+    nested = "get_ipython().run_cell('')\nc = 3"
+    cells = ["%load_ext mlm_jupyter", "a = 1", "", "   \n", nested, "b = 2"]
+    if pause_first:
+        run_cells(kernel_shell, cells[:2], pause=start_gap() * 3)
+        assert loaded(kernel_shell).started
+        run_cells(kernel_shell, cells[2:], pause=start_gap() * 3)
+    else:
+        run_cells(kernel_shell, cells, pause=start_gap() * 3)
+    extension.unload(kernel_shell)
+    history = client.cell_history()
+    assert list(history["source"]) == ["%load_ext mlm_jupyter", "a = 1", nested, "b = 2"]
+    assert list(history["execution_count"].diff().dropna()) == [1, 1, 1]  # an empty cell takes no count
+    assert history["start_time"].is_monotonic_increasing
+
+
 def test_unloading_and_loading_again_before_any_pause_keeps_one_session_in_order(kernel_shell: Any,
                                                                                   client: MlmClient) -> None:
     run_cells(kernel_shell, ["%load_ext mlm_jupyter", "one = 1", "%unload_ext mlm_jupyter", "unseen = 0",
