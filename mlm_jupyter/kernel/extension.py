@@ -329,6 +329,16 @@ def flush_capture(capture: CellCapture, timeout: float = 60.0) -> None:
         client.flush()
 
 
+def _write_default_client_cells() -> None:
+    """Write the cell records queued in the default client (its buffer's own flush: ``flush_cells`` would drain the
+    cell producers, which is how we got here)."""
+    fluent = sys.modules.get(_FLUENT)
+    client = getattr(fluent, "_client", None) if fluent is not None else None
+    buffer = getattr(client, "__dict__", {}).get("_cell_buffer") if client is not None else None
+    if buffer is not None:
+        buffer.flush()
+
+
 def _kernel_owner() -> str | None:
     """``kernel:<id>`` inside a Jupyter kernel (the server marks a dead kernel's open runs by it), else ``None``.
 
@@ -366,7 +376,8 @@ def _serve(shell: Any) -> None:
         try:
             target = capture()
             if target is not None:
-                target.drain()
+                target.drain()  # hands the records to the default client...
+                _write_default_client_cells()  # ...and writes them: the reader may be a client of its own
         except Exception as error:  # noqa: BLE001 -- the read goes on with what the store has
             extension = _loaded.get(ref())
             if extension is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -226,6 +227,19 @@ def test_an_empty_cell_is_not_recorded_and_leaves_the_cells_around_it_as_they_ra
     assert list(history["source"]) == ["%load_ext mlm_jupyter", "a = 1", nested, "b = 2"]
     assert list(history["execution_count"].diff().dropna()) == [1, 1, 1]  # an empty cell takes no count
     assert history["start_time"].is_monotonic_increasing
+
+
+def test_a_history_read_through_another_client_sees_the_cells_that_finished(kernel_shell: Any, client: MlmClient,
+                                                                           store_dir: Path) -> None:
+    """``MlmClient(store).cell_history()`` in a notebook (the documented way to read the records back): the read
+    made the capture hand its records to the default client but not write them, so a client of its own read none
+    (found reading the history from a user's thread in a real kernel: 0 rows)."""
+    run_cells(kernel_shell, ["%load_ext mlm_jupyter", "a = 1", "b = 2"])
+    reader = MlmClient(store_dir)
+    try:
+        assert list(reader.cell_history()["source"]) == ["%load_ext mlm_jupyter", "a = 1", "b = 2"]
+    finally:
+        reader.close()
 
 
 def test_unloading_and_loading_again_before_any_pause_keeps_one_session_in_order(kernel_shell: Any,
