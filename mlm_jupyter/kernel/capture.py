@@ -167,7 +167,7 @@ class CellCapture(CellNotes):
         self.failsafe = failsafe
         self.session = KernelSession()
         self.notebook: NotebookFile | None = None
-        self.set_notebook(notebook_path(getattr(shell, "user_ns", None)))
+        self.set_notebook(notebook_path(getattr(shell, "user_ns", None), cwd=early.cwd if early is not None else None))
         self._fingerprinter = fingerprinter
         self._on_ready = on_ready
         self.values: FingerprintCache | None = None

@@ -215,6 +215,10 @@ class EarlyCells(CellNotes):
         self.current = None
         self._depth = 0
         self._last_cell_end = time.monotonic()
+        try:  # where a relative notebook path is looked up from, should the first cells change directory
+            self.cwd: str | None = os.getcwd()
+        except OSError:  # the folder was deleted
+            self.cwd = None
         self.events: list[CellEvent] = []
         self.dropped_data = 0
         self.recent_frames: dict[int, tuple[Any, Any]] = {}

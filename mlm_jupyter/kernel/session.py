@@ -36,30 +36,32 @@ def resolve_notebook(candidate: str) -> str | None:
     return _resolve(candidate)
 
 
-def _resolve(candidate: str) -> str | None:
+def _resolve(candidate: str, cwd: str | None = None) -> str | None:
     path = Path(candidate).expanduser()
     if path.is_absolute():
         return str(path) if path.is_file() else None
     # a server may pass a path relative to its root; the kernel runs in the notebook's folder
-    cwd = Path.cwd()
-    for base in (cwd, *cwd.parents):
+    start = Path(cwd) if cwd else Path.cwd()
+    for base in (start, *start.parents):
         if (base / path).is_file():
             return str((base / path).resolve())
     return None
 
 
-def notebook_path(user_ns: Mapping[str, Any] | None = None) -> str | None:
+def notebook_path(user_ns: Mapping[str, Any] | None = None, cwd: str | None = None) -> str | None:
     """The notebook this kernel runs, if known and on disk.
 
     Looked up in ``MLM_NOTEBOOK``, then ``__session__`` (set by ipykernel from
     ``JPY_SESSION_NAME``), then ``JPY_SESSION_NAME``; relative paths are
-    resolved from the kernel's folder upward.
+    resolved from the kernel's folder upward (``cwd``, default the current one:
+    a capture that starts late passes the folder the extension was loaded in,
+    since the notebook's first cells may have changed directory).
     """
     candidates = [os.environ.get("MLM_NOTEBOOK"), (user_ns or {}).get("__session__"),
                   os.environ.get("JPY_SESSION_NAME")]
     for candidate in candidates:
         if isinstance(candidate, str) and candidate.endswith(".ipynb"):
-            resolved = _resolve(candidate)
+            resolved = _resolve(candidate, cwd)
             if resolved:
                 return resolved
     return None

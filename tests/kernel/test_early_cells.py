@@ -242,6 +242,28 @@ def test_a_history_read_through_another_client_sees_the_cells_that_finished(kern
         reader.close()
 
 
+def test_a_relative_notebook_path_is_found_from_where_the_extension_was_loaded(kernel_shell: Any, tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A notebook run by papermill or nbclient names itself with a relative MLM_NOTEBOOK; many change directory in
+    their first cells. The capture, started in the first pause, looked the path up from the new directory and
+    recorded the whole session without its notebook (the capture made at the load found it)."""
+    import nbformat
+
+    project, elsewhere = tmp_path / "project", tmp_path / "data"
+    project.mkdir()
+    elsewhere.mkdir()
+    notebook = project / "analysis.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("a = 1")]), notebook)
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("MLM_NOTEBOOK", "analysis.ipynb")
+    run_cells(kernel_shell, ["%load_ext mlm_jupyter", f"import os\nos.chdir({str(elsewhere)!r})", "a = 1"],
+              pause=start_gap() * 3)
+    capture = loaded(kernel_shell).capture
+    assert capture.notebook_path == str(notebook)
+    assert capture.drain(60)
+    assert capture.history[-1].source == "a = 1"
+
+
 def test_unloading_and_loading_again_before_any_pause_keeps_one_session_in_order(kernel_shell: Any,
                                                                                   client: MlmClient) -> None:
     run_cells(kernel_shell, ["%load_ext mlm_jupyter", "one = 1", "%unload_ext mlm_jupyter", "unseen = 0",
