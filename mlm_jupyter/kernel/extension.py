@@ -84,16 +84,23 @@ def _unroute_package_log(handler: _ToKernelLog | None) -> None:
 
 
 class _LazyMagic:
-    """A magic registered at once whose implementation is imported on its first call."""
+    """A magic registered at once whose implementation is imported on its first call.
 
-    def __init__(self, build: Any) -> None:
+    ``build()`` returns ``None`` when the capture cannot start (reported): that call goes to ``fallback`` and the
+    next one tries again."""
+
+    def __init__(self, build: Any, fallback: Any) -> None:
         self._build = build
+        self._fallback = fallback
         self._magic: Any = None
 
     def __call__(self, *args: Any) -> Any:
         __tracebackhide__ = True
         if self._magic is None:
-            self._magic = self._build()
+            magic = self._build()
+            if magic is None:
+                return self._fallback(*args)
+            self._magic = magic
         return self._magic(*args)
 
 
@@ -125,8 +132,8 @@ class Extension:
         else:
             self._early = EarlyCells(shell, on_cell_end=self._start_in_a_pause, on_run_started=self._start_now)
         self._capture = capture
-        self.track = _LazyMagic(self._track_magic)
-        self.mlm = _LazyMagic(self._mlm_magic)
+        self.track = _LazyMagic(self._track_magic, self._track_untracked)
+        self.mlm = _LazyMagic(self._mlm_magic, self._mlm_unavailable)
 
     @property
     def failsafe(self) -> FailSafe:
@@ -247,15 +254,40 @@ class Extension:
         except Exception as error:  # noqa: BLE001 -- logged once per kind, never raised into the cell
             self.failsafe.report("post_run_cell hook", error)
 
+    def _capture_or_none(self) -> CellCapture | None:
+        """The capture, started now if need be; ``None`` (reported) if it cannot start."""
+        return self._capture if self._capture is not None else self.failsafe.call("capture start", self._start)
+
     def _track_magic(self) -> Any:
+        capture = self._capture_or_none()
+        if capture is None:
+            return None
         from mlm_jupyter.kernel.track import TrackMagic
 
-        return TrackMagic(self.shell, self.capture, self.failsafe)
+        return TrackMagic(self.shell, capture, self.failsafe)
 
     def _mlm_magic(self) -> Any:
+        capture = self._capture_or_none()
+        if capture is None:
+            return None
         from mlm_jupyter.kernel.mlm_magic import MlmMagic
 
-        return MlmMagic(self.capture, self.failsafe)
+        return MlmMagic(capture, self.failsafe)
+
+    def _track_untracked(self, line: str, cell: str) -> Any:
+        """``%%track`` when the capture cannot start: the user's code still runs, as with an unusable store."""
+        __tracebackhide__ = True
+        from mlm_jupyter.kernel.track import _compile, _execute
+        from mlm_jupyter.tracking import fluent
+
+        print("mlm: cell recording could not start (the kernel log says why); the cell runs untracked")
+        code, last = _compile(self.shell, cell)
+        with fluent.untracked_cell():
+            return _execute(self.shell, code, last)
+
+    @staticmethod
+    def _mlm_unavailable(line: str) -> None:
+        print("mlm: cell recording could not start (the kernel log says why)")
 
     def _ready(self) -> None:
         """The capture's heavy parts are in. Inside ipykernel the tracking layer already knows it is in a
@@ -304,7 +336,7 @@ class Extension:
             del magics["cell"]["track"]
         if magics["line"].get("mlm") is self.mlm:
             del magics["line"]["mlm"]
-        capture = self._capture if self._capture is not None else self.failsafe.call("capture start", self._start)
+        capture = self._capture_or_none()
         if capture is not None:
             self.failsafe.call("flush at unload", flush_capture, capture)
             # the unloading cell gets no post hook (IPython calls the hooks registered when it ends): without

@@ -311,3 +311,21 @@ def test_a_capture_that_cannot_start_fails_no_cell_and_is_reported(kernel_shell:
     failures = ext.failsafe.failures
     assert failures["recording the finished cells before a read"] == 1
     assert failures["capture start"] >= 2  # the pause after the read, and the unload
+
+
+def test_a_track_cell_still_runs_its_code_when_the_capture_cannot_start(kernel_shell: Any,
+                                                                        monkeypatch: pytest.MonkeyPatch,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """The load no longer builds the capture, so a capture that cannot start no longer fails the load cell: it
+    failed the first ``%%track`` cell instead, whose code never ran (found by breaking the capture's start)."""
+    from mlm_jupyter.kernel.capture import CellCapture
+
+    def broken(self: CellCapture, *args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("no capture today")
+
+    monkeypatch.setattr(CellCapture, "__init__", broken)
+    results = run_cells(kernel_shell, ["%load_ext mlm_jupyter", "%%track\nx = 41\nx + 1", "%mlm status"])
+    assert all(result.success for result in results)
+    assert kernel_shell.user_ns["x"] == 41 and results[1].result == 42
+    assert "the cell runs untracked" in capsys.readouterr().out
+    assert loaded(kernel_shell).failsafe.failures["capture start"] >= 2
