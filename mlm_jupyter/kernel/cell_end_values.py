@@ -97,6 +97,7 @@ def at_cell_end(values: Mapping[str, Any], frame_limit: float = float("inf"),
     """
     budget = CELL_COPY_BUDGET
     wrapped = 0
+    stats = 0  # a stat costs 5-7 us found or not: a config cell of URLs and dotted names must not pay hundreds
     out: dict[str, Any] = {}
     for name, value in values.items():
         kept: AtCellEnd | None = None
@@ -114,8 +115,10 @@ def at_cell_end(values: Mapping[str, Any], frame_limit: float = float("inf"),
                     kept = AtCellEnd(value, "numpy-copy", value.copy())
                 else:
                     kept = AtCellEnd(value, "numpy-witness", _witness(value))
-            elif (isinstance(value, str) and 0 < len(value) < 4096 and "\n" not in value
-                  and ("/" in value or "\\" in value or "." in value)) or isinstance(value, os.PathLike):
+            elif stats < MAX_KEPT_PER_CELL and (
+                    (isinstance(value, str) and 0 < len(value) < 4096 and "\n" not in value
+                     and ("/" in value or "\\" in value or "." in value)) or isinstance(value, os.PathLike)):
+                stats += 1
                 stat = _stat(value)
                 if stat is not None:
                     kept = AtCellEnd(value, "file", stat)
