@@ -298,8 +298,9 @@ def log_metrics(s: Session, args: dict[str, Any]) -> None:
             keys.append(key)
             values.append(value)
         # each changed key's typed column takes its new value (NaN as NULL); a run without it keeps its own
-        columns = search_columns.ensure(s, "metrics", sorted({key for _, key, _ in changed}))
-        typed = sorted({(columns[("metrics", key)], key) for _, key, _ in changed if ("metrics", key) in columns})
+        typed_columns = search_columns.ensure(s, "metrics", sorted({key for _, key, _ in changed}))
+        typed = sorted({(typed_columns[("metrics", key)], key) for _, key, _ in changed
+                        if ("metrics", key) in typed_columns})
         updated = s.con.execute(
             "UPDATE run_summaries SET metrics = map_concat(run_summaries.metrics, map(u.keys, u.vals))"
             + "".join(f', "{name}" = CASE WHEN list_contains(u.keys, ?) THEN nullif(u.vals[list_position(u.keys, ?)],'
