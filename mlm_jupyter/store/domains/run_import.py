@@ -184,13 +184,9 @@ def _typed_columns(s: Session, param_keys: list[str], metric_keys: list[str]) ->
     columns = search_columns.ensure(s, "metrics", metric_keys)
     wanted = {("params", key) for key in param_keys} | {("params_num", key) for key in param_keys} | {
         ("metrics", key) for key in metric_keys}
-    sources = {"params": "p.params", "params_num": "p.params_num", "metrics": "m.metrics"}
-    typed = []
-    for (kind, key), name in sorted(columns.items(), key=lambda item: item[1]):
-        if (kind, key) in wanted:
-            read = f"{sources[kind]}[?]"
-            typed.append((name, f"nullif({read}, 'NaN'::DOUBLE)" if kind == "metrics" else read, key))
-    return typed
+    tables = {"params": "p", "params_num": "p", "metrics": "m"}  # the import's CTEs that hold each map
+    return [(name, search_columns.expression(kind, tables[kind]), key)
+            for (kind, key), name in sorted(columns.items(), key=lambda item: item[1]) if (kind, key) in wanted]
 
 
 def fold(ops: list[Op]) -> list[Op]:

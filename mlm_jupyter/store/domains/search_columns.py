@@ -12,8 +12,8 @@ flush, a create that finds points logged before its run, the bulk import. ``sear
 
 * ``params``: the param's text (VARCHAR); ``params_num``: its number where it parses as one (DOUBLE);
   ``metrics``: the latest value (DOUBLE) with NaN stored as NULL. A search treats NaN as neither above,
-  below nor equal to a number, which is what NULL gives; ``!=`` and ``IS NULL`` on a metric read the map,
-  where a NaN differs from a missing key.
+  below nor equal to a number, which is what NULL gives; ``!=``, ``IN``, ``IS NULL`` and ordering on a
+  metric read the map, where a NaN differs from a missing key.
 * The first ``MAX_KEYS`` param keys and ``MAX_KEYS`` metric keys a store sees get columns; later keys are
   searched through the maps, as before, so a store whose runs log thousands of distinct keys does not
   grow thousands of columns.
