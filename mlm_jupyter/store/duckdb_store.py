@@ -61,6 +61,32 @@ exit_steps.register_before_duckdb()  # duckdb is imported: our exit steps run be
 log = logging.getLogger("mlm_jupyter")
 
 _jitter = random.Random()  # retry jitter from its own stream, never the user's `random` sequence
+# One lock per store file for the writers of this process. DuckDB lets several connections of one process write
+# the same file, but optimistically: two write transactions that touch the same table's catalog (a migration
+# creating tables, the typed search columns' ALTER TABLE) or the same rows fail one of them. Two clients of one
+# store in two threads then lost a write ("altered by a different transaction") or, opening a fresh store at
+# once, took the migration's conflict for damage. Writes and the open (migrations, recovery) take this lock.
+_file_locks: dict[str, threading.RLock] = {}
+_file_locks_guard = threading.Lock()
+
+
+def _file_lock(key: str) -> threading.RLock:
+    with _file_locks_guard:
+        found = _file_locks.get(key)
+        if found is None:
+            found = _file_locks[key] = threading.RLock()
+        return found
+
+
+def _forget_file_locks() -> None:
+    """In a forked child: a lock another thread of the parent held would never be released."""
+    global _file_locks_guard
+    _file_locks_guard = threading.Lock()
+    _file_locks.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_file_locks)
 
 __all__ = ["DuckDbStore", "close_open_stores"]
 
@@ -160,6 +186,7 @@ class DuckDbStore(Store):
                  clock: Callable[[], float] = time.time, artifacts: str | None = None) -> None:
         self.directory = Path(directory)
         self.path = self.directory / "mlm.duckdb"
+        self._file_key = os.path.realpath(self.path)  # (see _file_lock)
         self.artifacts_dir = self.directory / "artifacts"
         location = artifacts_location(artifacts)
         self.remote = ObjectArtifacts(location, self.artifacts_dir) if location else None
@@ -217,10 +244,11 @@ class DuckDbStore(Store):
                 raise CorruptStoreError(
                     f"{self.path} could not be opened ({error}). {_DAMAGED_ADVICE}", path=str(self.path)) from error
         try:
-            self._check_length(con)  # before anything can write to a damaged file
-            migrate(con)
-            con.execute("SET enable_external_access = false")
-            self._recover(con)
+            with _file_lock(self._file_key):  # another client of this process may be opening it too
+                self._check_length(con)  # before anything can write to a damaged file
+                migrate(con)
+                con.execute("SET enable_external_access = false")
+                self._recover(con)
         except duckdb.Error as error:  # the header opened but the body is damaged (a truncated copy)
             con.close()
             if _is_interpreter_exit(error):  # not damage: DuckDB refuses Python-backed scans at exit
@@ -388,6 +416,10 @@ class DuckDbStore(Store):
     # ------------------------------------------------------------ writes
 
     def _apply(self, con: Any, batch: WriteBatch) -> list[Any]:
+        with _file_lock(self._file_key):  # one write transaction at a time per file in this process
+            return self._apply_locked(con, batch)
+
+    def _apply_locked(self, con: Any, batch: WriteBatch) -> list[Any]:
         con.execute("BEGIN TRANSACTION")
         try:
             done = first_row(con, "SELECT results FROM applied_batches WHERE id = ?", [batch.id])
